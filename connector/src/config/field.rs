@@ -1,0 +1,297 @@
+//! The machinery behind `#[derive(Config)]`: how a field type describes its
+//! parameters and decodes itself. Hidden from the docs; generated code uses it
+//! through `conduit_connector::__private`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+
+use super::{
+    ConfigError, ConfigErrors, ConfigMap, ConfigValue, ErrorKind, Parameter, ParameterType, Parameters, Pattern,
+    Validation,
+};
+
+/// What a value type accepts, for compile-time checks of defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct ValueCheck {
+    /// The parameter type.
+    pub ty: ParameterType,
+    /// Smallest integer the Rust type holds (ints only).
+    pub int_min: i128,
+    /// Largest integer the Rust type holds (ints only).
+    pub int_max: i128,
+    /// Whether negative durations are rejected (std `Duration`).
+    pub nonnegative: bool,
+    /// Whether the value is `f32` (range checked as float32).
+    pub float32: bool,
+    /// Allowed values (enums); empty = any.
+    pub variants: &'static [&'static str],
+    /// For comma-separated lists: what each element accepts.
+    pub element: Option<&'static ValueCheck>,
+}
+
+impl ValueCheck {
+    /// The check for a plain value of type `ty`.
+    pub const fn of(ty: ParameterType) -> Self {
+        ValueCheck {
+            ty,
+            int_min: i64::MIN as i128,
+            int_max: i64::MAX as i128,
+            nonnegative: false,
+            float32: false,
+            variants: &[],
+            element: None,
+        }
+    }
+}
+
+/// How a field type maps to parameters.
+#[derive(Debug, Clone, Copy)]
+pub enum FieldKind {
+    /// One parameter holding a value.
+    Value(ValueCheck),
+    /// A struct deriving `Config`: its parameters under `name.`.
+    Nested,
+    /// A string-keyed map: parameters under `name.*`.
+    Map,
+}
+
+impl FieldKind {
+    /// Whether this is a value (not nested, not a map).
+    pub const fn is_value(&self) -> bool {
+        matches!(self, FieldKind::Value(_))
+    }
+}
+
+/// A validation as written in `#[param(...)]`, const-constructible.
+#[derive(Debug, Clone, Copy)]
+pub enum ValidationSpec {
+    /// `required`
+    Required,
+    /// `gt = n`
+    GreaterThan(f64),
+    /// `lt = n`
+    LessThan(f64),
+    /// `inclusion = [...]`
+    Inclusion(&'static [&'static str]),
+    /// `exclusion = [...]`
+    Exclusion(&'static [&'static str]),
+    /// `regex = "..."`
+    Regex(&'static str),
+}
+
+impl ValidationSpec {
+    fn to_validation(self) -> Validation {
+        match self {
+            ValidationSpec::Required => Validation::Required,
+            ValidationSpec::GreaterThan(v) => Validation::GreaterThan(v),
+            ValidationSpec::LessThan(v) => Validation::LessThan(v),
+            ValidationSpec::Inclusion(l) => Validation::Inclusion(l.iter().map(|s| (*s).to_owned()).collect()),
+            ValidationSpec::Exclusion(l) => Validation::Exclusion(l.iter().map(|s| (*s).to_owned()).collect()),
+            ValidationSpec::Regex(r) => Validation::Regex(Pattern::new(r)),
+        }
+    }
+}
+
+/// A field's `#[param(...)]` attributes, const-constructible.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpec {
+    /// The description (doc comment or `description = "..."`).
+    pub description: &'static str,
+    /// The default, rendered as a Conduit string (`""` = none).
+    pub default: &'static str,
+    /// The validations, in the order written.
+    pub validations: &'static [ValidationSpec],
+    /// `#[param(file)]`: the parameter type is `file`.
+    pub file: bool,
+}
+
+impl FieldSpec {
+    /// No attributes.
+    pub const EMPTY: FieldSpec = FieldSpec { description: "", default: "", validations: &[], file: false };
+}
+
+/// A type that can be a field of a `#[derive(Config)]` struct: a value
+/// ([`ConfigValue`]), a nested config, or a string-keyed map of those.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a config field",
+    label = "`{Self}` is not a supported config field type",
+    note = "supported: String, PathBuf, integers, f32, f64, bool, std::time::Duration, Option<T> and Vec<T> of those, \
+            HashMap/BTreeMap<String, T>, structs deriving `Config`, and enums deriving `ConfigValue`",
+    note = "or skip the field with `#[param(skip)]`"
+)]
+pub trait ConfigField: Sized {
+    /// How this type maps to parameters.
+    const KIND: FieldKind;
+
+    /// Adds this field's parameters, named `key` (or under `key.`), to `out`.
+    fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters);
+
+    /// Decodes the field from the (sanitized, defaulted, validated) config,
+    /// reporting problems to `cx`. `None` means an error was reported.
+    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self>;
+}
+
+/// Decoding state: the config map and the errors found so far.
+#[derive(Debug)]
+pub struct DecodeCx<'a> {
+    map: &'a ConfigMap,
+    errors: &'a mut ConfigErrors,
+}
+
+impl<'a> DecodeCx<'a> {
+    /// A context over `map`, collecting into `errors`.
+    pub fn new(map: &'a ConfigMap, errors: &'a mut ConfigErrors) -> Self {
+        DecodeCx { map, errors }
+    }
+
+    /// The (trimmed, defaulted) value of `key`.
+    pub fn value(&self, key: &str) -> Option<&'a str> {
+        self.map.map.get(key).map(String::as_str)
+    }
+
+    /// Keys that start with `prefix.`, in order.
+    pub fn keys_under(&self, prefix: &str) -> Vec<&'a str> {
+        let map: &'a ConfigMap = self.map;
+        let mut dotted = String::with_capacity(prefix.len() + 1);
+        dotted.push_str(prefix);
+        if !prefix.is_empty() {
+            dotted.push('.');
+        }
+        map.map
+            .range::<str, _>((std::ops::Bound::Included(dotted.as_str()), std::ops::Bound::Unbounded))
+            .map(|(k, _)| k.as_str())
+            .take_while(|k| k.starts_with(dotted.as_str()))
+            .collect()
+    }
+
+    /// Reports a problem, unless an earlier stage already reported one for the
+    /// same key (so a bad value is reported once).
+    pub fn error(&mut self, error: ConfigError) {
+        if !self.errors.has_key(error.key()) {
+            self.errors.push(error);
+        }
+    }
+
+    /// Reports the errors of a config type's `validate` hook, prefixed with
+    /// the config's key.
+    pub fn hook_errors(&mut self, prefix: &str, errors: ConfigErrors) {
+        for e in errors {
+            self.errors.push(e.prefixed(prefix));
+        }
+    }
+}
+
+/// `prefix.name`, or `name` when the prefix is empty.
+pub fn join_key(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        let mut s = String::with_capacity(prefix.len() + 1 + name.len());
+        s.push_str(prefix);
+        s.push('.');
+        s.push_str(name);
+        s
+    }
+}
+
+impl<T: ConfigValue> ConfigField for T {
+    const KIND: FieldKind = FieldKind::Value(T::CHECK);
+
+    fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters) {
+        let mut validations: Vec<Validation> = spec.validations.iter().map(|v| v.to_validation()).collect();
+        if !T::VARIANTS.is_empty() && !validations.iter().any(|v| matches!(v, Validation::Inclusion(_))) {
+            validations.push(Validation::Inclusion(T::VARIANTS.iter().map(|s| (*s).to_owned()).collect()));
+        }
+        let ty = if spec.file { ParameterType::File } else { T::TYPE };
+        let parameter = Parameter {
+            default: spec.default.to_owned(),
+            description: spec.description.to_owned(),
+            ty,
+            validations,
+        };
+        if out.insert(key, parameter).is_some() {
+            panic!("conduit-connector: parameter {key:?} is defined twice (check the #[param(flatten)] fields)");
+        }
+    }
+
+    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
+        match cx.value(key).filter(|v| !v.is_empty()) {
+            None => match T::empty() {
+                Some(v) => Some(v),
+                None => {
+                    cx.error(ConfigError::validating(key, ErrorKind::Required, "required parameter is not provided"));
+                    None
+                }
+            },
+            Some(raw) => match T::parse(raw) {
+                Ok(v) => Some(v),
+                Err(reason) => {
+                    let detail = format!("{} {reason}: invalid parameter type", super::go::quote(raw));
+                    cx.error(ConfigError::validating(key, ErrorKind::InvalidType, detail));
+                    None
+                }
+            },
+        }
+    }
+}
+
+fn decode_map_entries<T: ConfigField>(key: &str, cx: &mut DecodeCx<'_>, mut insert: impl FnMut(String, T)) -> bool {
+    let keys = cx.keys_under(key);
+    let skip = if key.is_empty() { 0 } else { key.len() + 1 };
+    let mut ok = true;
+    if T::KIND.is_value() {
+        for full in keys {
+            match T::decode(full, cx) {
+                Some(v) => insert(full[skip..].to_owned(), v),
+                None => ok = false,
+            }
+        }
+    } else {
+        let mut last: Option<&str> = None;
+        for full in keys {
+            let rest = &full[skip..];
+            let entry = rest.split('.').next().unwrap_or(rest);
+            if last == Some(entry) {
+                continue;
+            }
+            last = Some(entry);
+            match T::decode(&join_key(key, entry), cx) {
+                Some(v) => insert(entry.to_owned(), v),
+                None => ok = false,
+            }
+        }
+    }
+    ok
+}
+
+impl<T: ConfigField, S: BuildHasher + Default> ConfigField for HashMap<String, T, S> {
+    const KIND: FieldKind = FieldKind::Map;
+
+    fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters) {
+        T::describe(&join_key(key, "*"), spec, out);
+    }
+
+    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
+        let mut map = HashMap::default();
+        decode_map_entries::<T>(key, cx, |k, v| {
+            map.insert(k, v);
+        })
+        .then_some(map)
+    }
+}
+
+impl<T: ConfigField> ConfigField for BTreeMap<String, T> {
+    const KIND: FieldKind = FieldKind::Map;
+
+    fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters) {
+        T::describe(&join_key(key, "*"), spec, out);
+    }
+
+    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
+        let mut map = BTreeMap::new();
+        decode_map_entries::<T>(key, cx, |k, v| {
+            map.insert(k, v);
+        })
+        .then_some(map)
+    }
+}

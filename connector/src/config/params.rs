@@ -1,0 +1,260 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+/// The type of a parameter's value, as Conduit names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ParameterType {
+    /// Any string (`string`).
+    String,
+    /// A base-10 64-bit integer (`int`).
+    Int,
+    /// A floating-point number in Go's `ParseFloat` syntax (`float`).
+    Float,
+    /// A boolean in Go's `ParseBool` spellings (`bool`).
+    Bool,
+    /// A path to a file (`file`).
+    File,
+    /// A Go duration such as `1h2m3.5s` (`duration`).
+    Duration,
+}
+
+impl ParameterType {
+    /// Conduit's text form: `string`, `int`, `float`, `bool`, `file`, `duration`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ParameterType::String => "string",
+            ParameterType::Int => "int",
+            ParameterType::Float => "float",
+            ParameterType::Bool => "bool",
+            ParameterType::File => "file",
+            ParameterType::Duration => "duration",
+        }
+    }
+
+    /// Parses Conduit's text form.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "string" => ParameterType::String,
+            "int" => ParameterType::Int,
+            "float" => ParameterType::Float,
+            "bool" => ParameterType::Bool,
+            "file" => ParameterType::File,
+            "duration" => ParameterType::Duration,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ParameterType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A regular expression of a `regex` validation: the pattern as written, and
+/// the compiled form (built on first use).
+///
+/// Matching is unanchored, as Go's `MatchString`. The `regex` crate runs in
+/// time linear in the input, so no pattern can be catastrophic.
+#[derive(Clone)]
+pub struct Pattern {
+    source: String,
+    compiled: OnceLock<Result<regex::Regex, String>>,
+}
+
+impl Pattern {
+    /// A pattern from its source text (compiled lazily).
+    pub fn new(source: impl Into<String>) -> Self {
+        Pattern { source: source.into(), compiled: OnceLock::new() }
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The compiled regex, or the compile error's text.
+    pub fn regex(&self) -> Result<&regex::Regex, &str> {
+        self.compiled
+            .get_or_init(|| regex::Regex::new(&self.source).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Whether `value` contains a match (an invalid pattern matches nothing).
+    pub fn is_match(&self, value: &str) -> bool {
+        self.regex().map(|r| r.is_match(value)).unwrap_or(false)
+    }
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.source, f)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl From<&str> for Pattern {
+    fn from(s: &str) -> Self {
+        Pattern::new(s)
+    }
+}
+
+/// One validation of a parameter's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Validation {
+    /// The value must be present and non-empty.
+    Required,
+    /// The value, parsed as a float, must be strictly greater.
+    GreaterThan(f64),
+    /// The value, parsed as a float, must be strictly less.
+    LessThan(f64),
+    /// The value must be one of these strings (case-sensitive).
+    Inclusion(Vec<String>),
+    /// The value must be none of these strings (case-sensitive).
+    Exclusion(Vec<String>),
+    /// The value must contain a match of this regex (unanchored).
+    Regex(Pattern),
+}
+
+impl Validation {
+    /// Conduit's text form of the validation type: `required`, `greater-than`,
+    /// `less-than`, `inclusion`, `exclusion`, `regex`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Validation::Required => "required",
+            Validation::GreaterThan(_) => "greater-than",
+            Validation::LessThan(_) => "less-than",
+            Validation::Inclusion(_) => "inclusion",
+            Validation::Exclusion(_) => "exclusion",
+            Validation::Regex(_) => "regex",
+        }
+    }
+
+    /// The value as Conduit puts it on the wire (`Value()` in Go): numbers in
+    /// `strconv.FormatFloat(v, 'f', -1, 64)` form, lists joined with `,`,
+    /// the regex pattern, `""` for required.
+    pub fn value(&self) -> String {
+        match self {
+            Validation::Required => String::new(),
+            Validation::GreaterThan(v) | Validation::LessThan(v) => super::go::format_float_f(*v),
+            Validation::Inclusion(l) | Validation::Exclusion(l) => l.join(","),
+            Validation::Regex(p) => p.as_str().to_owned(),
+        }
+    }
+}
+
+/// One parameter: what it means, its type, its default and its validations.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Parameter {
+    /// The default value, as a Conduit string (`""` when there is none).
+    pub default: String,
+    /// What the parameter is for (from the field's doc comment).
+    pub description: String,
+    /// The value's type.
+    pub ty: ParameterType,
+    /// The validations, in the order they were written.
+    pub validations: Vec<Validation>,
+}
+
+impl Default for ParameterType {
+    fn default() -> Self {
+        ParameterType::String
+    }
+}
+
+impl Parameter {
+    /// Whether the parameter has a [`Validation::Required`].
+    pub fn is_required(&self) -> bool {
+        self.validations.iter().any(|v| matches!(v, Validation::Required))
+    }
+}
+
+/// A set of parameters, ordered by name.
+///
+/// Names are dotted keys (`auth.user`); a `*` matches one segment
+/// (`headers.*`, `collections.*.format`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Parameters {
+    map: BTreeMap<String, Parameter>,
+}
+
+impl Parameters {
+    /// No parameters.
+    pub fn new() -> Self {
+        Parameters::default()
+    }
+
+    /// Adds a parameter, returning the one it replaced.
+    pub fn insert(&mut self, name: impl Into<String>, parameter: Parameter) -> Option<Parameter> {
+        self.map.insert(name.into(), parameter)
+    }
+
+    /// The parameter with this exact name.
+    pub fn get(&self, name: &str) -> Option<&Parameter> {
+        self.map.get(name)
+    }
+
+    /// Removes the parameter with this exact name.
+    pub fn remove(&mut self, name: &str) -> Option<Parameter> {
+        self.map.remove(name)
+    }
+
+    /// Whether there is a parameter with this exact name.
+    pub fn contains(&self, name: &str) -> bool {
+        self.map.contains_key(name)
+    }
+
+    /// The number of parameters.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// `(name, parameter)` pairs, ordered by name.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Parameter)> + DoubleEndedIterator + '_ {
+        self.map.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The names, in order.
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + '_ {
+        self.map.keys().map(String::as_str)
+    }
+
+    /// Adds every parameter of `other`, replacing ones of the same name.
+    pub fn extend(&mut self, other: Parameters) {
+        self.map.extend(other.map);
+    }
+}
+
+impl<K: Into<String>> FromIterator<(K, Parameter)> for Parameters {
+    fn from_iter<I: IntoIterator<Item = (K, Parameter)>>(iter: I) -> Self {
+        Parameters { map: iter.into_iter().map(|(k, v)| (k.into(), v)).collect() }
+    }
+}
+
+impl IntoIterator for Parameters {
+    type Item = (String, Parameter);
+    type IntoIter = std::collections::btree_map::IntoIter<String, Parameter>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.map.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Parameters {
+    type Item = (&'a String, &'a Parameter);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, Parameter>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.map.iter()
+    }
+}
