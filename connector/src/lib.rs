@@ -5,6 +5,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod config;
+pub mod opencdc;
+pub mod plugin;
 pub mod spec;
 
 #[cfg(feature = "derive")]

@@ -203,12 +203,8 @@ impl<T: ConfigValue> ConfigField for T {
             validations.push(Validation::Inclusion(T::VARIANTS.iter().map(|s| (*s).to_owned()).collect()));
         }
         let ty = if spec.file { ParameterType::File } else { T::TYPE };
-        let parameter = Parameter {
-            default: spec.default.to_owned(),
-            description: spec.description.to_owned(),
-            ty,
-            validations,
-        };
+        let parameter =
+            Parameter { default: spec.default.to_owned(), description: spec.description.to_owned(), ty, validations };
         if out.insert(key, parameter).is_some() {
             panic!("conduit-connector: parameter {key:?} is defined twice (check the #[param(flatten)] fields)");
         }

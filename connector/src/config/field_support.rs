@@ -8,9 +8,9 @@
 //! rather than its spelling.
 
 pub use super::field::join_key;
-pub use super::validate::from_config;
 use super::field::{FieldKind, ValueCheck};
-use super::{go, ConfigField, ParameterType};
+pub use super::validate::from_config;
+use super::{ConfigField, ParameterType, go};
 
 const fn str_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -128,7 +128,9 @@ const fn check_value(check: &ValueCheck, s: &[u8]) -> Option<&'static str> {
         }
         ParameterType::Bool => match go::parse_bool(s) {
             Some(_) => None,
-            None => Some("the default is not a bool (Go's ParseBool accepts 1 t T TRUE true True 0 f F FALSE false False)"),
+            None => {
+                Some("the default is not a bool (Go's ParseBool accepts 1 t T TRUE true True 0 f F FALSE false False)")
+            }
         },
         ParameterType::Duration => match go::parse_duration(s) {
             Err(_) => Some("the default is not a Go duration (such as 300ms, 1.5h or 2h45m)"),

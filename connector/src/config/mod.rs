@@ -9,12 +9,12 @@
 mod error;
 #[doc(hidden)]
 pub mod field;
+#[doc(hidden)]
+pub mod field_support;
 pub mod go;
 mod map;
 mod params;
 mod validate;
-#[doc(hidden)]
-pub mod field_support;
 mod value;
 
 pub use error::{ConfigError, ConfigErrors, ErrorKind};

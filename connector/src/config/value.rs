@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::field::ValueCheck;
-use super::{go, ParameterType};
+use super::{ParameterType, go};
 
 /// A type one parameter's value parses into: strings, paths, integers,
 /// floats, bools, durations, `Option<T>` and `Vec<T>` of those, and fieldless

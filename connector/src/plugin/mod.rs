@@ -1,0 +1,1 @@
+//! The standalone plugin protocol (go-plugin handshake + gRPC services).
