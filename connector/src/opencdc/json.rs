@@ -1,0 +1,1085 @@
+//! The OpenCDC JSON codec, byte-identical to the Go SDK (`encoding/json` / goccy rules).
+//!
+//! Writing: field order `position, operation, metadata, key, payload{before, after}`, no field
+//! is omitted, map keys sorted, HTML-safe string escaping, standard padded base64 for bytes and
+//! Go's `float64` number formatting. Reading: a hand-written parser that never panics, reports
+//! syntax errors with their position and keeps going after a type error so that a syntax error
+//! later in the input wins (as Go, which validates the whole input first).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{BufRead, ErrorKind};
+
+use serde_json::{Number, Value};
+
+use super::base64;
+use super::{Change, Data, Metadata, Operation, ParseOperationError, Position, Record, StructuredData};
+
+/// Nesting limit for arrays and objects when reading (deeper input is a syntax error).
+pub const MAX_DEPTH: usize = 256;
+
+/// Where in the input a syntax error was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonPosition {
+    /// Byte offset from the start of the input (0-based).
+    pub offset: usize,
+    /// Line (1-based).
+    pub line: usize,
+    /// Column in bytes (1-based).
+    pub column: usize,
+}
+
+impl fmt::Display for JsonPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 1 {
+            write!(f, "column {}", self.column)
+        } else {
+            write!(f, "line {}, column {}", self.line, self.column)
+        }
+    }
+}
+
+/// An error reading an OpenCDC record from JSON.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The input is not valid JSON.
+    #[error("invalid JSON at {position}: {message}")]
+    Syntax {
+        /// Where the error is.
+        position: JsonPosition,
+        /// What is wrong.
+        message: String,
+    },
+    /// A field holds a JSON value of the wrong type.
+    #[error("invalid field {field}: expected {expected}, found {found}")]
+    InvalidType {
+        /// The field, e.g. `key`, `payload.before`, `metadata["x"]`.
+        field: String,
+        /// What the field accepts.
+        expected: &'static str,
+        /// The JSON type found.
+        found: &'static str,
+    },
+    /// A base64 field (position, raw data) is not valid padded standard base64.
+    #[error("invalid field {field}: {message}")]
+    InvalidBase64 {
+        /// The field.
+        field: String,
+        /// What is wrong, e.g. `illegal base64 data at input byte 3`.
+        message: String,
+    },
+    /// A number in structured data does not fit a 64-bit float.
+    #[error("invalid field {field}: number {number} is out of range of a 64-bit float")]
+    NumberOutOfRange {
+        /// The field holding the number.
+        field: String,
+        /// The number as written.
+        number: String,
+    },
+    /// The `operation` field is not a known operation.
+    #[error("invalid field operation: {0}")]
+    InvalidOperation(#[from] ParseOperationError),
+    /// An error on a given line of a JSON-lines input ([`JsonLines`]).
+    #[error("line {line}: {source}")]
+    Line {
+        /// The line number (1-based).
+        line: usize,
+        /// The error.
+        source: Box<RecordError>,
+    },
+    /// Reading a JSON-lines input failed.
+    #[error("line {line}: failed to read input: {source}")]
+    Io {
+        /// The line being read (1-based).
+        line: usize,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------------
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// 0 = copy as is; b'u' = `\u00XX`; other = two-byte escape `\X`; 1 = check for U+2028/2029.
+const ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[b'<' as usize] = b'u';
+    t[b'>' as usize] = b'u';
+    t[b'&' as usize] = b'u';
+    t[0xE2] = 1;
+    t
+};
+
+/// Appends `s` as a JSON string, escaped exactly as Go's `encoding/json` with HTML escaping:
+/// `"` and `\` with a backslash, `\n` `\r` `\t` short, other controls and `<` `>` `&` as
+/// `\u00XX`, U+2028 and U+2029 as `\u2028` and `\u2029`.
+pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let esc = ESCAPE[b as usize];
+        if esc == 0 {
+            i += 1;
+            continue;
+        }
+        if esc == 1 {
+            // U+2028 = E2 80 A8, U+2029 = E2 80 A9.
+            if bytes.get(i + 1) == Some(&0x80) && matches!(bytes.get(i + 2), Some(0xA8 | 0xA9)) {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(if bytes[i + 2] == 0xA8 { b"\\u2028" } else { b"\\u2029" });
+                i += 3;
+                start = i;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        if esc == b'u' {
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+        } else {
+            out.extend_from_slice(&[b'\\', esc]);
+        }
+        i += 1;
+        start = i;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Appends `bytes` as a JSON string holding their padded standard base64.
+pub(crate) fn write_base64_string(bytes: &[u8], out: &mut Vec<u8>) {
+    out.reserve(base64::encoded_len(bytes.len()) + 2);
+    out.push(b'"');
+    base64::encode_into(bytes, out);
+    out.push(b'"');
+}
+
+fn write_u64(mut n: u64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn write_i64(n: i64, out: &mut Vec<u8>) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    write_u64(n.unsigned_abs(), out);
+}
+
+/// Appends `v` formatted as Go's `encoding/json` formats a `float64`: the shortest decimal
+/// that round-trips, plain notation for `1e-6 <= |v| < 1e21` (integral values without `.0`,
+/// negative zero as `-0`), otherwise exponent notation like `1e+21` or `1.5e-7`.
+///
+/// JSON cannot hold NaN or infinities (Go's encoder fails on them); they are written as
+/// `null` so that encoding stays infallible.
+pub fn write_json_f64(v: f64, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    if !v.is_finite() {
+        out.extend_from_slice(b"null");
+        return;
+    }
+    let abs = v.abs();
+    if v.fract() == 0.0 && abs < 1e15 {
+        if v == 0.0 && v.is_sign_negative() {
+            out.extend_from_slice(b"-0");
+        } else {
+            // Exact: |v| < 1e15 < 2^63.
+            write_i64(v as i64, out);
+        }
+        return;
+    }
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let start = out.len();
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "{v:e}");
+        if let Some(e) = out[start..].iter().position(|&b| b == b'e') {
+            let at = start + e + 1;
+            if out.get(at) != Some(&b'-') {
+                out.insert(at, b'+');
+            }
+        }
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+fn write_number(n: &Number, out: &mut Vec<u8>) {
+    if let Some(u) = n.as_u64() {
+        write_u64(u, out);
+    } else if let Some(i) = n.as_i64() {
+        write_i64(i, out);
+    } else if let Some(f) = n.as_f64() {
+        write_json_f64(f, out);
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// Appends `value` as JSON with Go's rules (sorted object keys, HTML-safe escaping, Go number
+/// formatting; see [`write_json_f64`]).
+pub fn write_json_value(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_number(n, out),
+        Value::String(s) => write_json_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json_value(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => write_json_object(map, out),
+    }
+}
+
+/// Appends `map` as a JSON object with keys in byte order (as Go sorts map keys), whatever
+/// the iteration order of the map.
+pub fn write_json_object(map: &StructuredData, out: &mut Vec<u8>) {
+    out.push(b'{');
+    let sorted = map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b);
+    if sorted {
+        for (i, (k, v)) in map.iter().enumerate() {
+            write_member(i, k, v, out);
+        }
+    } else {
+        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        for (i, (k, v)) in entries.into_iter().enumerate() {
+            write_member(i, k, v, out);
+        }
+    }
+    out.push(b'}');
+}
+
+fn write_member(i: usize, k: &str, v: &Value, out: &mut Vec<u8>) {
+    if i > 0 {
+        out.push(b',');
+    }
+    write_json_string(k, out);
+    out.push(b':');
+    write_json_value(v, out);
+}
+
+/// Appends metadata as a JSON object; empty metadata is `null` (as a nil Go map).
+pub(crate) fn write_metadata(metadata: &Metadata, out: &mut Vec<u8>) {
+    if metadata.0.is_empty() {
+        out.extend_from_slice(b"null");
+        return;
+    }
+    out.push(b'{');
+    for (i, (k, v)) in metadata.0.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json_string(k, out);
+        out.push(b':');
+        write_json_string(v, out);
+    }
+    out.push(b'}');
+}
+
+fn write_data(data: Option<&Data>, out: &mut Vec<u8>) {
+    match data {
+        None => out.extend_from_slice(b"null"),
+        Some(Data::Raw(bytes)) => write_base64_string(bytes, out),
+        Some(Data::Structured(map)) => write_json_object(map, out),
+    }
+}
+
+fn estimate_data(data: Option<&Data>) -> usize {
+    match data {
+        Some(Data::Raw(b)) => base64::encoded_len(b.len()) + 2,
+        Some(Data::Structured(m)) => 2 + m.len() * 16,
+        None => 4,
+    }
+}
+
+impl Record {
+    /// The record's OpenCDC JSON, byte-identical to the Go SDK's `Record.Bytes()`.
+    ///
+    /// Empty position and empty metadata are written as `null` (as Go's nil values), a
+    /// missing key/before/after as `null`. Non-finite numbers in structured data (which JSON
+    /// cannot hold) are written as `null`.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_json(&mut out);
+        out
+    }
+
+    /// [`Record::to_json`] as a `String`.
+    pub fn to_json_string(&self) -> String {
+        // The encoder only writes ASCII punctuation, base64 and escaped UTF-8 strings.
+        String::from_utf8(self.to_json()).unwrap_or_default()
+    }
+
+    /// Appends the record's JSON (see [`Record::to_json`]) to `out`, reusing its capacity.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let meta: usize = self.metadata.0.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
+        out.reserve(
+            96 + base64::encoded_len(self.position.0.len())
+                + meta
+                + estimate_data(self.key.as_ref())
+                + estimate_data(self.payload.before.as_ref())
+                + estimate_data(self.payload.after.as_ref()),
+        );
+        out.extend_from_slice(b"{\"position\":");
+        if self.position.0.is_empty() {
+            out.extend_from_slice(b"null");
+        } else {
+            write_base64_string(&self.position.0, out);
+        }
+        out.extend_from_slice(b",\"operation\":\"");
+        out.extend_from_slice(self.operation.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"metadata\":");
+        write_metadata(&self.metadata, out);
+        out.extend_from_slice(b",\"key\":");
+        write_data(self.key.as_ref(), out);
+        out.extend_from_slice(b",\"payload\":{\"before\":");
+        write_data(self.payload.before.as_ref(), out);
+        out.extend_from_slice(b",\"after\":");
+        write_data(self.payload.after.as_ref(), out);
+        out.extend_from_slice(b"}}");
+    }
+
+    /// Parses a record from its OpenCDC JSON.
+    ///
+    /// Accepts what the Go SDK writes and reads: field names match case-insensitively (as
+    /// Go's), unknown fields are ignored, missing fields keep their defaults, `null` position
+    /// or metadata is empty, a key/before/after string is base64 raw data, an object is
+    /// structured data (numbers become `f64`, as Go's `float64`), `null` is `None`.
+    ///
+    /// # Errors
+    /// [`RecordError::Syntax`] for malformed JSON (with its position), otherwise the first
+    /// [`RecordError::InvalidType`], [`RecordError::InvalidBase64`],
+    /// [`RecordError::InvalidOperation`] or [`RecordError::NumberOutOfRange`] found.
+    pub fn from_json(input: &[u8]) -> Result<Record, RecordError> {
+        let mut parser = Parser::new(input);
+        let mut record = Record::default();
+        parser.skip_ws();
+        match parser.peek() {
+            Some(b'{') => parser.parse_record_object(&mut record)?,
+            _ => {
+                let found = parser.skip_value_kind()?;
+                parser.type_error("record", "an object", found);
+            }
+        }
+        parser.finish()?;
+        Ok(record)
+    }
+}
+
+/// Parses JSON text into a structured value with the codec's rules (numbers as `f64`).
+///
+/// Used by the Debezium formatter to read raw data that carries JSON.
+pub(crate) fn parse_structured_object(input: &[u8]) -> Option<Option<StructuredData>> {
+    let mut parser = Parser::new(input);
+    parser.skip_ws();
+    let result = match parser.peek() {
+        Some(b'{') => parser.parse_object("raw data").ok().map(Some),
+        Some(b'n') => parser.expect_literal(b"null").ok().map(|()| None),
+        _ => None,
+    }?;
+    parser.finish().ok()?;
+    Some(result)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------------
+
+struct Parser<'a> {
+    src: &'a [u8],
+    pos: usize,
+    depth: usize,
+    /// The first non-syntax error; parsing continues so that syntax errors take precedence.
+    deferred: Option<RecordError>,
+}
+
+fn describe(b: u8) -> String {
+    if b.is_ascii_graphic() || b == b' ' { format!("'{}'", b as char) } else { format!("byte 0x{b:02x}") }
+}
+
+fn key_matches(key: &str, name: &str) -> bool {
+    key.eq_ignore_ascii_case(name)
+}
+
+fn hex_val(b: u8) -> Option<u16> {
+    match b {
+        b'0'..=b'9' => Some(u16::from(b - b'0')),
+        b'a'..=b'f' => Some(u16::from(b - b'a' + 10)),
+        b'A'..=b'F' => Some(u16::from(b - b'A' + 10)),
+        _ => None,
+    }
+}
+
+impl<'a> Parser<'a> {
+    fn new(src: &'a [u8]) -> Self {
+        Self { src, pos: 0, depth: 0, deferred: None }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn syntax_at(&self, at: usize, message: impl Into<String>) -> RecordError {
+        let at = at.min(self.src.len());
+        let before = &self.src[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        RecordError::Syntax {
+            position: JsonPosition { offset: at, line, column: at - line_start + 1 },
+            message: message.into(),
+        }
+    }
+
+    fn unexpected(&self, context: &str) -> RecordError {
+        match self.peek() {
+            None => self.syntax_at(self.pos, "unexpected end of JSON input"),
+            Some(b) => self.syntax_at(self.pos, format!("invalid character {} {context}", describe(b))),
+        }
+    }
+
+    fn defer(&mut self, error: RecordError) {
+        if self.deferred.is_none() {
+            self.deferred = Some(error);
+        }
+    }
+
+    fn type_error(&mut self, field: &str, expected: &'static str, found: &'static str) {
+        self.defer(RecordError::InvalidType { field: field.to_owned(), expected, found });
+    }
+
+    fn finish(&mut self) -> Result<(), RecordError> {
+        self.skip_ws();
+        if self.pos < self.src.len() {
+            return Err(self.unexpected("after top-level value"));
+        }
+        match self.deferred.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn expect_byte(&mut self, b: u8, context: &str) -> Result<(), RecordError> {
+        self.skip_ws();
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.unexpected(context))
+        }
+    }
+
+    fn expect_literal(&mut self, lit: &'static [u8]) -> Result<(), RecordError> {
+        for (i, &want) in lit.iter().enumerate() {
+            match self.src.get(self.pos + i) {
+                Some(&b) if b == want => {}
+                Some(&b) => {
+                    let name = std::str::from_utf8(lit).unwrap_or("literal");
+                    return Err(self.syntax_at(
+                        self.pos + i,
+                        format!("invalid character {} in literal {name} (expecting '{}')", describe(b), want as char),
+                    ));
+                }
+                None => return Err(self.syntax_at(self.pos + i, "unexpected end of JSON input")),
+            }
+        }
+        self.pos += lit.len();
+        Ok(())
+    }
+
+    fn enter(&mut self) -> Result<(), RecordError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.syntax_at(self.pos, format!("exceeded max depth of {MAX_DEPTH}")));
+        }
+        Ok(())
+    }
+
+    /// Parses a string; the current byte must be `"`.
+    fn parse_string(&mut self) -> Result<Cow<'a, str>, RecordError> {
+        let src = self.src;
+        let start = self.pos + 1;
+        let mut i = start;
+        loop {
+            match src.get(i) {
+                None => return Err(self.syntax_at(i, "unexpected end of JSON input")),
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    let raw = &src[start..i];
+                    return Ok(match std::str::from_utf8(raw) {
+                        Ok(s) => Cow::Borrowed(s),
+                        Err(_) => Cow::Owned(String::from_utf8_lossy(raw).into_owned()),
+                    });
+                }
+                Some(b'\\') => break,
+                Some(&b) if b < 0x20 => {
+                    return Err(self.syntax_at(i, format!("invalid character {} in string literal", describe(b))));
+                }
+                Some(_) => i += 1,
+            }
+        }
+        // Slow path: escapes.
+        let mut buf = src[start..i].to_vec();
+        loop {
+            match src.get(i) {
+                None => return Err(self.syntax_at(i, "unexpected end of JSON input")),
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    return Ok(Cow::Owned(match String::from_utf8(buf) {
+                        Ok(s) => s,
+                        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    }));
+                }
+                Some(b'\\') => {
+                    let Some(&e) = src.get(i + 1) else {
+                        return Err(self.syntax_at(i + 1, "unexpected end of JSON input"));
+                    };
+                    let simple = match e {
+                        b'"' => Some(b'"'),
+                        b'\\' => Some(b'\\'),
+                        b'/' => Some(b'/'),
+                        b'b' => Some(0x08),
+                        b'f' => Some(0x0C),
+                        b'n' => Some(b'\n'),
+                        b'r' => Some(b'\r'),
+                        b't' => Some(b'\t'),
+                        b'u' => None,
+                        other => {
+                            return Err(self.syntax_at(
+                                i + 1,
+                                format!("invalid character {} in string escape code", describe(other)),
+                            ));
+                        }
+                    };
+                    if let Some(c) = simple {
+                        buf.push(c);
+                        i += 2;
+                        continue;
+                    }
+                    let unit = self.hex4(i + 2)?;
+                    i += 6;
+                    let ch = if (0xD800..0xDC00).contains(&unit) {
+                        // A high surrogate: combine with a following low surrogate if present.
+                        let low = if src.get(i) == Some(&b'\\') && src.get(i + 1) == Some(&b'u') {
+                            self.hex4(i + 2).ok().filter(|l| (0xDC00..0xE000).contains(l))
+                        } else {
+                            None
+                        };
+                        match low {
+                            Some(low) => {
+                                i += 6;
+                                let c = 0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                                char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER)
+                            }
+                            None => char::REPLACEMENT_CHARACTER,
+                        }
+                    } else {
+                        char::from_u32(u32::from(unit)).unwrap_or(char::REPLACEMENT_CHARACTER)
+                    };
+                    let mut tmp = [0u8; 4];
+                    buf.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+                }
+                Some(&b) if b < 0x20 => {
+                    return Err(self.syntax_at(i, format!("invalid character {} in string literal", describe(b))));
+                }
+                Some(&b) => {
+                    buf.push(b);
+                    i += 1;
+                }
+            }
+        }
+    }
+
+    fn hex4(&self, at: usize) -> Result<u16, RecordError> {
+        let mut v = 0u16;
+        for k in 0..4 {
+            match self.src.get(at + k) {
+                None => return Err(self.syntax_at(at + k, "unexpected end of JSON input")),
+                Some(&b) => match hex_val(b) {
+                    Some(h) => v = (v << 4) | h,
+                    None => {
+                        return Err(self.syntax_at(
+                            at + k,
+                            format!("invalid character {} in \\u hexadecimal character escape", describe(b)),
+                        ));
+                    }
+                },
+            }
+        }
+        Ok(v)
+    }
+
+    /// Scans a number (Go/JSON grammar) and returns its text.
+    fn scan_number(&mut self) -> Result<&'a str, RecordError> {
+        let src = self.src;
+        let start = self.pos;
+        let mut i = start;
+        if src.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match src.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                while let Some(b'0'..=b'9') = src.get(i) {
+                    i += 1;
+                }
+            }
+            Some(&b) => return Err(self.syntax_at(i, format!("invalid character {} in numeric literal", describe(b)))),
+            None => return Err(self.syntax_at(i, "unexpected end of JSON input")),
+        }
+        if src.get(i) == Some(&b'.') {
+            i += 1;
+            match src.get(i) {
+                Some(b'0'..=b'9') => {}
+                Some(&b) => {
+                    return Err(self.syntax_at(
+                        i,
+                        format!("invalid character {} after decimal point in numeric literal", describe(b)),
+                    ));
+                }
+                None => return Err(self.syntax_at(i, "unexpected end of JSON input")),
+            }
+            while let Some(b'0'..=b'9') = src.get(i) {
+                i += 1;
+            }
+        }
+        if let Some(b'e' | b'E') = src.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = src.get(i) {
+                i += 1;
+            }
+            match src.get(i) {
+                Some(b'0'..=b'9') => {}
+                Some(&b) => {
+                    return Err(
+                        self.syntax_at(i, format!("invalid character {} in exponent of numeric literal", describe(b)))
+                    );
+                }
+                None => return Err(self.syntax_at(i, "unexpected end of JSON input")),
+            }
+            while let Some(b'0'..=b'9') = src.get(i) {
+                i += 1;
+            }
+        }
+        self.pos = i;
+        // The scanned bytes are ASCII.
+        Ok(std::str::from_utf8(&src[start..i]).unwrap_or("0"))
+    }
+
+    /// Parses any value; numbers become `f64`.
+    fn parse_value(&mut self, field: &str) -> Result<Value, RecordError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b'{') => Ok(Value::Object(self.parse_object(field)?)),
+            Some(b'[') => {
+                self.enter()?;
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        items.push(self.parse_value(field)?);
+                        self.skip_ws();
+                        match self.peek() {
+                            Some(b',') => self.pos += 1,
+                            Some(b']') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return Err(self.unexpected("after array element")),
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Ok(Value::Array(items))
+            }
+            Some(b'"') => Ok(Value::String(self.parse_string()?.into_owned())),
+            Some(b't') => self.expect_literal(b"true").map(|()| Value::Bool(true)),
+            Some(b'f') => self.expect_literal(b"false").map(|()| Value::Bool(false)),
+            Some(b'n') => self.expect_literal(b"null").map(|()| Value::Null),
+            Some(b'-' | b'0'..=b'9') => {
+                let text = self.scan_number()?;
+                match text.parse::<f64>().ok().and_then(Number::from_f64) {
+                    Some(n) => Ok(Value::Number(n)),
+                    None => {
+                        self.defer(RecordError::NumberOutOfRange { field: field.to_owned(), number: text.to_owned() });
+                        Ok(Value::Null)
+                    }
+                }
+            }
+            _ => Err(self.unexpected("looking for beginning of value")),
+        }
+    }
+
+    /// Parses an object into structured data; the current byte must be `{`.
+    fn parse_object(&mut self, field: &str) -> Result<StructuredData, RecordError> {
+        self.enter()?;
+        self.pos += 1;
+        let mut map = StructuredData::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.skip_ws();
+                if self.peek() != Some(b'"') {
+                    return Err(self.unexpected("looking for beginning of object key string"));
+                }
+                let key = self.parse_string()?.into_owned();
+                self.expect_byte(b':', "after object key")?;
+                let value = self.parse_value(field)?;
+                map.insert(key, value);
+                self.skip_ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.unexpected("after object key:value pair")),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(map)
+    }
+
+    /// Skips any value (validating it) and returns its JSON type name.
+    fn skip_value_kind(&mut self) -> Result<&'static str, RecordError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b'{') => {
+                self.enter()?;
+                self.pos += 1;
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        self.skip_ws();
+                        if self.peek() != Some(b'"') {
+                            return Err(self.unexpected("looking for beginning of object key string"));
+                        }
+                        self.parse_string()?;
+                        self.expect_byte(b':', "after object key")?;
+                        self.skip_value_kind()?;
+                        self.skip_ws();
+                        match self.peek() {
+                            Some(b',') => self.pos += 1,
+                            Some(b'}') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return Err(self.unexpected("after object key:value pair")),
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Ok("object")
+            }
+            Some(b'[') => {
+                self.enter()?;
+                self.pos += 1;
+                self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        self.skip_value_kind()?;
+                        self.skip_ws();
+                        match self.peek() {
+                            Some(b',') => self.pos += 1,
+                            Some(b']') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return Err(self.unexpected("after array element")),
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Ok("array")
+            }
+            Some(b'"') => self.parse_string().map(|_| "string"),
+            Some(b't') => self.expect_literal(b"true").map(|()| "bool"),
+            Some(b'f') => self.expect_literal(b"false").map(|()| "bool"),
+            Some(b'n') => self.expect_literal(b"null").map(|()| "null"),
+            Some(b'-' | b'0'..=b'9') => self.scan_number().map(|_| "number"),
+            _ => Err(self.unexpected("looking for beginning of value")),
+        }
+    }
+
+    /// Iterates the members of an object (current byte `{`), calling `member` with each key
+    /// after consuming the `:`; `member` must consume the value.
+    fn parse_members(
+        &mut self,
+        mut member: impl FnMut(&mut Self, &str) -> Result<(), RecordError>,
+    ) -> Result<(), RecordError> {
+        self.enter()?;
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.skip_ws();
+                if self.peek() != Some(b'"') {
+                    return Err(self.unexpected("looking for beginning of object key string"));
+                }
+                let key = self.parse_string()?;
+                self.expect_byte(b':', "after object key")?;
+                self.skip_ws();
+                member(self, &key)?;
+                self.skip_ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.unexpected("after object key:value pair")),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    fn parse_base64(&mut self, field: &str) -> Result<Vec<u8>, RecordError> {
+        let s = self.parse_string()?;
+        match base64::decode(s.as_bytes()) {
+            Ok(bytes) => Ok(bytes),
+            Err(e) => {
+                self.defer(RecordError::InvalidBase64 { field: field.to_owned(), message: e.to_string() });
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    fn parse_data(&mut self, field: &str) -> Result<Option<Data>, RecordError> {
+        match self.peek() {
+            Some(b'"') => Ok(Some(Data::Raw(self.parse_base64(field)?))),
+            Some(b'{') => Ok(Some(Data::Structured(self.parse_object(field)?))),
+            Some(b'n') => self.expect_literal(b"null").map(|()| None),
+            _ => {
+                let found = self.skip_value_kind()?;
+                self.type_error(field, "a base64 string, an object or null", found);
+                Ok(None)
+            }
+        }
+    }
+
+    fn parse_record_object(&mut self, record: &mut Record) -> Result<(), RecordError> {
+        self.parse_members(|p, key| {
+            if key_matches(key, "position") {
+                match p.peek() {
+                    Some(b'"') => record.position = Position(p.parse_base64("position")?),
+                    Some(b'n') => {
+                        p.expect_literal(b"null")?;
+                        record.position = Position::default();
+                    }
+                    _ => {
+                        let found = p.skip_value_kind()?;
+                        p.type_error("position", "a base64 string or null", found);
+                    }
+                }
+            } else if key_matches(key, "operation") {
+                match p.peek() {
+                    Some(b'"') => {
+                        let text = p.parse_string()?;
+                        // Go's UnmarshalText leaves the operation unchanged for "".
+                        if !text.is_empty() {
+                            match text.parse::<Operation>() {
+                                Ok(op) => record.operation = op,
+                                Err(e) => p.defer(RecordError::InvalidOperation(e)),
+                            }
+                        }
+                    }
+                    Some(b'n') => p.expect_literal(b"null")?,
+                    _ => {
+                        let found = p.skip_value_kind()?;
+                        p.type_error("operation", "a string", found);
+                    }
+                }
+            } else if key_matches(key, "metadata") {
+                match p.peek() {
+                    Some(b'{') => p.parse_members(|p, k| {
+                        let value = match p.peek() {
+                            Some(b'"') => p.parse_string()?.into_owned(),
+                            Some(b'n') => {
+                                p.expect_literal(b"null")?;
+                                String::new()
+                            }
+                            _ => {
+                                let found = p.skip_value_kind()?;
+                                p.type_error(&format!("metadata[{k:?}]"), "a string", found);
+                                return Ok(());
+                            }
+                        };
+                        record.metadata.0.insert(k.to_owned(), value);
+                        Ok(())
+                    })?,
+                    Some(b'n') => {
+                        p.expect_literal(b"null")?;
+                        record.metadata.0.clear();
+                    }
+                    _ => {
+                        let found = p.skip_value_kind()?;
+                        p.type_error("metadata", "an object of strings or null", found);
+                    }
+                }
+            } else if key_matches(key, "key") {
+                record.key = p.parse_data("key")?;
+            } else if key_matches(key, "payload") {
+                match p.peek() {
+                    Some(b'{') => p.parse_members(|p, k| {
+                        if key_matches(k, "before") {
+                            record.payload.before = p.parse_data("payload.before")?;
+                        } else if key_matches(k, "after") {
+                            record.payload.after = p.parse_data("payload.after")?;
+                        } else {
+                            p.skip_value_kind()?;
+                        }
+                        Ok(())
+                    })?,
+                    Some(b'n') => {
+                        p.expect_literal(b"null")?;
+                        record.payload = Change::default();
+                    }
+                    _ => {
+                        let found = p.skip_value_kind()?;
+                        p.type_error("payload", "an object or null", found);
+                    }
+                }
+            } else {
+                p.skip_value_kind()?;
+            }
+            Ok(())
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON lines
+// ---------------------------------------------------------------------------------------------
+
+/// Line buffers larger than this are released after use, so one huge line does not pin memory.
+const MAX_RETAINED_LINE: usize = 1 << 20;
+
+/// Reads OpenCDC records from JSON lines (one record per line), reusing one line buffer.
+///
+/// Blank lines (only spaces, tabs, `\r`) are skipped. Errors carry the 1-based line number
+/// ([`RecordError::Line`], [`RecordError::Io`]); after an I/O error the iterator ends.
+///
+/// ```
+/// use conduit_connector::opencdc::JsonLines;
+/// let input = b"{\"position\":\"cG9zLTE=\",\"operation\":\"create\"}\n\n{\"operation\":\"delete\"}\n";
+/// let records: Vec<_> = JsonLines::new(&input[..]).collect::<Result<_, _>>().unwrap();
+/// assert_eq!(records.len(), 2);
+/// ```
+#[derive(Debug)]
+pub struct JsonLines<R: BufRead> {
+    reader: R,
+    line: Vec<u8>,
+    line_number: usize,
+    done: bool,
+}
+
+impl<R: BufRead> JsonLines<R> {
+    /// Reads records from `reader`.
+    pub fn new(reader: R) -> Self {
+        Self { reader, line: Vec::new(), line_number: 0, done: false }
+    }
+
+    /// The number of the last line read (1-based; 0 before the first).
+    pub fn line_number(&self) -> usize {
+        self.line_number
+    }
+
+    /// The underlying reader.
+    pub fn into_inner(self) -> R {
+        self.reader
+    }
+}
+
+impl<R: BufRead> Iterator for JsonLines<R> {
+    type Item = Result<Record, RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            if self.line.capacity() > MAX_RETAINED_LINE {
+                self.line = Vec::new();
+            }
+            self.line.clear();
+            let read = loop {
+                match self.reader.read_until(b'\n', &mut self.line) {
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            match read {
+                Ok(0) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(_) => {}
+                Err(source) => {
+                    self.done = true;
+                    return Some(Err(RecordError::Io { line: self.line_number + 1, source }));
+                }
+            }
+            self.line_number += 1;
+            let text = &self.line[..];
+            if text.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+                continue;
+            }
+            return Some(
+                Record::from_json(text).map_err(|e| RecordError::Line { line: self.line_number, source: Box::new(e) }),
+            );
+        }
+        None
+    }
+}
