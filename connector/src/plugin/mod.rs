@@ -1,1 +1,4 @@
 //! The standalone plugin protocol (go-plugin handshake + gRPC services).
+
+pub mod convert;
+pub mod proto;

@@ -1,0 +1,35 @@
+//! Compiles the plugin protocol's `.proto` files (in `proto/`) into Rust with
+//! `protox` (a pure-Rust protobuf compiler, so no `protoc` is needed) and
+//! `tonic-prost-build`.
+
+use std::path::Path;
+
+/// The protocol's files, relative to `proto/`.
+const PROTOS: &[&str] = &[
+    "opencdc/v1/opencdc.proto",
+    "config/v1/parameter.proto",
+    "connector/v2/specifier.proto",
+    "connector/v2/destination.proto",
+    "connector/v2/source.proto",
+    "plugin/grpc_controller.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = Path::new("proto");
+    println!("cargo:rerun-if-changed=build.rs");
+    for proto in PROTOS {
+        println!("cargo:rerun-if-changed={}", root.join(proto).display());
+    }
+
+    let files: Vec<_> = PROTOS.iter().map(|p| root.join(p)).collect();
+    let descriptors = protox::compile(&files, [root]).map_err(|e| format!("compiling {}: {e:?}", root.display()))?;
+
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        // Maps as BTreeMap: entries are written in key order, so re-encoding a
+        // message gives the same bytes as Conduit's deterministic encoding.
+        .btree_map(".")
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! The plugin protocol's protobuf messages and gRPC services, generated at
+//! build time from the `.proto` files in `connector/proto/`.
+//!
+//! Module paths follow the protobuf packages:
+//!
+//! | package | module |
+//! | --- | --- |
+//! | `opencdc.v1` | [`opencdc::v1`] (records) |
+//! | `config.v1` | [`config::v1`] (parameters, validations) |
+//! | `connector.v2` | [`connector::v2`] (specifier, source and destination services) |
+//! | `plugin` | [`plugin`] (go-plugin's `GRPCController`) |
+//! | `grpc.health.v1` | [`health`] (re-exported from `tonic-health`) |
+//!
+//! Maps are [`BTreeMap`](std::collections::BTreeMap)s, so encoding writes
+//! entries in key order and is deterministic. `google.protobuf.Struct` and
+//! friends come from [`prost_types`].
+
+/// OpenCDC messages.
+pub mod opencdc {
+    /// Package `opencdc.v1`: `Record`, `Operation`, `Data`, `Change`.
+    #[allow(missing_docs, missing_debug_implementations, clippy::all)]
+    pub mod v1 {
+        tonic::include_proto!("opencdc.v1");
+    }
+}
+
+/// Configuration messages.
+pub mod config {
+    /// Package `config.v1`: `Parameter`, `Validation`.
+    #[allow(missing_docs, missing_debug_implementations, clippy::all)]
+    pub mod v1 {
+        tonic::include_proto!("config.v1");
+    }
+}
+
+/// Connector services.
+pub mod connector {
+    /// Package `connector.v2`: the `SpecifierPlugin`, `SourcePlugin` and
+    /// `DestinationPlugin` services and their messages.
+    #[allow(missing_docs, missing_debug_implementations, clippy::all)]
+    pub mod v2 {
+        tonic::include_proto!("connector.v2");
+    }
+}
+
+/// Package `plugin`: go-plugin's `GRPCController` service (`Shutdown`).
+#[allow(missing_docs, missing_debug_implementations, clippy::all)]
+pub mod plugin {
+    tonic::include_proto!("plugin");
+}
+
+/// Package `grpc.health.v1`: the standard gRPC health service (from
+/// `tonic-health`).
+pub mod health {
+    pub use tonic_health::pb::{
+        HealthCheckRequest, HealthCheckResponse, health_check_response::ServingStatus, health_client, health_server,
+    };
+    pub use tonic_health::server::{HealthReporter, HealthService, health_reporter};
+}
