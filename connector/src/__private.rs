@@ -1,8 +1,10 @@
 //! Items the derive macros' generated code names by absolute path. Not a
 //! public API: it changes without notice.
 
+pub use std::borrow::ToOwned;
 pub use std::default::Default;
 pub use std::option::Option::{self, None, Some};
+pub use std::panic;
 pub use std::primitive::{bool, str};
 pub use std::result::Result::{self, Err, Ok};
 pub use std::string::String;
@@ -11,5 +13,5 @@ pub use std::sync::OnceLock;
 pub use crate::config::field_support::*;
 pub use crate::config::{
     Config, ConfigError, ConfigErrors, ConfigField, ConfigValue, DecodeCx, FieldKind, FieldSpec, IntoConfigMap,
-    ParameterType, Parameters, ValidationSpec,
+    ListElement, ParameterType, Parameters, ValidationSpec,
 };

@@ -123,6 +123,11 @@ pub trait ConfigField: Sized {
     /// How this type maps to parameters.
     const KIND: FieldKind;
 
+    /// For a map of values: what each entry accepts (defaults and validations
+    /// of a map field apply to its `name.*` entries).
+    #[doc(hidden)]
+    const ENTRY: Option<ValueCheck> = None;
+
     /// Adds this field's parameters, named `key` (or under `key.`), to `out`.
     fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters);
 
@@ -260,8 +265,16 @@ fn decode_map_entries<T: ConfigField>(key: &str, cx: &mut DecodeCx<'_>, mut inse
     ok
 }
 
+const fn entry_check(kind: FieldKind) -> Option<ValueCheck> {
+    match kind {
+        FieldKind::Value(check) => Some(check),
+        _ => None,
+    }
+}
+
 impl<T: ConfigField, S: BuildHasher + Default> ConfigField for HashMap<String, T, S> {
     const KIND: FieldKind = FieldKind::Map;
+    const ENTRY: Option<ValueCheck> = entry_check(T::KIND);
 
     fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters) {
         T::describe(&join_key(key, "*"), spec, out);
@@ -278,6 +291,7 @@ impl<T: ConfigField, S: BuildHasher + Default> ConfigField for HashMap<String, T
 
 impl<T: ConfigField> ConfigField for BTreeMap<String, T> {
     const KIND: FieldKind = FieldKind::Map;
+    const ENTRY: Option<ValueCheck> = entry_check(T::KIND);
 
     fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters) {
         T::describe(&join_key(key, "*"), spec, out);

@@ -26,47 +26,204 @@ const fn str_eq(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// `None` if `T` is a value type (validations and defaults apply).
+/// A field type's trait constants, as the generated checks pass them
+/// (`<T as ConfigField>::KIND` and `::ENTRY`; naming the type the same way
+/// as the impls do means an unsupported type is reported once).
+#[derive(Debug, Clone, Copy)]
+pub struct FieldType {
+    /// `T::KIND`
+    pub kind: FieldKind,
+    /// `T::ENTRY`
+    pub entry: Option<ValueCheck>,
+}
+
+impl FieldType {
+    /// The constants of `T`.
+    pub const fn of<T: ConfigField>() -> Self {
+        FieldType { kind: T::KIND, entry: T::ENTRY }
+    }
+
+    /// What one value accepts: the value itself, or each entry of a map of
+    /// values. `None` for nested configs and maps of them.
+    const fn value_check(self) -> Option<ValueCheck> {
+        match self.kind {
+            FieldKind::Value(check) => Some(check),
+            FieldKind::Map => self.entry,
+            FieldKind::Nested => None,
+        }
+    }
+}
+
+/// `None` if `T` is a value type or a map of values (defaults and
+/// validations apply).
 pub const fn expect_value<T: ConfigField>() -> Option<&'static str> {
-    match T::KIND {
-        FieldKind::Value(_) => None,
-        FieldKind::Nested => Some("defaults and validations apply to value fields; this field is a nested config"),
-        FieldKind::Map => Some("defaults and validations apply to value fields; this field is a map"),
+    value_error(FieldType::of::<T>())
+}
+
+/// [`expect_value`] over a [`FieldType`].
+pub const fn value_error(t: FieldType) -> Option<&'static str> {
+    match (t.kind, t.value_check()) {
+        (_, Some(_)) => None,
+        (FieldKind::Map, None) => {
+            Some("defaults and validations apply to value fields; this field is a map of nested configs")
+        }
+        _ => Some("defaults and validations apply to value fields; this field is a nested config"),
     }
 }
 
 /// `None` if `T` is numeric (`gt`/`lt` apply).
 pub const fn expect_numeric<T: ConfigField>() -> Option<&'static str> {
-    match T::KIND {
-        FieldKind::Value(ValueCheck { ty: ParameterType::Int | ParameterType::Float, element: None, .. }) => None,
+    numeric_error(FieldType::of::<T>())
+}
+
+/// [`expect_numeric`] over a [`FieldType`].
+pub const fn numeric_error(t: FieldType) -> Option<&'static str> {
+    match t.value_check() {
+        Some(ValueCheck { ty: ParameterType::Int | ParameterType::Float, element: None, .. }) => None,
         _ => Some("`gt` and `lt` compare numbers: they need an integer or float field"),
     }
 }
 
 /// `None` if `T` holds a string or path (`file` applies).
 pub const fn expect_string<T: ConfigField>() -> Option<&'static str> {
-    match T::KIND {
-        FieldKind::Value(ValueCheck { ty: ParameterType::String, element: None, variants: &[], .. }) => None,
+    string_error(FieldType::of::<T>())
+}
+
+/// [`expect_string`] over a [`FieldType`].
+pub const fn string_error(t: FieldType) -> Option<&'static str> {
+    match t.value_check() {
+        Some(ValueCheck { ty: ParameterType::String, element: None, variants: &[], .. }) => None,
         _ => Some("`file` needs a String or PathBuf field"),
     }
 }
 
 /// `None` if `T` derives `Config` (`flatten` applies).
 pub const fn expect_nested<T: ConfigField>() -> Option<&'static str> {
-    match T::KIND {
+    nested_error(FieldType::of::<T>())
+}
+
+/// [`expect_nested`] over a [`FieldType`].
+pub const fn nested_error(t: FieldType) -> Option<&'static str> {
+    match t.kind {
         FieldKind::Nested => None,
         _ => Some("`flatten` needs a field whose type derives `Config`"),
     }
 }
 
-/// `None` if `default` parses as a value of `T`.
+/// The check a default is held to: the value's, or a list element's when the
+/// default is a single literal for a list field.
+const fn scalar_check(t: FieldType) -> Result<ValueCheck, &'static str> {
+    match t.value_check() {
+        Some(ValueCheck { element: Some(element), .. }) => Ok(*element),
+        Some(check) => Ok(check),
+        None => match value_error(t) {
+            Some(m) => Err(m),
+            None => Err("defaults apply to value fields"),
+        },
+    }
+}
+
+/// `None` if the string `default` parses as a value of `T` (for a list, each
+/// comma-separated element as the element type).
 pub const fn check_default<T: ConfigField>(default: &str) -> Option<&'static str> {
-    match T::KIND {
-        FieldKind::Value(check) => match check.element {
+    default_error(FieldType::of::<T>(), default)
+}
+
+/// [`check_default`] over a [`FieldType`].
+pub const fn default_error(t: FieldType, default: &str) -> Option<&'static str> {
+    match t.value_check() {
+        Some(check) => match check.element {
             Some(element) => check_list(element, default.as_bytes()),
             None => check_value(&check, default.as_bytes()),
         },
-        _ => expect_value::<T>(),
+        None => value_error(t),
+    }
+}
+
+/// `None` if the integer literal `default` fits `T`.
+pub const fn check_default_int<T: ConfigField>(default: i128) -> Option<&'static str> {
+    int_default_error(FieldType::of::<T>(), default)
+}
+
+/// [`check_default_int`] over a [`FieldType`].
+pub const fn int_default_error(t: FieldType, default: i128) -> Option<&'static str> {
+    let check = match scalar_check(t) {
+        Ok(c) => c,
+        Err(m) => return Some(m),
+    };
+    if !check.variants.is_empty() {
+        return Some("the default is a number, but the field is an enum: use one of its values as a string");
+    }
+    match check.ty {
+        ParameterType::Int => {
+            if default < check.int_min || default > check.int_max {
+                Some("the default is out of range for the field's integer type")
+            } else {
+                None
+            }
+        }
+        ParameterType::Float | ParameterType::String | ParameterType::File => None,
+        ParameterType::Bool => Some("the default is a number, but the field is a bool: use `true` or `false`"),
+        ParameterType::Duration => {
+            if default == 0 {
+                None
+            } else {
+                Some("the default is a number, but a duration needs a unit: write it as a string such as \"5s\"")
+            }
+        }
+    }
+}
+
+/// `None` if a float literal default suits `T`.
+pub const fn check_default_float<T: ConfigField>(default: f64) -> Option<&'static str> {
+    float_default_error(FieldType::of::<T>(), default)
+}
+
+/// [`check_default_float`] over a [`FieldType`].
+pub const fn float_default_error(t: FieldType, default: f64) -> Option<&'static str> {
+    let check = match scalar_check(t) {
+        Ok(c) => c,
+        Err(m) => return Some(m),
+    };
+    if !check.variants.is_empty() {
+        return Some("the default is a number, but the field is an enum: use one of its values as a string");
+    }
+    match check.ty {
+        ParameterType::Float => {
+            if check.float32 && (default > f32::MAX as f64 || default < f32::MIN as f64) {
+                Some("the default is out of range for f32")
+            } else {
+                None
+            }
+        }
+        ParameterType::String | ParameterType::File => None,
+        ParameterType::Int => Some("the default is a float, but the field is an integer"),
+        ParameterType::Bool => Some("the default is a number, but the field is a bool: use `true` or `false`"),
+        ParameterType::Duration => {
+            Some("the default is a number, but a duration needs a unit: write it as a string such as \"1.5s\"")
+        }
+    }
+}
+
+/// `None` if a bool literal default suits `T`.
+pub const fn check_default_bool<T: ConfigField>() -> Option<&'static str> {
+    bool_default_error(FieldType::of::<T>())
+}
+
+/// [`check_default_bool`] over a [`FieldType`].
+pub const fn bool_default_error(t: FieldType) -> Option<&'static str> {
+    let check = match scalar_check(t) {
+        Ok(c) => c,
+        Err(m) => return Some(m),
+    };
+    if !check.variants.is_empty() {
+        return Some("the default is a bool, but the field is an enum: use one of its values as a string");
+    }
+    match check.ty {
+        ParameterType::Bool | ParameterType::String | ParameterType::File => None,
+        ParameterType::Int => Some("the default is a bool, but the field is an integer"),
+        ParameterType::Float => Some("the default is a bool, but the field is a float"),
+        ParameterType::Duration => Some("the default is a bool, but the field is a duration"),
     }
 }
 
@@ -78,12 +235,8 @@ const fn check_list(element: &ValueCheck, s: &[u8]) -> Option<&'static str> {
             let (_, rest) = s.split_at(start);
             let (item, _) = rest.split_at(i - start);
             let item = item.trim_ascii();
-            if !item.is_empty() {
-                if let Some(msg) = check_value(element, item) {
-                    return Some(match msg {
-                        _ => "an element of the default list does not parse as the list's element type",
-                    });
-                }
+            if !item.is_empty() && check_value(element, item).is_some() {
+                return Some("an element of the default list does not parse as the list's element type");
             }
             start = i + 1;
         }

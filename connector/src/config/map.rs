@@ -3,7 +3,7 @@ use std::hash::BuildHasher;
 
 /// Conduit's raw config: a flat map of dotted keys to string values.
 ///
-/// The methods mirror conduit-commons: [`sanitize`](ConfigMap::sanitize),
+/// The methods mirror conduit-commons: [`sanitized`](ConfigMap::sanitized),
 /// [`apply_defaults`](ConfigMap::apply_defaults) and
 /// [`validate`](ConfigMap::validate). [`Config::from_config`](super::Config::from_config)
 /// runs all three before decoding.

@@ -14,6 +14,8 @@ pub mod field_support;
 pub mod go;
 mod map;
 mod params;
+#[cfg(test)]
+mod tests;
 mod validate;
 mod value;
 
@@ -22,6 +24,7 @@ pub use error::{ConfigError, ConfigErrors, ErrorKind};
 pub use field::{ConfigField, DecodeCx, FieldKind, FieldSpec, ValidationSpec};
 pub use map::{ConfigMap, IntoConfigMap};
 pub use params::{Parameter, ParameterType, Parameters, Pattern, Validation};
+pub use validate::expand_keys;
 pub use value::{ConfigValue, ListElement};
 
 /// A configuration type: its parameters and a validating parser from
@@ -29,7 +32,7 @@ pub use value::{ConfigValue, ListElement};
 ///
 /// Implement it with `#[derive(Config)]`; see the crate documentation for the
 /// attribute grammar.
-pub trait Config: Sized {
+pub trait Config: Sized + ConfigField {
     /// Every parameter of this config, with name, description, type, default
     /// and validations, ordered by name.
     fn parameters() -> Parameters;

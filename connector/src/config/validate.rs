@@ -1,40 +1,400 @@
 //! The config pipeline of conduit-commons: sanitize, apply defaults,
 //! validate; and `from_config` on top of it.
 //!
-//! TEMPORARY: placeholder bodies.
+//! Deliberate differences from Go (DESIGN.md §3): errors are sorted by key;
+//! keys that collide after trimming are reported instead of one silently
+//! winning; an unrecognized key gets a did-you-mean hint; a config key is
+//! recognized by a wildcard parameter only if the wildcard expansion (§1.4a)
+//! yields exactly that key (Go matches by prefix); defaults are applied in a
+//! fixed order (concrete parameters first, then wildcard ones by name).
 
-use super::{ConfigErrors, ConfigField, ConfigMap, DecodeCx, IntoConfigMap, Parameters};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::fmt::Write as _;
+
+use super::error::{ConfigError, ErrorKind};
+use super::{
+    ConfigErrors, ConfigField, ConfigMap, DecodeCx, IntoConfigMap, Parameter, ParameterType, Parameters, Validation, go,
+};
+
+/// The text of the error for keys that collide after trimming.
+const DUPLICATE_KEY: &str =
+    "the key is given more than once (keys differ only in surrounding whitespace): invalid parameter value";
+
+/// Jaro similarity above which an unrecognized key gets a did-you-mean hint.
+const SUGGESTION_THRESHOLD: f64 = 0.7;
 
 impl ConfigMap {
-    /// Builds a map from raw entries, trimming keys and values (Go's
-    /// `Sanitize`).
+    /// Builds a map from raw entries, trimming keys and values with Go's
+    /// `strings.TrimSpace` (Unicode `White_Space`, the set [`str::trim`]
+    /// uses), as Go's `Sanitize`.
+    ///
+    /// Unlike Go, which keeps a random one, keys that are equal after
+    /// trimming give one [`ErrorKind::InvalidValue`] error for that key. The
+    /// value kept is that of the raw key that was already trimmed, if any,
+    /// else that of the smallest raw key, so the result is deterministic.
+    ///
+    /// ```
+    /// use conduit_connector::config::ConfigMap;
+    /// let (map, errors) = ConfigMap::sanitized([("   key   ", "   value   ")]);
+    /// assert_eq!(map.get("key"), Some("value"));
+    /// assert!(errors.is_empty());
+    /// ```
     pub fn sanitized(config: impl IntoConfigMap) -> (ConfigMap, ConfigErrors) {
-        let mut map = ConfigMap::new();
-        config.for_each_entry(&mut |k, v| {
-            map.insert(k.trim(), v.trim());
+        let mut map: BTreeMap<String, String> = BTreeMap::new();
+        // Raw spellings of the surviving keys that were not already trimmed
+        // (rare), to resolve collisions deterministically.
+        let mut untrimmed: Vec<(String, String)> = Vec::new();
+        let mut duplicates: Vec<String> = Vec::new();
+        config.for_each_entry(&mut |raw_key, raw_value| {
+            let key = raw_key.trim();
+            let value = raw_value.trim();
+            let exact = key.len() == raw_key.len();
+            match map.entry(key.to_owned()) {
+                Entry::Vacant(slot) => {
+                    slot.insert(value.to_owned());
+                    if !exact {
+                        untrimmed.push((key.to_owned(), raw_key.to_owned()));
+                    }
+                }
+                Entry::Occupied(mut slot) => {
+                    if !duplicates.iter().any(|d| d == key) {
+                        duplicates.push(key.to_owned());
+                    }
+                    // An already-trimmed survivor stays; otherwise an
+                    // already-trimmed newcomer or a smaller raw key wins.
+                    if let Some(pos) = untrimmed.iter().position(|(k, _)| k == key) {
+                        if exact {
+                            value.clone_into(slot.get_mut());
+                            untrimmed.swap_remove(pos);
+                        } else if raw_key < untrimmed[pos].1.as_str() {
+                            value.clone_into(slot.get_mut());
+                            raw_key.clone_into(&mut untrimmed[pos].1);
+                        }
+                    }
+                }
+            }
         });
-        (map, ConfigErrors::new())
+        duplicates.sort_unstable();
+        let errors = duplicates
+            .into_iter()
+            .map(|key| ConfigError::validating(key, ErrorKind::InvalidValue, DUPLICATE_KEY))
+            .collect();
+        (ConfigMap { map }, errors)
     }
 
-    /// Go's `ApplyDefaults`.
+    /// Go's `ApplyDefaults`: for every parameter with a non-empty default and
+    /// every key it applies to (wildcards expanded as [`expand_keys`]
+    /// does, so defaults are created for wildcard instances that exist only
+    /// through sibling keys), writes the default where the value is missing
+    /// or blank.
+    ///
+    /// Parameters without `*` are applied first, then wildcard parameters in
+    /// name order (Go's order is random).
+    ///
+    /// ```
+    /// use conduit_connector::config::{ConfigMap, Parameter, Parameters};
+    /// let params: Parameters = [
+    ///     ("limit", Parameter { default: "1".into(), ..Parameter::default() }),
+    ///     ("foo.*.param1", Parameter { default: "foo".into(), ..Parameter::default() }),
+    /// ]
+    /// .into_iter()
+    /// .collect();
+    /// let mut map: ConfigMap = [("foo.0.param2", "bar")].into_iter().collect();
+    /// map.apply_defaults(&params);
+    /// assert_eq!(map.get("limit"), Some("1"));
+    /// assert_eq!(map.get("foo.0.param1"), Some("foo"));
+    /// ```
     pub fn apply_defaults(&mut self, params: &Parameters) {
-        let _ = params;
+        // Concrete parameters: one ordered walk over parameters and keys
+        // (both sorted), inserting the missing keys afterwards.
+        let mut missing: Vec<(&str, &str)> = Vec::new();
+        let mut entries = self.map.iter_mut().peekable();
+        for (name, param) in params.iter() {
+            if param.default.is_empty() || is_wildcard(name) {
+                continue;
+            }
+            while entries.next_if(|(k, _)| k.as_str() < name).is_some() {}
+            match entries.next_if(|(k, _)| k.as_str() == name) {
+                Some((_, value)) if value.trim().is_empty() => param.default.clone_into(value),
+                Some(_) => {}
+                None => missing.push((name, &param.default)),
+            }
+        }
+        for (name, default) in missing {
+            self.map.insert(name.to_owned(), default.to_owned());
+        }
+        for (name, param) in params.iter() {
+            if !param.default.is_empty() && is_wildcard(name) {
+                for key in expand_keys(name, self) {
+                    match self.map.get_mut(&key) {
+                        Some(value) if value.trim().is_empty() => param.default.clone_into(value),
+                        Some(_) => {}
+                        None => {
+                            self.map.insert(key, param.default.clone());
+                        }
+                    }
+                }
+            }
+        }
     }
 
-    /// Go's `Validate`, with errors sorted by key.
+    /// Go's `Validate`, with errors sorted by key (within one key, in the
+    /// order of the parameter's validations).
+    ///
+    /// Reports unrecognized keys (with a did-you-mean hint), values that do
+    /// not parse as the parameter's type (Go's parsers; empty values always
+    /// pass, and a parameter with a type error skips its validations), and
+    /// failed validations with Go's texts. An empty value of an optional
+    /// parameter passes; an empty required one reports every failure.
+    ///
+    /// ```
+    /// use conduit_connector::config::{ConfigMap, Parameter, Parameters};
+    /// let params: Parameters = [("foo", Parameter::default())].into_iter().collect();
+    /// let map: ConfigMap = [("fooo", "1")].into_iter().collect();
+    /// let errors = map.validate(&params).unwrap_err();
+    /// assert_eq!(errors.to_string(), r#""fooo": unrecognized parameter (did you mean "foo"?)"#);
+    /// ```
     pub fn validate(&self, params: &Parameters) -> Result<(), ConfigErrors> {
-        let _ = params;
-        Ok(())
+        let mut errors = ConfigErrors::new();
+        validate_into(self, params, &mut errors);
+        errors.into_result()
     }
 }
 
-/// The whole `from_config` pipeline for a config type.
+/// Whether a parameter name contains a wildcard.
+fn is_wildcard(name: &str) -> bool {
+    name.contains('*')
+}
+
+/// The config keys a parameter applies to (conduit-commons
+/// `getKeysForParameter`), sorted and deduplicated.
+///
+/// A name without `*` gives itself (present in the map or not). Otherwise
+/// the name is split on `*` into tokens and every config key is matched: the
+/// first token must be a prefix; each `*` then drops the key's text up to
+/// (not including) the next `.`, or all of it; each following token must be
+/// a prefix again. For the last token: if the key is used up and the token is
+/// not empty, the key does not match; a non-empty last token replaces the
+/// rest of the key (so keys that do not exist yet can be produced, which is
+/// how defaults reach wildcard instances); an empty last token (the name ends
+/// with `*`) gives the whole key.
+///
+/// ```
+/// use conduit_connector::config::{expand_keys, ConfigMap};
+/// let map: ConfigMap = [("test.foo.val", "1"), ("test.bar.format.x", "2"), ("test.ignore", "3")]
+///     .into_iter()
+///     .collect();
+/// assert_eq!(expand_keys("test.*.val", &map), ["test.bar.val", "test.foo.val"]);
+/// ```
+pub fn expand_keys(pattern: &str, map: &ConfigMap) -> Vec<String> {
+    if !is_wildcard(pattern) {
+        return vec![pattern.to_owned()];
+    }
+    let tokens: Vec<&str> = pattern.split('*').collect();
+    let first = tokens[0];
+    let mut keys: Vec<String> = map
+        .map
+        .range::<str, _>((std::ops::Bound::Included(first), std::ops::Bound::Unbounded))
+        .map(|(k, _)| k.as_str())
+        .take_while(|k| k.starts_with(first))
+        .filter_map(|k| match_key(k, &tokens))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Runs the §1.4(a) matching of one config key against the pattern's tokens.
+fn match_key(key: &str, tokens: &[&str]) -> Option<String> {
+    let (last, middle) = tokens.split_last()?;
+    let mut rest = key;
+    for token in middle {
+        rest = rest.strip_prefix(token)?;
+        rest = match rest.find('.') {
+            Some(dot) => &rest[dot..],
+            None => "",
+        };
+    }
+    if last.is_empty() {
+        return Some(key.to_owned());
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let stem = &key[..key.len() - rest.len()];
+    let mut out = String::with_capacity(stem.len() + last.len());
+    out.push_str(stem);
+    out.push_str(last);
+    Some(out)
+}
+
+fn validate_into(map: &ConfigMap, params: &Parameters, errors: &mut ConfigErrors) {
+    // Only wildcard parameters scan the keys.
+    let wildcards: Vec<(&str, &Parameter, Vec<String>)> = params
+        .iter()
+        .filter(|(name, _)| is_wildcard(name))
+        .map(|(name, param)| (name, param, expand_keys(name, map)))
+        .collect();
+    let wildcard_key =
+        |key: &str| wildcards.iter().any(|(_, _, keys)| keys.binary_search_by(|k| k.as_str().cmp(key)).is_ok());
+
+    // Parameters and keys are both sorted: one ordered walk finds each
+    // concrete parameter's value and the keys that name no parameter.
+    let mut entries = map.map.iter().peekable();
+    for (name, param) in params.iter() {
+        while let Some((key, _)) = entries.next_if(|(k, _)| k.as_str() < name) {
+            if !wildcard_key(key) {
+                errors.push(unrecognized(key, params));
+            }
+        }
+        let value = entries.next_if(|(k, _)| k.as_str() == name).map_or("", |(_, v)| v.as_str());
+        if !is_wildcard(name) && !check_type(name, value, param.ty, errors) {
+            check_validations(name, value, param, errors);
+        }
+    }
+    for (key, _) in entries {
+        if !wildcard_key(key) {
+            errors.push(unrecognized(key, params));
+        }
+    }
+
+    for (_, param, keys) in &wildcards {
+        let mut type_error = false;
+        for key in keys {
+            type_error |= check_type(key, map.get(key).unwrap_or(""), param.ty, errors);
+        }
+        // Go skips the value validations of a parameter with a type error.
+        if !type_error {
+            for key in keys {
+                check_validations(key, map.get(key).unwrap_or(""), param, errors);
+            }
+        }
+    }
+}
+
+/// `"<key>": unrecognized parameter`, with a did-you-mean hint when a
+/// parameter name is similar enough.
+fn unrecognized(key: &str, params: &Parameters) -> ConfigError {
+    let mut message = format!("{}: unrecognized parameter", go::quote(key));
+    let mut best: Option<(f64, &str)> = None;
+    for name in params.names() {
+        let score = strsim::jaro(key, name);
+        if score > SUGGESTION_THRESHOLD && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, name));
+        }
+    }
+    if let Some((_, name)) = best {
+        let _ = write!(message, " (did you mean {}?)", go::quote(name));
+    }
+    ConfigError::raw(key, ErrorKind::Unrecognized, message)
+}
+
+/// Go's type check of one value (empty values always pass); `true` when it
+/// reported an error.
+fn check_type(key: &str, value: &str, ty: ParameterType, errors: &mut ConfigErrors) -> bool {
+    if value.is_empty() {
+        return false;
+    }
+    let what = match ty {
+        ParameterType::String | ParameterType::File => return false,
+        ParameterType::Int if go::parse_int(value).is_none() => "an integer",
+        ParameterType::Float if go::parse_float(value).is_none() => "a float",
+        ParameterType::Duration if go::parse_duration(value).is_err() => "a duration",
+        ParameterType::Bool if go::parse_bool(value).is_none() => "a boolean",
+        _ => return false,
+    };
+    let detail = format!("{} value is not {what}: invalid parameter type", go::quote(value));
+    errors.push(ConfigError::validating(key, ErrorKind::InvalidType, detail));
+    true
+}
+
+/// Runs every validation of `param` on one value, in order. Failures of an
+/// empty value are dropped unless the parameter is required.
+fn check_validations(key: &str, value: &str, param: &Parameter, errors: &mut ConfigErrors) {
+    if value.is_empty() && !param.is_required() {
+        return;
+    }
+    for validation in &param.validations {
+        if let Some((kind, detail)) = failure(validation, value) {
+            errors.push(ConfigError::validating(key, kind, detail));
+        }
+    }
+}
+
+/// The failure of one validation on `value`, with Go's text.
+fn failure(validation: &Validation, value: &str) -> Option<(ErrorKind, String)> {
+    let q = || go::quote(value);
+    match validation {
+        Validation::Required => {
+            value.is_empty().then(|| (ErrorKind::Required, "required parameter is not provided".to_owned()))
+        }
+        Validation::GreaterThan(bound) | Validation::LessThan(bound) => {
+            let greater = matches!(validation, Validation::GreaterThan(_));
+            let Some(v) = go::parse_float(value) else {
+                return Some((
+                    ErrorKind::InvalidValue,
+                    format!("{} value should be a number: invalid parameter value", q()),
+                ));
+            };
+            let ordering = v.partial_cmp(bound);
+            if greater && ordering != Some(Ordering::Greater) {
+                Some((
+                    ErrorKind::GreaterThan,
+                    format!(
+                        "{} should be greater than {}: greater-than validation failed",
+                        q(),
+                        go::format_float_f(*bound)
+                    ),
+                ))
+            } else if !greater && ordering != Some(Ordering::Less) {
+                Some((
+                    ErrorKind::LessThan,
+                    format!("{} should be less than {}: less-than validation failed", q(), go::format_float_f(*bound)),
+                ))
+            } else {
+                None
+            }
+        }
+        Validation::Inclusion(list) => (!list.iter().any(|item| item == value)).then(|| {
+            let detail =
+                format!("{} value must be included in the list [{}]: inclusion validation failed", q(), list.join(","));
+            (ErrorKind::Inclusion, detail)
+        }),
+        Validation::Exclusion(list) => list.iter().any(|item| item == value).then(|| {
+            let detail = format!(
+                "{} value must be excluded from the list [{}]: exclusion validation failed",
+                q(),
+                list.join(",")
+            );
+            (ErrorKind::Exclusion, detail)
+        }),
+        Validation::Regex(pattern) => match pattern.regex() {
+            Ok(re) if re.is_match(value) => None,
+            Ok(_) => Some((
+                ErrorKind::Regex,
+                format!("{} should match the regex {}: regex validation failed", q(), go::quote(pattern.as_str())),
+            )),
+            Err(_) => Some((
+                ErrorKind::Regex,
+                format!(
+                    "{} cannot be checked: the regex {} is invalid: regex validation failed",
+                    q(),
+                    go::quote(pattern.as_str())
+                ),
+            )),
+        },
+    }
+}
+
+/// The whole `from_config` pipeline for a config type: trim keys and values,
+/// apply defaults, validate, decode; every problem is reported, sorted by
+/// key. A key that failed validation is not reported again by decoding.
 pub fn from_config<T: ConfigField>(config: impl IntoConfigMap, params: &Parameters) -> Result<T, ConfigErrors> {
     let (mut map, mut errors) = ConfigMap::sanitized(config);
     map.apply_defaults(params);
-    if let Err(e) = map.validate(params) {
-        errors.extend(e);
-    }
+    validate_into(&map, params, &mut errors);
     let value = {
         let mut cx = DecodeCx::new(&map, &mut errors);
         T::decode("", &mut cx)
@@ -42,8 +402,15 @@ pub fn from_config<T: ConfigField>(config: impl IntoConfigMap, params: &Paramete
     match value {
         Some(v) if errors.is_empty() => Ok(v),
         _ => {
-            errors.into_result()?;
-            unreachable!("decoding failed without reporting an error")
+            if errors.is_empty() {
+                errors.push(ConfigError::raw(
+                    "",
+                    ErrorKind::Custom,
+                    "failed to decode the configuration (a field reported no error)",
+                ));
+            }
+            errors.sort();
+            Err(errors)
         }
     }
 }

@@ -42,6 +42,13 @@ pub trait ConfigValue: Sized {
 }
 
 /// Value types that may be elements of a comma-separated `Vec<T>` list.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an element of a config list",
+    label = "`Vec<{Self}>` is not a supported config field type",
+    note = "a `Vec<T>` parameter is one comma-separated string; its elements are String, PathBuf, integers, f32, \
+            f64, bool, std::time::Duration, or enums deriving `ConfigValue`",
+    note = "or skip the field with `#[param(skip)]`"
+)]
 pub trait ListElement: ConfigValue {}
 
 impl ConfigValue for String {

@@ -1,0 +1,115 @@
+//! Descriptions from doc comments, as rustdoc shows them.
+
+use syn::{Attribute, Expr, ExprLit, Lit, Meta};
+
+/// The doc comment of `attrs` as rustdoc shows it: one leading space
+/// stripped from each `///` line, `/** */` blocks unindented by their common
+/// indentation (and a leading ` * ` column removed), lines joined with `\n`,
+/// trailing whitespace trimmed, leading and trailing blank lines dropped.
+/// Non-literal `#[doc = ...]` attributes (e.g. `include_str!`) are ignored.
+pub fn description(attrs: &[Attribute]) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for attr in attrs {
+        if !attr.path().is_ident("doc") {
+            continue;
+        }
+        let Meta::NameValue(nv) = &attr.meta else { continue };
+        let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = &nv.value else { continue };
+        let text = s.value();
+        if text.contains('\n') {
+            block_lines(&text, &mut lines);
+        } else {
+            lines.push(text.strip_prefix(' ').unwrap_or(&text).to_owned());
+        }
+    }
+    for line in &mut lines {
+        line.truncate(line.trim_end().len());
+    }
+    let start = lines.iter().position(|l| !l.is_empty()).unwrap_or(lines.len());
+    let end = lines.iter().rposition(|l| !l.is_empty()).map_or(start, |i| i + 1);
+    lines[start..end].join("\n")
+}
+
+fn block_lines(text: &str, out: &mut Vec<String>) {
+    let mut raw: Vec<&str> = text.split('\n').collect();
+    // `/**` is followed by a newline: that first, empty line is not content.
+    if raw.first().is_some_and(|l| l.trim().is_empty()) {
+        raw.remove(0);
+    }
+    if raw.last().is_some_and(|l| l.trim().is_empty()) {
+        raw.pop();
+    }
+    let content = |l: &&&str| !l.trim().is_empty();
+    // A ` * ` column on every content line is decoration, as rustc treats it.
+    let starred = raw.iter().filter(content).all(|l| l.trim_start().starts_with('*'));
+    let stripped: Vec<String> = if starred && raw.iter().any(|l| content(&l)) {
+        raw.iter()
+            .map(|l| match l.trim_start().strip_prefix('*') {
+                Some(rest) => rest.to_owned(),
+                None => l.to_string(),
+            })
+            .collect()
+    } else {
+        raw.iter().map(|l| l.to_string()).collect()
+    };
+    let indent =
+        stripped.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+    for line in stripped {
+        if line.trim().is_empty() {
+            out.push(String::new());
+        } else {
+            out.push(line[indent..].to_owned());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(tokens: proc_macro2::TokenStream) -> Vec<Attribute> {
+        let item: syn::ItemStruct = syn::parse2(tokens).unwrap();
+        item.attrs
+    }
+
+    #[test]
+    fn line_comments_lose_one_space() {
+        let a = attrs(quote::quote! {
+            /// First line.
+            ///   indented
+            ///
+            /// Last.
+            struct S;
+        });
+        assert_eq!(description(&a), "First line.\n  indented\n\nLast.");
+    }
+
+    #[test]
+    fn block_comments_are_unindented() {
+        let a = attrs(quote::quote! {
+            /**
+                Block line one.
+                  more
+            */
+            struct S;
+        });
+        assert_eq!(description(&a), "Block line one.\n  more");
+    }
+
+    #[test]
+    fn starred_block_comments_drop_the_star_column() {
+        let a = attrs(syn::parse_str("/**\n * One\n * Two\n */\nstruct S;").unwrap());
+        assert_eq!(description(&a), "One\nTwo");
+    }
+
+    #[test]
+    fn leading_and_trailing_blank_lines_are_dropped() {
+        let a = attrs(quote::quote! {
+            ///
+            /// Text
+            ///
+            struct S;
+        });
+        assert_eq!(description(&a), "Text");
+    }
+}

@@ -1,0 +1,410 @@
+//! The command line every connector binary gets from [`serve`](crate::serve):
+//! `spec`, `version`, `check` and `run`.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Arg, ArgAction, Command};
+
+use crate::config::ConfigMap;
+use crate::destination::{Ack, ConfigureError, Destination, DestinationRunner};
+use crate::opencdc::{Data, JsonLines, Metadata, Operation, Position, Record};
+use crate::spec::Specification;
+
+/// Exit code when the config is invalid (`check`, `run`).
+pub const EXIT_INVALID_CONFIG: u8 = 2;
+
+fn command(spec: &Specification) -> Command {
+    let config_arg = Arg::new("config")
+        .long("config")
+        .short('c')
+        .value_name("KEY=VALUE")
+        .action(ArgAction::Append)
+        .help("A config parameter; repeat for each one");
+    Command::new(spec.name.clone())
+        .about(spec.summary.clone())
+        .version(spec.version.clone())
+        .disable_version_flag(true)
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("spec")
+                .visible_aliases(["specs", "specification", "specifications"])
+                .about("Print the connector's specification (connector.yaml)"),
+        )
+        .subcommand(Command::new("version").about("Print the connector's version"))
+        .subcommand(
+            Command::new("check")
+                .about("Validate a destination config and print every problem (exit 2 when invalid)")
+                .arg(config_arg.clone()),
+        )
+        .subcommand(
+            Command::new("run")
+                .about("Run the destination over OpenCDC JSON lines or generated records, then print a summary")
+                .arg(config_arg)
+                .arg(
+                    Arg::new("input")
+                        .long("input")
+                        .short('i')
+                        .value_name("FILE")
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .help("OpenCDC JSON lines to write (`-` for stdin)")
+                        .conflicts_with("generate"),
+                )
+                .arg(
+                    Arg::new("generate")
+                        .long("generate")
+                        .short('g')
+                        .value_name("N")
+                        .value_parser(clap::value_parser!(u64))
+                        .help("Write N generated records with distinct keys"),
+                )
+                .arg(
+                    Arg::new("payload-size")
+                        .long("payload-size")
+                        .value_name("BYTES")
+                        .value_parser(clap::value_parser!(usize))
+                        .default_value("128")
+                        .help("Payload size of generated records"),
+                )
+                .arg(
+                    Arg::new("quiet")
+                        .long("quiet")
+                        .short('q')
+                        .action(ArgAction::SetTrue)
+                        .help("No progress bar"),
+                ),
+        )
+}
+
+fn config_from_args(matches: &clap::ArgMatches) -> Result<ConfigMap, String> {
+    let mut config = ConfigMap::new();
+    for item in matches.get_many::<String>("config").into_iter().flatten() {
+        let Some((k, v)) = item.split_once('=') else {
+            return Err(format!("--config {item:?}: expected KEY=VALUE"));
+        };
+        config.insert(k, v);
+    }
+    Ok(config)
+}
+
+/// Runs the command line with `args` (without the program name) and
+/// returns the exit code.
+pub fn main<D: Destination>(spec: &Specification, args: Vec<String>) -> ExitCode {
+    let mut argv = vec![spec.name.clone()];
+    argv.extend(args);
+    let matches = match command(spec).try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_INVALID_CONFIG } else { 0 });
+        }
+    };
+    match matches.subcommand() {
+        Some(("spec", _)) => {
+            print!("{}", spec.to_yaml());
+            ExitCode::SUCCESS
+        }
+        Some(("version", _)) => {
+            println!("{}", spec.version);
+            ExitCode::SUCCESS
+        }
+        Some(("check", m)) => {
+            let config = match config_from_args(m) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(EXIT_INVALID_CONFIG);
+                }
+            };
+            runtime().block_on(check::<D>(config))
+        }
+        Some(("run", m)) => {
+            let config = match config_from_args(m) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(EXIT_INVALID_CONFIG);
+                }
+            };
+            let input = if let Some(n) = m.get_one::<u64>("generate") {
+                Input::Generate { count: *n, payload_size: *m.get_one::<usize>("payload-size").unwrap_or(&128) }
+            } else {
+                match m.get_one::<PathBuf>("input") {
+                    Some(p) if p.as_os_str() == "-" => Input::Stdin,
+                    Some(p) => Input::File(p.clone()),
+                    None => Input::Stdin,
+                }
+            };
+            let progress = !m.get_flag("quiet") && std::io::stderr().is_terminal();
+            runtime().block_on(run::<D>(config, input, progress, &mut std::io::stdout().lock()))
+        }
+        _ => ExitCode::from(EXIT_INVALID_CONFIG),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("failed to start the tokio runtime")
+}
+
+async fn check<D: Destination>(config: ConfigMap) -> ExitCode {
+    match DestinationRunner::<D>::configure(&config).await {
+        Ok(mut runner) => {
+            let _ = runner.teardown().await;
+            println!("config is valid");
+            ExitCode::SUCCESS
+        }
+        Err(ConfigureError::Invalid(errors)) => {
+            eprintln!("config invalid ({} problem{}):", errors.len(), if errors.len() == 1 { "" } else { "s" });
+            for e in &errors {
+                eprintln!("  {e}");
+            }
+            ExitCode::from(EXIT_INVALID_CONFIG)
+        }
+        Err(e) => {
+            eprintln!("config rejected by the destination: {e}");
+            ExitCode::from(EXIT_INVALID_CONFIG)
+        }
+    }
+}
+
+/// Where `run` takes its records from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// OpenCDC JSON lines from a file.
+    File(PathBuf),
+    /// OpenCDC JSON lines from standard input.
+    Stdin,
+    /// `count` generated records with distinct keys.
+    Generate {
+        /// How many.
+        count: u64,
+        /// Bytes of raw payload each.
+        payload_size: usize,
+    },
+}
+
+/// A generated record: position `gen-<i>`, key `record-<i>` (zero-padded),
+/// a raw payload of `payload_size` printable bytes, operation create.
+pub fn generated_record(i: u64, payload_size: usize) -> Record {
+    let mut payload = Vec::with_capacity(payload_size);
+    let seed = format!("record {i}: ");
+    while payload.len() < payload_size {
+        let room = payload_size - payload.len();
+        payload.extend_from_slice(&seed.as_bytes()[..room.min(seed.len())]);
+    }
+    let mut metadata = Metadata::default();
+    metadata.0.insert("opencdc.version".to_owned(), "v1".to_owned());
+    Record {
+        position: Position(format!("gen-{i}").into_bytes()),
+        operation: Operation::Create,
+        metadata,
+        key: Some(Data::Raw(format!("record-{i:09}").into_bytes())),
+        payload: crate::opencdc::Change { before: None, after: Some(Data::Raw(payload)) },
+    }
+}
+
+/// One input item: a record, or a line that could not be parsed.
+enum Item {
+    Record(Record),
+    Bad(String),
+}
+
+fn spawn_reader(input: Input, tx: tokio::sync::mpsc::Sender<Item>) -> std::thread::JoinHandle<Result<(), String>> {
+    std::thread::spawn(move || {
+        let send = |item| tx.blocking_send(item).map_err(|_| "the writer stopped".to_owned());
+        match input {
+            Input::Generate { count, payload_size } => {
+                for i in 1..=count {
+                    send(Item::Record(generated_record(i, payload_size)))?;
+                }
+                Ok(())
+            }
+            Input::File(path) => {
+                let file = std::fs::File::open(&path).map_err(|e| format!("opening {}: {e}", path.display()))?;
+                read_lines(std::io::BufReader::with_capacity(1 << 16, file), &send)
+            }
+            Input::Stdin => read_lines(std::io::stdin().lock(), &send),
+        }
+    })
+}
+
+fn read_lines<R: BufRead>(reader: R, send: &dyn Fn(Item) -> Result<(), String>) -> Result<(), String> {
+    for item in JsonLines::new(reader) {
+        match item {
+            Ok(record) => send(Item::Record(record))?,
+            Err(e) => send(Item::Bad(e.to_string()))?,
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Tally {
+    written: u64,
+    failed: u64,
+    failures: Vec<String>,
+}
+
+const SHOWN_FAILURES: usize = 20;
+
+impl Tally {
+    fn fail(&mut self, what: String) {
+        self.failed += 1;
+        if self.failures.len() < SHOWN_FAILURES {
+            self.failures.push(what);
+        }
+    }
+
+    fn acks(&mut self, acks: Vec<Ack>) {
+        for ack in acks {
+            match ack.error {
+                None => self.written += 1,
+                Some(e) => self.fail(format!("position {}: {e}", show_position(&ack.position))),
+            }
+        }
+    }
+}
+
+fn show_position(p: &Position) -> String {
+    crate::config::go::quote(&String::from_utf8_lossy(&p.0))
+}
+
+/// Runs the destination over `input` and writes the summary to `out`.
+pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool, out: &mut dyn Write) -> ExitCode {
+    let mut runner = match DestinationRunner::<D>::configure(&config).await {
+        Ok(r) => r,
+        Err(ConfigureError::Invalid(errors)) => {
+            eprintln!("config invalid ({} problems):", errors.len());
+            for e in &errors {
+                eprintln!("  {e}");
+            }
+            return ExitCode::from(EXIT_INVALID_CONFIG);
+        }
+        Err(e) => {
+            eprintln!("configure failed: {e}");
+            return ExitCode::from(EXIT_INVALID_CONFIG);
+        }
+    };
+    if let Err(e) = runner.open().await {
+        eprintln!("open failed: {e}");
+        let _ = runner.teardown().await;
+        return ExitCode::FAILURE;
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(1024);
+    let reader = spawn_reader(input, tx);
+    let start = Instant::now();
+    let mut tally = Tally::default();
+    let mut bar = Progress::new(progress);
+    loop {
+        let deadline = runner.deadline();
+        let item = tokio::select! {
+            item = rx.recv() => item,
+            _ = sleep_until(deadline), if deadline.is_some() => {
+                tally.acks(runner.flush().await);
+                continue;
+            }
+        };
+        match item {
+            Some(Item::Record(record)) => tally.acks(runner.write(vec![record]).await),
+            Some(Item::Bad(reason)) => tally.fail(reason),
+            None => break,
+        }
+        bar.tick(&tally);
+    }
+    tally.acks(runner.flush().await);
+    bar.finish();
+    let mut failed_run = false;
+    match reader.join() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            eprintln!("input error: {e}");
+            failed_run = true;
+        }
+        Err(_) => {
+            eprintln!("input error: the reader thread panicked");
+            failed_run = true;
+        }
+    }
+    if let Err(e) = runner.teardown().await {
+        eprintln!("teardown failed: {e}");
+        failed_run = true;
+    }
+    let elapsed = start.elapsed();
+    let _ = out.write_all(summary(&tally, elapsed).as_bytes());
+    let _ = out.flush();
+    if tally.failed > 0 || failed_run { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    if let Some(d) = deadline {
+        tokio::time::sleep_until(d).await;
+    }
+}
+
+fn summary(tally: &Tally, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    let total = tally.written + tally.failed;
+    let rate = if secs > 0.0 { total as f64 / secs } else { 0.0 };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "written: {}  failed: {}  elapsed: {:.3}s  records/s: {:.0}",
+        tally.written, tally.failed, secs, rate
+    );
+    for f in &tally.failures {
+        let _ = writeln!(s, "  failed: {f}");
+    }
+    if tally.failed as usize > tally.failures.len() {
+        let _ = writeln!(s, "  … and {} more failures", tally.failed as usize - tally.failures.len());
+    }
+    s
+}
+
+/// A progress line on stderr (only on a terminal), redrawn at most every
+/// 100 ms.
+struct Progress {
+    enabled: bool,
+    start: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        let now = Instant::now();
+        Progress { enabled, start: now, last: now }
+    }
+
+    fn tick(&mut self, tally: &Tally) {
+        if !self.enabled || self.last.elapsed() < Duration::from_millis(100) {
+            return;
+        }
+        self.last = Instant::now();
+        let secs = self.start.elapsed().as_secs_f64().max(1e-9);
+        let total = tally.written + tally.failed;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K{} records ({} written, {} failed) {:.0}/s",
+            total,
+            tally.written,
+            tally.failed,
+            total as f64 / secs
+        );
+        let _ = err.flush();
+    }
+
+    fn finish(&self) {
+        if self.enabled {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+        }
+    }
+}

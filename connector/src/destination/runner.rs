@@ -1,0 +1,300 @@
+use std::collections::VecDeque;
+use std::fmt;
+
+use tokio::time::Instant;
+
+use super::{Batch, BoxError, Destination, WriteResult};
+use crate::config::field::{ConfigField, DecodeCx, FieldKind, FieldSpec};
+use crate::config::{Config, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
+use crate::middleware::{DefaultDestinationMiddleware, RateLimiter, RecordFormat, SchemaExtraction};
+use crate::opencdc::{Position, Record};
+
+/// The acknowledgment of one record: its position and, for a nack, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ack {
+    /// The record's position.
+    pub position: Position,
+    /// `None` when the record was written; the error text otherwise.
+    pub error: Option<String>,
+}
+
+/// Why Configure failed.
+#[derive(Debug)]
+pub enum ConfigureError {
+    /// The config did not validate; every problem, sorted by key.
+    Invalid(ConfigErrors),
+    /// The destination's own `configure` rejected it.
+    Destination(BoxError),
+}
+
+impl fmt::Display for ConfigureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigureError::Invalid(errors) => write!(f, "config invalid: {errors}"),
+            ConfigureError::Destination(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigureError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigureError::Invalid(errors) => Some(errors),
+            ConfigureError::Destination(e) => Some(&**e),
+        }
+    }
+}
+
+/// The connector's config and the SDK middleware config, parsed together
+/// from one map (so each sees the other's keys as recognized).
+struct Combined<C> {
+    middleware: DefaultDestinationMiddleware,
+    connector: C,
+}
+
+impl<C: Config> ConfigField for Combined<C> {
+    const KIND: FieldKind = FieldKind::Nested;
+
+    fn describe(key: &str, _spec: &FieldSpec, out: &mut Parameters) {
+        DefaultDestinationMiddleware::describe(key, &FieldSpec::EMPTY, out);
+        C::describe(key, &FieldSpec::EMPTY, out);
+    }
+
+    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
+        let middleware = DefaultDestinationMiddleware::decode(key, cx);
+        let connector = C::decode(key, cx);
+        Some(Combined { middleware: middleware?, connector: connector? })
+    }
+}
+
+/// Drives a [`Destination`] through Conduit's lifecycle: the adapter of the
+/// Go SDK plus the default middleware.
+///
+/// Records go in with [`write`](DestinationRunner::write) (one record at a
+/// time or whole batches); they are batched by `sdk.batch.size` and
+/// `sdk.batch.delay`, rate limited by `sdk.rate.*`, written, and answered
+/// with one [`Ack`] per record, in record order. With a batch delay the
+/// caller flushes when [`deadline`](DestinationRunner::deadline) passes.
+pub struct DestinationRunner<D: Destination> {
+    destination: D,
+    settings: DefaultDestinationMiddleware,
+    format: RecordFormat,
+    limiter: Option<RateLimiter>,
+    schema: SchemaExtraction,
+    pending: Vec<Record>,
+    deadline: Option<Instant>,
+    last_position: Option<Position>,
+    opened: bool,
+    torn_down: bool,
+}
+
+impl<D: Destination> fmt::Debug for DestinationRunner<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DestinationRunner")
+            .field("settings", &self.settings)
+            .field("pending", &self.pending.len())
+            .field("opened", &self.opened)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Destination> DestinationRunner<D> {
+    /// Every parameter of the destination: the connector's own plus the
+    /// SDK's `sdk.*` middleware parameters.
+    pub fn parameters() -> Parameters {
+        let mut out = Parameters::new();
+        Combined::<D::Config>::describe("", &FieldSpec::EMPTY, &mut out);
+        out
+    }
+
+    /// Parses the config (connector and middleware parameters together,
+    /// every problem reported), then calls [`Destination::configure`].
+    pub async fn configure(config: impl IntoConfigMap) -> Result<Self, ConfigureError> {
+        let params = Self::parameters();
+        let combined: Combined<D::Config> =
+            crate::config::field_support::from_config(config, &params).map_err(ConfigureError::Invalid)?;
+        let settings = combined.middleware;
+        let format = settings.record_format().map_err(ConfigureError::Invalid)?;
+        let destination = D::configure(combined.connector).await.map_err(ConfigureError::Destination)?;
+        Ok(DestinationRunner {
+            destination,
+            format,
+            limiter: None,
+            schema: SchemaExtraction::new(settings.schema_extract_key, settings.schema_extract_payload),
+            settings,
+            pending: Vec::new(),
+            deadline: None,
+            last_position: None,
+            opened: false,
+            torn_down: false,
+        })
+    }
+
+    /// Calls a lifecycle hook: created.
+    pub async fn on_created(&mut self, config: &ConfigMap) -> Result<(), BoxError> {
+        self.destination.on_created(config).await
+    }
+
+    /// Calls a lifecycle hook: updated.
+    pub async fn on_updated(&mut self, before: &ConfigMap, after: &ConfigMap) -> Result<(), BoxError> {
+        self.destination.on_updated(before, after).await
+    }
+
+    /// Opens the destination and the middleware.
+    pub async fn open(&mut self) -> Result<(), BoxError> {
+        self.destination.open().await?;
+        self.limiter = RateLimiter::new(self.settings.rate_per_second, self.settings.rate_burst);
+        self.opened = true;
+        Ok(())
+    }
+
+    /// The middleware settings in force.
+    pub fn settings(&self) -> &DefaultDestinationMiddleware {
+        &self.settings
+    }
+
+    /// The destination.
+    pub fn destination(&self) -> &D {
+        &self.destination
+    }
+
+    /// The destination, mutably.
+    pub fn destination_mut(&mut self) -> &mut D {
+        &mut self.destination
+    }
+
+    /// When the pending batch must be flushed (`sdk.batch.delay`), if any.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// How many records wait in the pending batch.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The position of the last record handed to [`write`](Self::write).
+    pub fn last_position(&self) -> Option<&Position> {
+        self.last_position.as_ref()
+    }
+
+    /// A warning to log, if the schema-extraction middleware has one.
+    fn batching(&self) -> bool {
+        self.settings.batch_size > 1 || !self.settings.batch_delay.is_zero()
+    }
+
+    /// Takes records in, and returns the acks of every record written by this
+    /// call (possibly none, when the records wait for their batch).
+    ///
+    /// Warnings (e.g. schema metadata that cannot be decoded) go to
+    /// `tracing`.
+    pub async fn write(&mut self, records: Vec<Record>) -> Vec<Ack> {
+        if records.is_empty() {
+            return Vec::new();
+        }
+        if let Some(last) = records.last() {
+            self.last_position = Some(last.position.clone());
+        }
+        if !self.batching() {
+            return self.write_now(records).await;
+        }
+        if self.pending.is_empty() && !self.settings.batch_delay.is_zero() {
+            self.deadline = Some(Instant::now() + self.settings.batch_delay);
+        }
+        if self.pending.is_empty() {
+            self.pending = records;
+        } else {
+            self.pending.extend(records);
+        }
+        let size = self.settings.batch_size;
+        if size > 0 && self.pending.len() >= size {
+            return self.flush().await;
+        }
+        Vec::new()
+    }
+
+    /// Writes whatever is pending now (the delay expired, or Stop).
+    pub async fn flush(&mut self) -> Vec<Ack> {
+        self.deadline = None;
+        let pending = std::mem::take(&mut self.pending);
+        self.write_now(pending).await
+    }
+
+    async fn write_now(&mut self, records: Vec<Record>) -> Vec<Ack> {
+        let mut acks = Vec::with_capacity(records.len());
+        if records.is_empty() {
+            return acks;
+        }
+        if let Some(warning) = self.schema.check(&records) {
+            tracing::warn!("{warning}");
+        }
+        let mut chunk_size = records.len();
+        if self.settings.batch_size > 0 {
+            chunk_size = chunk_size.min(self.settings.batch_size);
+        }
+        if let Some(limiter) = &self.limiter {
+            chunk_size = chunk_size.min(limiter.burst());
+        }
+        let mut queue: VecDeque<Record> = records.into();
+        let mut chunk: Vec<Record> = Vec::with_capacity(chunk_size);
+        while !queue.is_empty() {
+            chunk.clear();
+            let take = chunk_size.min(queue.len());
+            chunk.extend(queue.drain(..take));
+            if let Some(limiter) = &mut self.limiter {
+                limiter.wait(chunk.len()).await;
+            }
+            self.write_chunk(&chunk, &mut acks).await;
+        }
+        acks
+    }
+
+    /// Writes one chunk; after a record fails, the records behind it are
+    /// handed to the destination again, so each record gets its own ack.
+    async fn write_chunk(&mut self, chunk: &[Record], acks: &mut Vec<Ack>) {
+        let mut start = 0;
+        while start < chunk.len() {
+            let rest = &chunk[start..];
+            let result = self.destination.write(Batch::new(rest, &self.format)).await;
+            match result {
+                WriteResult::All => {
+                    acks.extend(rest.iter().map(|r| Ack { position: r.position.clone(), error: None }));
+                    return;
+                }
+                WriteResult::Stopped { written, error } if written < rest.len() => {
+                    acks.extend(rest[..written].iter().map(|r| Ack { position: r.position.clone(), error: None }));
+                    let failed = &rest[written];
+                    let text = error.to_string();
+                    tracing::error!(
+                        position = %String::from_utf8_lossy(&failed.position.0),
+                        error = %text,
+                        "failed to write record"
+                    );
+                    acks.push(Ack { position: failed.position.clone(), error: Some(text) });
+                    start += written + 1;
+                }
+                WriteResult::Stopped { written, error } => {
+                    let text = format!(
+                        "connector reported a successful write of all {} records in the batch ({written} written) and \
+                         simultaneously returned an error, this is probably a bug in the connector. Original error: \
+                         {error}",
+                        rest.len()
+                    );
+                    tracing::error!(error = %text, "connector bug");
+                    acks.extend(rest.iter().map(|r| Ack { position: r.position.clone(), error: Some(text.clone()) }));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Tears the destination down (once). Pending records are not written:
+    /// flush first (Stop does).
+    pub async fn teardown(&mut self) -> Result<(), BoxError> {
+        if self.torn_down {
+            return Ok(());
+        }
+        self.torn_down = true;
+        self.destination.teardown().await
+    }
+}

@@ -1,0 +1,213 @@
+//! The errors of the directory writer.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::key::{KeyError, escape_key};
+
+/// An error from [`DirWriter`](super::DirWriter): what failed, where (the directory, and the
+/// key for per-record failures) and why.
+///
+/// Messages include the underlying cause, e.g.
+/// `writing "a.txt" in /tmp/out: No space left on device (os error 28)`; the I/O error is
+/// therefore not also returned by [`source`](std::error::Error::source) (so chains printed by
+/// error reporters do not repeat it) but is available from [`FsError::io_error`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FsError {
+    /// The record key is not a safe file name; nothing was touched.
+    #[error(transparent)]
+    InvalidKey(#[from] KeyError),
+    /// The configured directory path is empty.
+    #[error("the directory path is empty")]
+    EmptyPath,
+    /// The directory (or one of its parents) could not be created.
+    #[error("creating directory {}: {error}", path.display())]
+    CreateDir {
+        /// The configured directory.
+        path: PathBuf,
+        /// The cause.
+        error: io::Error,
+    },
+    /// The configured path, or one of its parents, exists and is not a directory.
+    #[error("opening directory {}: it or one of its parents exists and is not a directory", path.display())]
+    NotADirectory {
+        /// The configured directory.
+        path: PathBuf,
+    },
+    /// The directory exists but could not be opened.
+    #[error("opening directory {}: {error}", path.display())]
+    OpenDir {
+        /// The configured directory.
+        path: PathBuf,
+        /// The cause.
+        error: io::Error,
+    },
+    /// Listing the directory for stale temporary files failed.
+    #[error("listing directory {} to remove stale temporary files: {error}", path.display())]
+    ListDir {
+        /// The configured directory.
+        path: PathBuf,
+        /// The cause.
+        error: io::Error,
+    },
+    /// A stale temporary file could not be removed.
+    #[error("removing stale temporary file {} in {}: {error}", escape_key(name), path.display())]
+    RemoveStale {
+        /// The configured directory.
+        path: PathBuf,
+        /// The temporary file's name.
+        name: Box<[u8]>,
+        /// The cause.
+        error: io::Error,
+    },
+    /// Writing or deleting the file of one record failed.
+    #[error("{op} {} in {}: {cause}", escape_key(key), dir.display())]
+    Entry {
+        /// What was being done.
+        op: Op,
+        /// The record key (the file name).
+        key: Box<[u8]>,
+        /// The directory.
+        dir: Arc<Path>,
+        /// Why it failed.
+        cause: EntryCause,
+    },
+    /// Syncing the directory (committing renames, creations and deletions) failed; changes
+    /// since the last successful commit may not survive a power loss.
+    #[error("syncing directory {}: {error}", path.display())]
+    SyncDir {
+        /// The directory.
+        path: Arc<Path>,
+        /// The cause.
+        error: io::Error,
+    },
+}
+
+impl FsError {
+    /// The operating-system error behind this error, if there is one.
+    pub fn io_error(&self) -> Option<&io::Error> {
+        match self {
+            FsError::CreateDir { error, .. }
+            | FsError::OpenDir { error, .. }
+            | FsError::ListDir { error, .. }
+            | FsError::RemoveStale { error, .. }
+            | FsError::SyncDir { error, .. }
+            | FsError::Entry { cause: EntryCause::Io { error, .. }, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The record key this error is about, for per-record errors.
+    pub fn key(&self) -> Option<&[u8]> {
+        match self {
+            FsError::Entry { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// The per-record operation that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Writing a record's file.
+    Write,
+    /// Deleting a record's file.
+    Delete,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::Write => "writing",
+            Op::Delete => "deleting",
+        })
+    }
+}
+
+/// Why writing or deleting one record's file failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EntryCause {
+    /// A system call failed.
+    Io {
+        /// The step that failed.
+        step: Step,
+        /// The cause.
+        error: io::Error,
+    },
+    /// A directory has the key's name; it is never replaced or removed.
+    IsDirectory,
+    /// A symbolic link has the key's name and non-atomic mode refuses to follow it.
+    Symlink,
+    /// Something other than a regular file (a FIFO, socket or device) has the key's name and
+    /// non-atomic mode refuses to write into it.
+    NotRegularFile {
+        /// What it is, e.g. `FIFO`.
+        kind: &'static str,
+    },
+    /// The existing file has other hard links, which non-atomic mode refuses to write through
+    /// (they may lead outside the directory).
+    HardLinked {
+        /// The file's link count.
+        links: u64,
+    },
+}
+
+impl fmt::Display for EntryCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EntryCause::Io { step, error } => write!(f, "{step}{error}"),
+            EntryCause::IsDirectory => f.write_str("a directory has that name (it is never replaced or removed)"),
+            EntryCause::Symlink => f.write_str("a symbolic link has that name (refusing to follow it)"),
+            EntryCause::NotRegularFile { kind } => {
+                write!(f, "a {kind} has that name, not a regular file (refusing to write into it)")
+            }
+            EntryCause::HardLinked { links } => {
+                write!(f, "the existing file has {links} hard links (refusing to write through them)")
+            }
+        }
+    }
+}
+
+/// The step of a write or delete that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// Creating the temporary file (atomic mode).
+    CreateTemp,
+    /// Opening the file (non-atomic mode).
+    Open,
+    /// Inspecting the opened file (non-atomic mode).
+    Inspect,
+    /// Truncating the existing file (non-atomic mode).
+    Truncate,
+    /// Writing the data.
+    WriteData,
+    /// Syncing the file's data.
+    SyncFile,
+    /// Renaming the temporary file onto the key (atomic mode).
+    Rename,
+    /// Removing the file (delete).
+    Remove,
+    /// Syncing the directory after the change.
+    SyncDir,
+}
+
+impl fmt::Display for Step {
+    /// A prefix for the error message: empty for the obvious step, otherwise the step and `: `.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::CreateTemp => "creating the temporary file: ",
+            Step::Open => "opening: ",
+            Step::Inspect => "inspecting: ",
+            Step::Truncate => "truncating: ",
+            Step::WriteData | Step::Remove => "",
+            Step::SyncFile => "syncing the file: ",
+            Step::Rename => "renaming the temporary file onto it: ",
+            Step::SyncDir => "syncing the directory: ",
+        })
+    }
+}

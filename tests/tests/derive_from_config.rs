@@ -1,0 +1,216 @@
+//! `from_config` of derived configs: decoding, defaults, nesting, maps,
+//! skipped fields, enums and the `validate` hook.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use conduit_connector::{Config, ConfigError, ConfigErrors, ConfigValue};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ConfigValue)]
+pub enum Format {
+    #[default]
+    Raw,
+    Json,
+}
+
+#[derive(Debug, PartialEq, Eq, ConfigValue)]
+pub enum Mode {
+    Fast,
+    Safe,
+}
+
+#[derive(Debug, PartialEq, Config)]
+pub struct Auth {
+    #[param(required)]
+    pub user: String,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, PartialEq, Config)]
+pub struct Middleware {
+    #[param(name = "sdk.batch.size", default = 0)]
+    pub batch_size: usize,
+}
+
+#[derive(Debug, PartialEq, Config)]
+pub struct Endpoint {
+    #[param(required)]
+    pub url: String,
+    #[param(default = 3)]
+    pub retries: u8,
+}
+
+#[derive(Debug, PartialEq, Config)]
+#[config(validate = Self::check)]
+pub struct Destination {
+    #[param(required)]
+    pub directory: String,
+    #[param(default = 100, gt = 0, lt = 10_000)]
+    pub batch_size: u32,
+    #[param(default = "1s")]
+    pub flush_interval: Duration,
+    pub auth: Auth,
+    #[param(flatten)]
+    pub sdk: Middleware,
+    pub headers: HashMap<String, String>,
+    pub endpoints: BTreeMap<String, Endpoint>,
+    #[param(skip)]
+    pub cache: Vec<u8>,
+    pub tags: Vec<String>,
+    pub format: Format,
+    pub mode: Option<Mode>,
+    pub r#type: String,
+}
+
+impl Destination {
+    fn check(&self) -> Result<(), ConfigErrors> {
+        if self.directory == "/forbidden" {
+            let mut errors = ConfigErrors::new();
+            errors.push(ConfigError::custom("directory", "this directory is forbidden"));
+            return Err(errors);
+        }
+        Ok(())
+    }
+}
+
+fn minimal() -> Vec<(&'static str, &'static str)> {
+    vec![("directory", "/tmp/out"), ("auth.user", "alice")]
+}
+
+#[test]
+fn defaults_and_zero_values_fill_missing_keys() {
+    let cfg = Destination::from_config(minimal()).unwrap();
+    assert_eq!(cfg.directory, "/tmp/out");
+    assert_eq!(cfg.batch_size, 100);
+    assert_eq!(cfg.flush_interval, Duration::from_secs(1));
+    assert_eq!(cfg.auth, Auth { user: "alice".into(), password: None });
+    assert_eq!(cfg.sdk, Middleware { batch_size: 0 });
+    assert!(cfg.headers.is_empty());
+    assert!(cfg.endpoints.is_empty());
+    assert!(cfg.cache.is_empty());
+    assert!(cfg.tags.is_empty());
+    assert_eq!(cfg.format, Format::Raw);
+    assert_eq!(cfg.mode, None);
+    assert_eq!(cfg.r#type, "");
+}
+
+#[test]
+fn every_field_kind_decodes() {
+    let mut raw = minimal();
+    raw.extend([
+        ("batchSize", "250"),
+        ("flushInterval", "1m30s"),
+        ("auth.password", "secret"),
+        ("sdk.batch.size", "7"),
+        ("headers.x-one", "1"),
+        ("headers.x-two", "2"),
+        ("endpoints.a.url", "http://a"),
+        ("endpoints.b.url", "http://b"),
+        ("endpoints.b.retries", "9"),
+        ("tags", "a, b,c"),
+        ("format", "json"),
+        ("mode", "safe"),
+        ("type", "kind"),
+    ]);
+    let cfg = Destination::from_config(raw).unwrap();
+    assert_eq!(cfg.batch_size, 250);
+    assert_eq!(cfg.flush_interval, Duration::from_secs(90));
+    assert_eq!(cfg.auth.password.as_deref(), Some("secret"));
+    assert_eq!(cfg.sdk.batch_size, 7);
+    assert_eq!(cfg.headers.len(), 2);
+    assert_eq!(cfg.headers["x-two"], "2");
+    assert_eq!(cfg.endpoints["a"], Endpoint { url: "http://a".into(), retries: 3 });
+    assert_eq!(cfg.endpoints["b"], Endpoint { url: "http://b".into(), retries: 9 });
+    assert_eq!(cfg.tags, ["a", "b", "c"]);
+    assert_eq!(cfg.format, Format::Json);
+    assert_eq!(cfg.mode, Some(Mode::Safe));
+    assert_eq!(cfg.r#type, "kind");
+}
+
+#[test]
+fn from_config_accepts_maps_and_pairs() {
+    let hash: HashMap<String, String> = minimal().into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+    let tree: BTreeMap<String, String> = hash.clone().into_iter().collect();
+    let a = Destination::from_config(&hash).unwrap();
+    let b = Destination::from_config(hash).unwrap();
+    let c = Destination::from_config(tree).unwrap();
+    let d = Destination::from_config([("directory", "/tmp/out"), ("auth.user", "alice")]).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(b, c);
+    assert_eq!(c, d);
+}
+
+#[test]
+fn every_problem_is_reported() {
+    let raw = [("batchSize", "0"), ("format", "xml"), ("endpoints.a.retries", "1")];
+    let errors = Destination::from_config(raw).unwrap_err();
+    let keys: Vec<&str> = errors.iter().map(ConfigError::key).collect();
+    assert!(keys.contains(&"directory"), "{errors}");
+    assert!(keys.contains(&"auth.user"), "{errors}");
+    assert!(keys.contains(&"batchSize"), "{errors}");
+    assert!(keys.contains(&"format"), "{errors}");
+    assert!(keys.contains(&"endpoints.a.url"), "{errors}");
+}
+
+#[test]
+fn validate_hook_runs_after_decoding() {
+    let errors = Destination::from_config([("directory", "/forbidden"), ("auth.user", "a")]).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    let error = errors.iter().next().unwrap();
+    assert_eq!(error.key(), "directory");
+    assert_eq!(error.to_string(), "error validating \"directory\": this directory is forbidden");
+}
+
+#[derive(Debug, Config)]
+#[config(validate = Inner::check)]
+pub struct Inner {
+    pub a: u32,
+    pub b: u32,
+}
+
+impl Inner {
+    fn check(&self) -> Result<(), ConfigErrors> {
+        let mut errors = ConfigErrors::new();
+        if self.a >= self.b {
+            errors.push(ConfigError::custom("a", "must be less than b"));
+        }
+        errors.into_result()
+    }
+}
+
+#[derive(Debug, Config)]
+pub struct Outer {
+    pub inner: Inner,
+}
+
+#[test]
+fn nested_validate_hook_errors_get_the_prefix() {
+    let errors = Outer::from_config([("inner.a", "5"), ("inner.b", "1")]).unwrap_err();
+    let error = errors.iter().next().unwrap();
+    assert_eq!(error.key(), "inner.a");
+    assert_eq!(error.to_string(), "error validating \"inner.a\": must be less than b");
+}
+
+#[test]
+fn enum_value_parses_its_names_only() {
+    assert_eq!(Format::parse("json"), Ok(Format::Json));
+    assert_eq!(Format::parse("Json"), Err("value must be one of [raw,json]".to_owned()));
+    assert_eq!(Format::empty(), Some(Format::Raw));
+    assert_eq!(Mode::empty(), None);
+    assert_eq!(Format::VARIANTS, ["raw", "json"]);
+}
+
+type Count = u16;
+
+#[derive(Debug, Config)]
+pub struct Aliased {
+    #[param(default = 5, lt = 10)]
+    pub count: Count,
+}
+
+#[test]
+fn type_alias_fields_decode_like_the_aliased_type() {
+    assert_eq!(Aliased::from_config([("count", "")]).unwrap().count, 5);
+    assert_eq!(Aliased::from_config([("count", "7")]).unwrap().count, 7);
+    assert!(Aliased::from_config([("count", "70000")]).is_err());
+}

@@ -1,0 +1,10 @@
+use conduit_connector::ConfigValue;
+
+#[derive(ConfigValue)]
+pub enum Format {
+    Raw,
+    #[param(name = "raw")]
+    Plain,
+}
+
+fn main() {}

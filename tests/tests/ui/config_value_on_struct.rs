@@ -1,0 +1,8 @@
+use conduit_connector::ConfigValue;
+
+#[derive(ConfigValue)]
+pub struct Format {
+    pub name: String,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use conduit_connector::Config;
+
+#[derive(Config)]
+pub enum Cfg {
+    A,
+    B,
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+use conduit_connector::Config;
+
+#[derive(Config)]
+pub struct Inner {
+    pub size: u32,
+}
+
+#[derive(Config)]
+pub struct Cfg {
+    #[param(flatten, name = "inner")]
+    pub inner: Inner,
+}
+
+fn main() {}

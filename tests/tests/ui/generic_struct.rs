@@ -1,0 +1,8 @@
+use conduit_connector::Config;
+
+#[derive(Config)]
+pub struct Cfg<T> {
+    pub value: T,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use conduit_connector::Config;
+
+#[derive(Config)]
+pub struct Cfg {
+    #[param(inclusion = ["raw", "json"], exclusion = ["json"])]
+    pub format: String,
+}
+
+fn main() {}
