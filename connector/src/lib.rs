@@ -1,6 +1,198 @@
 //! # conduit-connector
 //!
-//! Write [Conduit](https://conduit.io) connectors in Rust.
+//! Write [Conduit](https://conduit.io) connectors in Rust: a config derive that
+//! produces Conduit's parameter specification and a validating parser at
+//! compile time, OpenCDC records, the destination lifecycle with Conduit's
+//! default middleware, `connector.yaml` and Markdown docs, a command line, and
+//! the standalone plugin protocol that lets an unmodified Conduit load the
+//! binary.
+//!
+//! ```
+//! use conduit_connector::{Config, Specification};
+//! use conduit_connector::destination::{Batch, BoxError, Destination, WriteResult};
+//!
+//! /// The connector's parameters: documented and validated from this struct alone.
+//! #[derive(Debug, Config)]
+//! pub struct LogConfig {
+//!     /// Prefix of every line.
+//!     #[param(default = "record", regex = "^[a-z]+$")]
+//!     pub prefix: String,
+//! }
+//!
+//! pub struct LogDestination(LogConfig);
+//!
+//! impl Destination for LogDestination {
+//!     type Config = LogConfig;
+//!     async fn configure(config: LogConfig) -> Result<Self, BoxError> {
+//!         Ok(LogDestination(config))
+//!     }
+//!     async fn write(&mut self, batch: Batch<'_>) -> WriteResult {
+//!         for record in batch.records() {
+//!             eprintln!("{}: {:?}", self.0.prefix, record.key);
+//!         }
+//!         WriteResult::All
+//!     }
+//! }
+//!
+//! // In `main`: conduit_connector::serve::<LogDestination>(Specification { .. })
+//! let spec = Specification { name: "log".into(), ..Default::default() }.with_destination::<LogDestination>();
+//! assert!(spec.destination_params.get("prefix").is_some());
+//! assert!(spec.destination_params.get("sdk.batch.size").is_some());
+//! ```
+//!
+//! # The config derive
+//!
+//! `#[derive(Config)]` reads a struct with named fields and implements
+//! [`Config`]: [`Config::parameters`] (name, description from the doc
+//! comment, type, default, validations) and [`Config::from_config`], which
+//! runs Conduit's pipeline — trim, defaults, unrecognized keys, Go-syntax type
+//! checks, validations with Go's error texts — and decodes straight into the
+//! typed fields, reporting every problem at once, sorted by key.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use std::time::Duration;
+//! use conduit_connector::{Config, ConfigValue};
+//!
+//! #[derive(Debug, Clone, Copy, PartialEq, ConfigValue)]
+//! pub enum Format {
+//!     Raw,
+//!     Json,
+//! }
+//!
+//! #[derive(Debug, Config)]
+//! pub struct Auth {
+//!     /// User name.
+//!     #[param(required)]
+//!     pub user: String,
+//! }
+//!
+//! #[derive(Debug, Config)]
+//! #[config(rename_all = "camelCase")]
+//! pub struct DestinationConfig {
+//!     /// Directory the files are written to.
+//!     #[param(required)]
+//!     pub directory: String,
+//!     /// Records per write.
+//!     #[param(default = 100, gt = 0, lt = 10_000)]
+//!     pub batch_size: u32,
+//!     /// How long to wait before flushing.
+//!     #[param(default = "1s")]
+//!     pub flush_interval: Duration,
+//!     /// Output format (an automatic inclusion list: raw, json).
+//!     #[param(default = "raw")]
+//!     pub format: Format,
+//!     /// A prefix for file names.
+//!     #[param(name = "my-name", regex = "^[a-z]+$")]
+//!     pub prefix: Option<String>,
+//!     /// Credentials: keys `auth.user`.
+//!     pub auth: Auth,
+//!     /// Extra headers: keys `headers.*`.
+//!     pub headers: HashMap<String, String>,
+//!     /// Not a parameter.
+//!     #[param(skip)]
+//!     pub cache: Vec<u8>,
+//! }
+//!
+//! let params = DestinationConfig::parameters();
+//! let names: Vec<&str> = params.names().collect();
+//! assert_eq!(
+//!     names,
+//!     ["auth.user", "batchSize", "directory", "flushInterval", "format", "headers.*", "my-name"]
+//! );
+//!
+//! let config = DestinationConfig::from_config([
+//!     ("directory", "/tmp/out"),
+//!     ("auth.user", "me"),
+//!     ("headers.X-Trace", "1"),
+//!     ("format", "json"),
+//! ])
+//! .unwrap();
+//! assert_eq!(config.batch_size, 100);
+//! assert_eq!(config.flush_interval, Duration::from_secs(1));
+//! assert_eq!(config.format, Format::Json);
+//! assert_eq!(config.headers["X-Trace"], "1");
+//!
+//! let errors = DestinationConfig::from_config([("batchSize", "0"), ("fromat", "json")]).unwrap_err();
+//! assert_eq!(
+//!     errors.to_string(),
+//!     "error validating \"auth.user\": required parameter is not provided\n\
+//!      error validating \"batchSize\": \"0\" should be greater than 0: greater-than validation failed\n\
+//!      error validating \"directory\": required parameter is not provided\n\
+//!      \"fromat\": unrecognized parameter (did you mean \"format\"?)"
+//! );
+//! ```
+//!
+//! ## Field attributes: `#[param(...)]`
+//!
+//! Items in any order; several `#[param]` attributes on one field are merged,
+//! and validations keep the order written.
+//!
+//! | Item | Meaning |
+//! |---|---|
+//! | `name = "…"` | This field's key segment (default: the field name in camelCase). |
+//! | `description = "…"` | Overrides the doc comment. |
+//! | `default = <literal>` | A string, integer, float or bool literal; must parse as the field's type and pass its own validations (checked at compile time). |
+//! | `required`, `required = <bool>` | The key must be present and non-empty. |
+//! | `gt = <number>`, `lt = <number>` | Strict bounds, for integer and float fields; `gt >= lt` is a compile error. |
+//! | `inclusion = ["a", …]`, `exclusion = ["a", …]` | Allowed / forbidden values (case-sensitive); overlapping lists are a compile error. |
+//! | `regex = "…"` | The value must contain a match (unanchored); the regex is compiled at compile time. |
+//! | `file` | Parameter type `file` (for a `String` or `PathBuf`). |
+//! | `flatten` | A nested config whose parameters join this level without a prefix. |
+//! | `skip` | Not a parameter; the field gets `Default::default()`. |
+//!
+//! ## Container attributes: `#[config(...)]`
+//!
+//! - `rename_all = "…"`: serde's casing names (`camelCase` is the default,
+//!   as Conduit and Go's paramgen use).
+//! - `validate = path`: a `fn(&Self) -> Result<(), ConfigErrors>` for
+//!   cross-field checks, run after decoding; report with
+//!   [`ConfigError::custom`].
+//!
+//! ```
+//! use conduit_connector::{Config, ConfigError, ConfigErrors};
+//!
+//! #[derive(Debug, Config)]
+//! #[config(validate = Range::check)]
+//! pub struct Range {
+//!     #[param(default = 0)]
+//!     pub min: i64,
+//!     #[param(default = 10)]
+//!     pub max: i64,
+//! }
+//!
+//! impl Range {
+//!     fn check(&self) -> Result<(), ConfigErrors> {
+//!         if self.min > self.max {
+//!             return Err(ConfigError::custom("min", "must not be greater than max").into());
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let errors = Range::from_config([("min", "20")]).unwrap_err();
+//! assert_eq!(errors.to_string(), "error validating \"min\": must not be greater than max");
+//! ```
+//!
+//! Mistakes the macro can prove are compile errors pointing at your token:
+//!
+//! ```compile_fail
+//! #[derive(conduit_connector::Config)]
+//! struct Bad {
+//!     #[param(default = 0, gt = 0)] // the default fails its own validation
+//!     size: u32,
+//! }
+//! ```
+//!
+//! # Modules
+//!
+//! - [`config`]: parameters, validations, the raw config map and its pipeline.
+//! - [`spec`]: [`Specification`], `connector.yaml` and Markdown tables.
+//! - [`opencdc`]: records and their JSON form.
+//! - [`destination`]: the [`Destination`](destination::Destination) trait and the runner.
+//! - [`middleware`]: the `sdk.*` parameters (batching, rate limit, record format).
+//! - [`cli`] and [`plugin`]: what [`serve`] runs.
+//! - [`testing`]: acceptance tests and config assertions for your own tests.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -25,6 +217,11 @@ pub use spec::Specification;
 
 #[doc(hidden)]
 pub mod __private;
+
+// The README's examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
 
 use std::process::ExitCode;
 

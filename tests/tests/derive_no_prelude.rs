@@ -2,10 +2,9 @@
 //! crate without the prelude that depends on the facade only.
 #![no_implicit_prelude]
 
-extern crate conduit_connector;
 extern crate std;
 
-use conduit_connector::{Config, ConfigValue};
+use ::conduit_connector::{Config, ConfigValue};
 
 #[derive(Debug, Default, PartialEq, ConfigValue)]
 pub enum Kind {
@@ -38,7 +37,7 @@ pub struct NoPrelude {
     pub skipped: std::vec::Vec<u8>,
 }
 
-fn check(_: &NoPrelude) -> std::result::Result<(), conduit_connector::ConfigErrors> {
+fn check(_: &NoPrelude) -> std::result::Result<(), ::conduit_connector::ConfigErrors> {
     std::result::Result::Ok(())
 }
 

@@ -297,3 +297,56 @@ const fn check_value(check: &ValueCheck, s: &[u8]) -> Option<&'static str> {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn string_defaults_parse_as_the_field_type() {
+        assert_eq!(check_default::<u32>("100"), None);
+        assert!(check_default::<u32>("ten").is_some());
+        assert!(check_default::<u8>("300").is_some());
+        assert_eq!(check_default::<bool>("T"), None);
+        assert!(check_default::<bool>("yes").is_some());
+        assert_eq!(check_default::<Duration>("1m30s"), None);
+        assert!(check_default::<Duration>("-1s").is_some());
+        assert_eq!(check_default::<f32>("1.5"), None);
+        assert_eq!(check_default::<Option<u16>>("7"), None);
+        assert_eq!(check_default::<Vec<u32>>("1, 2,3"), None);
+        assert!(check_default::<Vec<u32>>("1,x").is_some());
+        assert_eq!(check_default::<HashMap<String, u32>>("5"), None);
+        assert!(check_default::<HashMap<String, u32>>("five").is_some());
+    }
+
+    #[test]
+    fn literal_defaults_match_the_field_kind() {
+        assert_eq!(check_default_int::<u8>(255), None);
+        assert!(check_default_int::<u8>(256).is_some());
+        assert!(check_default_int::<i8>(-129).is_some());
+        assert_eq!(check_default_int::<f64>(3), None);
+        assert_eq!(check_default_int::<String>(3), None);
+        assert!(check_default_int::<Duration>(5).is_some());
+        assert!(check_default_int::<bool>(1).is_some());
+        assert!(check_default_float::<u32>(1.5).is_some());
+        assert!(check_default_float::<f32>(1e300).is_some());
+        assert_eq!(check_default_bool::<bool>(), None);
+        assert!(check_default_bool::<u32>().is_some());
+    }
+
+    #[test]
+    fn attribute_kind_checks() {
+        assert_eq!(expect_numeric::<Option<u64>>(), None);
+        assert_eq!(expect_numeric::<HashMap<String, f64>>(), None);
+        assert!(expect_numeric::<String>().is_some());
+        assert!(expect_numeric::<Vec<u32>>().is_some());
+        assert_eq!(expect_string::<PathBuf>(), None);
+        assert!(expect_string::<u32>().is_some());
+        assert!(expect_nested::<u32>().is_some());
+        assert_eq!(expect_value::<HashMap<String, String>>(), None);
+    }
+}

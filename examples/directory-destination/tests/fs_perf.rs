@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use directory_destination::fs::{DirWriter, SyncMode, WriteOptions};
 use rustix::fs::{AtFlags, Mode, OFlags};
 
-const FILES: usize = 20_000;
-const ROUNDS: usize = 5;
+const FILES: usize = 2_000;
+const ROUNDS: usize = 15;
 
 fn keys() -> Vec<String> {
     (0..FILES).map(|i| format!("record-{i:08}.json")).collect()
@@ -71,17 +71,20 @@ fn clear(dir: &Path) {
     }
 }
 
-/// Best of `ROUNDS` runs, each on an empty directory (`fresh`) or over existing files.
-fn best(dir: &Path, fresh: bool, mut run: impl FnMut() -> Duration) -> Duration {
-    (0..ROUNDS)
-        .map(|_| {
+/// Best of `ROUNDS` runs of each contender, interleaved, each on an empty directory (`fresh`)
+/// or over existing files, after flushing earlier write-back so it does not skew the next run.
+fn best<const N: usize>(dir: &Path, fresh: bool, runs: [&dyn Fn() -> Duration; N]) -> [Duration; N] {
+    let mut best = [Duration::MAX; N];
+    for _ in 0..ROUNDS {
+        for (run, best) in runs.iter().zip(&mut best) {
             if fresh {
                 clear(dir);
             }
-            run()
-        })
-        .min()
-        .unwrap()
+            rustix::fs::sync();
+            *best = (*best).min(run());
+        }
+    }
+    best
 }
 
 #[test]
@@ -97,10 +100,16 @@ fn dir_writer_speed_versus_raw_syscall_floor() {
         let data = vec![b'x'; size];
         for fresh in [true, false] {
             let what = if fresh { "new files" } else { "overwrites" };
-            let raw = best(dir, fresh, || raw_in_place(dir, &ckeys, &data));
-            let raw_a = best(dir, fresh, || raw_atomic(dir, &ckeys, &data));
-            let ours_in_place = best(dir, fresh, || writer(dir, &keys, &data, in_place));
-            let ours_atomic = best(dir, fresh, || writer(dir, &keys, &data, atomic));
+            let [raw, ours_in_place, raw_a, ours_atomic] = best(
+                dir,
+                fresh,
+                [
+                    &|| raw_in_place(dir, &ckeys, &data),
+                    &|| writer(dir, &keys, &data, in_place),
+                    &|| raw_atomic(dir, &ckeys, &data),
+                    &|| writer(dir, &keys, &data, atomic),
+                ],
+            );
             let per = |d: Duration| d.as_nanos() as f64 / FILES as f64 / 1000.0;
             println!(
                 "{size:>5} B {what:<10}: raw in-place {:.2} µs, ours in-place {:.2} µs ({:.2}x); \
