@@ -199,7 +199,7 @@ impl<D: Destination> DestinationAcceptance<D> {
     /// Acceptance tests for `D` with its specification (the `serve` one:
     /// destination parameters are filled in from `D` when empty).
     pub fn new(spec: Specification) -> Self {
-        let spec = spec.with_destination::<D>();
+        let spec = if spec.destination_params.is_empty() { spec.with_destination::<D>() } else { spec };
         DestinationAcceptance {
             spec,
             config: ConfigMap::new(),

@@ -85,7 +85,14 @@ impl DirectoryDestination {
 fn key_bytes(record: &Record) -> Result<&[u8], BoxError> {
     match &record.key {
         Some(Data::Raw(bytes)) => Ok(bytes),
-        Some(Data::Structured(_)) => Err("invalid key: the record key is structured data; a file name needs a raw key".into()),
+        Some(key @ Data::Structured(_)) => {
+            let json = key.bytes();
+            let shown = String::from_utf8_lossy(&json);
+            let shown: String = shown.chars().take(64).collect();
+            let more = if shown.len() < json.len() { "…" } else { "" };
+            Err(format!("invalid key {shown}{more}: the record key is structured data; a file name needs a raw key")
+                .into())
+        }
         None => Err("invalid key: the record has no key".into()),
     }
 }

@@ -1,7 +1,8 @@
 //! A rough speed comparison of [`DirWriter`] with the raw per-file system-call floor.
 //!
 //! Ignored by default (timings are not tests); run it with
-//! `cargo test --release -p directory-destination --test fs_perf -- --ignored --nocapture`.
+//! `cargo test --release -p directory-destination --test fs_perf -- --ignored --nocapture`
+//! (set `DIRDEST_BENCH_DIR` to measure on another file system, e.g. `/dev/shm`).
 
 use std::ffi::CString;
 use std::hint::black_box;
@@ -90,7 +91,9 @@ fn best<const N: usize>(dir: &Path, fresh: bool, runs: [&dyn Fn() -> Duration; N
 #[test]
 #[ignore = "timing comparison, run manually in release mode"]
 fn dir_writer_speed_versus_raw_syscall_floor() {
-    let tmp = tempfile::tempdir().unwrap();
+    // `DIRDEST_BENCH_DIR=/dev/shm` measures system-call overhead without disk noise.
+    let base = std::env::var_os("DIRDEST_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into);
+    let tmp = tempfile::tempdir_in(base).unwrap();
     let dir = tmp.path();
     let keys = keys();
     let ckeys: Vec<CString> = keys.iter().map(|k| CString::new(k.as_str()).unwrap()).collect();

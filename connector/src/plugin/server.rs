@@ -1,0 +1,613 @@
+//! The gRPC services of plugin mode, and the actor that owns the
+//! destination.
+//!
+//! One task (the actor) owns the [`DestinationRunner`]; the RPC handlers send
+//! it [`Command`]s and wait for replies, so `Run` and `Stop` can interact:
+//! records from the Run stream are written in order, their acks go back on
+//! the Run response stream as soon as they exist, and `Stop` waits until the
+//! record at its last position has been received, then flushes.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
+use tonic::{Code, Request, Response, Status, Streaming};
+
+use super::proto::connector::v2 as pb;
+use super::proto::connector::v2::destination_plugin_server::{DestinationPlugin, DestinationPluginServer};
+use super::proto::connector::v2::specifier_plugin_server::{SpecifierPlugin, SpecifierPluginServer};
+use super::proto::health;
+use super::proto::opencdc::v1 as pbcdc;
+use super::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
+use super::proto::plugin::Empty;
+use super::{
+    FLUSH_TIMEOUT, SHUTDOWN_TEARDOWN_TIMEOUT, STOP_TIMEOUT, StartError, TEARDOWN_TIMEOUT, bind_listener,
+    handshake_line,
+};
+use crate::config::ConfigMap;
+use crate::destination::{Ack, ConfigureError, Destination, DestinationRunner};
+use crate::opencdc::{Position, Record};
+use crate::plugin::convert::ProtoError;
+use crate::spec::Specification;
+
+type Reply<T = ()> = oneshot::Sender<Result<T, Status>>;
+type RunOut = mpsc::Sender<Result<pb::destination::run::Response, Status>>;
+
+/// How many Run requests may wait for the actor (back-pressure on the stream).
+const COMMAND_QUEUE: usize = 64;
+/// How many ack responses may wait for the client to read them.
+const ACK_QUEUE: usize = 64;
+
+/// Binds, prints the handshake line, and serves until the process exits.
+pub(super) async fn run<D: Destination>(
+    spec: Specification,
+    ports: Option<RangeInclusive<u16>>,
+    max_receive_size: usize,
+) -> Result<(), StartError> {
+    let listener = bind_listener(ports)?;
+    listener.set_nonblocking(true).map_err(|e| StartError::Other(format!("could not configure the socket: {e}")))?;
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|e| StartError::Other(format!("could not register the socket: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| StartError::Other(format!("could not read the socket address: {e}")))?;
+
+    let (health_reporter, health_service) = health::health_reporter();
+    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+
+    let (commands, inbox) = mpsc::channel::<Command>(COMMAND_QUEUE);
+    tokio::spawn(Actor::<D>::new().run(inbox));
+    ignore_sigint();
+
+    let specify = pb::specifier::specify::Response::from(&spec);
+    let destination = DestinationService::<D> { commands: commands.clone(), _destination: PhantomData };
+    let router = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(GrpcControllerServer::new(Controller { commands }).max_decoding_message_size(max_receive_size))
+        .add_service(SpecifierPluginServer::new(Specifier { response: specify }).max_decoding_message_size(max_receive_size))
+        .add_service(DestinationPluginServer::new(destination).max_decoding_message_size(max_receive_size));
+
+    // The handshake: exactly one line on stdout, flushed, before serving.
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(handshake_line(addr).as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(|e| StartError::Other(format!("could not write the handshake to stdout: {e}")))?;
+    }
+    tracing::info!(address = %addr, name = %spec.name, version = %spec.version, "plugin server listening");
+
+    let incoming = tonic::transport::server::TcpIncoming::from(listener);
+    router.serve_with_incoming(incoming).await.map_err(|e| StartError::Other(format!("gRPC server error: {e}")))
+}
+
+/// go-plugin plugins ignore SIGINT: Conduit's Ctrl-C reaches the whole
+/// process group, and Conduit stops its plugins itself.
+fn ignore_sigint() {
+    tokio::spawn(async {
+        loop {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            tracing::debug!("ignoring SIGINT: Conduit stops its plugins itself");
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Commands and the actor
+// ---------------------------------------------------------------------------
+
+/// A Run request's records that could not be converted: all are nacked.
+#[derive(Debug)]
+struct Nack {
+    positions: Vec<Position>,
+    error: String,
+}
+
+enum Command {
+    Configure { config: ConfigMap, reply: Reply },
+    OnCreated { config: ConfigMap, reply: Reply },
+    OnUpdated { before: ConfigMap, after: ConfigMap, reply: Reply },
+    Open { reply: Reply },
+    Attach { run: u64, out: RunOut, reply: Reply },
+    Write { records: Result<Vec<Record>, Nack> },
+    RunEnded { run: u64, eof: bool },
+    Stop { last_position: Vec<u8>, reply: Reply },
+    Teardown { reply: Reply },
+}
+
+struct PendingStop {
+    want: Vec<u8>,
+    deadline: Instant,
+    reply: Reply,
+}
+
+struct Actor<D: Destination> {
+    runner: Option<DestinationRunner<D>>,
+    opened: bool,
+    torn_down: bool,
+    out: Option<(u64, RunOut)>,
+    /// The position of the last record received on a Run stream.
+    last_position: Vec<u8>,
+    stop: Option<PendingStop>,
+}
+
+fn unknown(message: impl Into<String>) -> Status {
+    Status::new(Code::Unknown, message)
+}
+
+fn go_quote(bytes: &[u8]) -> String {
+    crate::config::go::quote(&String::from_utf8_lossy(bytes))
+}
+
+impl<D: Destination> Actor<D> {
+    fn new() -> Self {
+        Actor { runner: None, opened: false, torn_down: false, out: None, last_position: Vec::new(), stop: None }
+    }
+
+    async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
+        loop {
+            let batch_deadline = self.runner.as_ref().and_then(DestinationRunner::deadline);
+            let stop_deadline = self.stop.as_ref().map(|s| s.deadline);
+            tokio::select! {
+                biased;
+                command = inbox.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                () = sleep_until(batch_deadline), if batch_deadline.is_some() => {
+                    if let Some(runner) = self.runner.as_mut() {
+                        let acks = runner.flush().await;
+                        self.send_acks(acks).await;
+                    }
+                }
+                () = sleep_until(stop_deadline), if stop_deadline.is_some() => self.stop_timed_out().await,
+            }
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Configure { config, reply } => {
+                let _ = reply.send(self.configure(config).await);
+            }
+            Command::OnCreated { config, reply } => {
+                let result = match self.runner.as_mut() {
+                    Some(runner) => runner.on_created(&config).await.map_err(|e| unknown(e.to_string())),
+                    None => Err(unknown("LifecycleOnCreated called before Configure")),
+                };
+                let _ = reply.send(result);
+            }
+            Command::OnUpdated { before, after, reply } => {
+                let result = match self.runner.as_mut() {
+                    Some(runner) => runner.on_updated(&before, &after).await.map_err(|e| unknown(e.to_string())),
+                    None => Err(unknown("LifecycleOnUpdated called before Configure")),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Open { reply } => {
+                let result = match self.runner.as_mut() {
+                    Some(_) if self.torn_down => Err(unknown("Open called after Teardown")),
+                    Some(runner) => match runner.open().await {
+                        Ok(()) => {
+                            self.opened = true;
+                            tracing::info!("destination opened");
+                            Ok(())
+                        }
+                        Err(e) => Err(unknown(e.to_string())),
+                    },
+                    None => Err(unknown("Open called before Configure")),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Attach { run, out, reply } => {
+                let result = if !self.opened || self.torn_down {
+                    Err(unknown("destination is not open: Run needs a successful Open first"))
+                } else {
+                    if self.out.is_some() {
+                        tracing::warn!("a new Run stream replaces the previous one");
+                    }
+                    self.out = Some((run, out));
+                    Ok(())
+                };
+                let _ = reply.send(result);
+            }
+            Command::Write { records } => self.write(records).await,
+            Command::RunEnded { run, eof } => {
+                if self.out.as_ref().is_some_and(|(current, _)| *current == run) {
+                    if eof {
+                        // The client closed its side: write what waits for its
+                        // batch, send the acks, then end the response stream.
+                        self.flush().await;
+                    }
+                    self.out = None;
+                }
+            }
+            Command::Stop { last_position, reply } => self.stop(last_position, reply).await,
+            Command::Teardown { reply } => {
+                if let Some(stop) = self.stop.take() {
+                    let _ = stop.reply.send(Err(unknown("Teardown was called before Stop saw its last position")));
+                }
+                let result = match self.runner.as_mut() {
+                    Some(runner) if !self.torn_down => {
+                        let result = runner.teardown().await.map_err(|e| unknown(e.to_string()));
+                        tracing::info!("destination torn down");
+                        result
+                    }
+                    _ => Ok(()),
+                };
+                self.torn_down = true;
+                self.out = None;
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    async fn configure(&mut self, config: ConfigMap) -> Result<(), Status> {
+        match DestinationRunner::<D>::configure(&config).await {
+            Ok(runner) => {
+                self.runner = Some(runner);
+                self.opened = false;
+                self.torn_down = false;
+                Ok(())
+            }
+            // Go: `failed to parse configuration: config invalid: <errors joined by \n>`.
+            Err(e @ ConfigureError::Invalid(_)) => {
+                Err(Status::invalid_argument(format!("failed to parse configuration: {e}")))
+            }
+            Err(ConfigureError::Destination(e)) => {
+                Err(Status::invalid_argument(format!("failed to parse configuration: config invalid: {e}")))
+            }
+        }
+    }
+
+    async fn write(&mut self, records: Result<Vec<Record>, Nack>) {
+        let positions_end = match &records {
+            Ok(records) => records.last().map(|r| r.position.0.clone()),
+            Err(nack) => nack.positions.last().map(|p| p.0.clone()),
+        };
+        let acks = match (records, self.runner.as_mut()) {
+            (Ok(records), Some(runner)) if self.opened && !self.torn_down => runner.write(records).await,
+            (Ok(records), _) => {
+                let error = if self.torn_down { "the destination was torn down" } else { "the destination is not open" };
+                records.into_iter().map(|r| Ack { position: r.position, error: Some(error.to_owned()) }).collect()
+            }
+            (Err(nack), _) => {
+                // Keep acks in record order: earlier records waiting for their
+                // batch go first.
+                self.flush().await;
+                tracing::error!(error = %nack.error, "invalid records in a Run request");
+                nack.positions.into_iter().map(|p| Ack { position: p, error: Some(nack.error.clone()) }).collect()
+            }
+        };
+        if let Some(last) = positions_end {
+            self.last_position = last;
+        }
+        self.send_acks(acks).await;
+        if self.stop.as_ref().is_some_and(|s| s.want == self.last_position) {
+            self.finish_stop(Ok(())).await;
+        }
+    }
+
+    async fn flush(&mut self) {
+        if let Some(runner) = self.runner.as_mut().filter(|r| r.pending() > 0) {
+            let acks = runner.flush().await;
+            self.send_acks(acks).await;
+        }
+    }
+
+    async fn send_acks(&mut self, acks: Vec<Ack>) {
+        if acks.is_empty() {
+            return;
+        }
+        let Some((_, out)) = &self.out else {
+            tracing::warn!(acks = acks.len(), "acks produced while no Run stream is open; they are dropped");
+            return;
+        };
+        let response = pb::destination::run::Response { acks: acks.into_iter().map(ack_to_proto).collect() };
+        if out.send(Ok(response)).await.is_err() {
+            tracing::debug!("the Run stream is closed; acks dropped");
+            self.out = None;
+        }
+    }
+
+    async fn stop(&mut self, want: Vec<u8>, reply: Reply) {
+        if self.runner.is_none() || !self.opened {
+            let _ = reply.send(Err(unknown("Stop called before Open")));
+            return;
+        }
+        if let Some(previous) = self.stop.take() {
+            let _ = previous.reply.send(Err(unknown("superseded by a later Stop call")));
+        }
+        self.stop = Some(PendingStop { want, deadline: Instant::now() + STOP_TIMEOUT, reply });
+        if self.stop.as_ref().is_some_and(|s| s.want == self.last_position) {
+            self.finish_stop(Ok(())).await;
+        } else {
+            tracing::info!("Stop: waiting for the last position to arrive");
+        }
+    }
+
+    async fn stop_timed_out(&mut self) {
+        let Some(stop) = self.stop.as_ref() else { return };
+        let error = format!(
+            "did not encounter expected last position {}, actual last position {}: context deadline exceeded",
+            go_quote(&stop.want),
+            go_quote(&self.last_position)
+        );
+        tracing::error!(error = %error, "Stop timed out");
+        self.finish_stop(Err(unknown(error))).await;
+    }
+
+    async fn finish_stop(&mut self, result: Result<(), Status>) {
+        self.flush().await;
+        if let Some(stop) = self.stop.take() {
+            tracing::info!("destination stopped");
+            let _ = stop.reply.send(result);
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn ack_to_proto(ack: Ack) -> pb::destination::run::response::Ack {
+    let error = match ack.error {
+        None => String::new(),
+        // An empty error would read as success to Conduit.
+        Some(e) if e.is_empty() => "the destination failed the record without an error message".to_owned(),
+        Some(e) => e,
+    };
+    pb::destination::run::response::Ack { position: ack.position.0, error }
+}
+
+/// Converts a Run request's records; one that cannot be converted nacks the
+/// whole request.
+fn convert_records(records: Vec<pbcdc::Record>) -> Result<Vec<Record>, Nack> {
+    let mut out = Vec::with_capacity(records.len());
+    let mut rest = records.into_iter();
+    while let Some(record) = rest.next() {
+        match Record::try_from(record) {
+            Ok(r) => out.push(r),
+            Err(e) => {
+                let failed = match &e {
+                    ProtoError::UnknownOperation { position, .. } => position.clone(),
+                    _ => Position::default(),
+                };
+                let mut positions: Vec<Position> = out.into_iter().map(|r| r.position).collect();
+                positions.push(failed);
+                positions.extend(rest.map(|r| Position(r.position)));
+                return Err(Nack { positions, error: format!("invalid record in the Run request: {e}") });
+            }
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// Services
+// ---------------------------------------------------------------------------
+
+/// Sends `make(reply)` to the actor and waits for the reply.
+async fn ask(commands: &mpsc::Sender<Command>, make: impl FnOnce(Reply) -> Command) -> Result<(), Status> {
+    let (reply, answer) = oneshot::channel();
+    commands.send(make(reply)).await.map_err(|_| actor_gone())?;
+    answer.await.map_err(|_| actor_gone())?
+}
+
+fn actor_gone() -> Status {
+    unknown("the destination task stopped (it panicked; see the log)")
+}
+
+fn config_map(map: BTreeMap<String, String>) -> ConfigMap {
+    map.into_iter().collect()
+}
+
+struct Specifier {
+    response: pb::specifier::specify::Response,
+}
+
+#[tonic::async_trait]
+impl SpecifierPlugin for Specifier {
+    async fn specify(
+        &self,
+        _request: Request<pb::specifier::specify::Request>,
+    ) -> Result<Response<pb::specifier::specify::Response>, Status> {
+        Ok(Response::new(self.response.clone()))
+    }
+}
+
+struct Controller {
+    commands: mpsc::Sender<Command>,
+}
+
+#[tonic::async_trait]
+impl GrpcController for Controller {
+    /// Returns at once; the destination gets [`SHUTDOWN_TEARDOWN_TIMEOUT`] to
+    /// tear down, then the process exits.
+    async fn shutdown(&self, _request: Request<Empty>) -> Result<Response<Empty>, Status> {
+        tracing::info!("shutdown requested");
+        let commands = self.commands.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let teardown = ask(&commands, |reply| Command::Teardown { reply });
+            match tokio::time::timeout(SHUTDOWN_TEARDOWN_TIMEOUT, teardown).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e.message(), "teardown on shutdown failed"),
+                Err(_) => tracing::error!(
+                    timeout = ?SHUTDOWN_TEARDOWN_TIMEOUT,
+                    "teardown on shutdown did not finish in time; exiting anyway"
+                ),
+            }
+            // Give the Shutdown response a moment to reach Conduit.
+            tokio::time::sleep_until(started + Duration::from_millis(50)).await;
+            std::process::exit(0);
+        });
+        Ok(Response::new(Empty {}))
+    }
+}
+
+struct DestinationService<D> {
+    commands: mpsc::Sender<Command>,
+    _destination: PhantomData<fn() -> D>,
+}
+
+static NEXT_RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+#[tonic::async_trait]
+impl<D: Destination> DestinationPlugin for DestinationService<D> {
+    async fn configure(
+        &self,
+        request: Request<pb::destination::configure::Request>,
+    ) -> Result<Response<pb::destination::configure::Response>, Status> {
+        let config = config_map(request.into_inner().config);
+        ask(&self.commands, |reply| Command::Configure { config, reply }).await?;
+        Ok(Response::new(pb::destination::configure::Response {}))
+    }
+
+    async fn open(
+        &self,
+        _request: Request<pb::destination::open::Request>,
+    ) -> Result<Response<pb::destination::open::Response>, Status> {
+        ask(&self.commands, |reply| Command::Open { reply }).await?;
+        Ok(Response::new(pb::destination::open::Response {}))
+    }
+
+    type RunStream = ReceiverStream<Result<pb::destination::run::Response, Status>>;
+
+    async fn run(
+        &self,
+        request: Request<Streaming<pb::destination::run::Request>>,
+    ) -> Result<Response<Self::RunStream>, Status> {
+        let mut stream = request.into_inner();
+        let run = NEXT_RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (out, acks) = mpsc::channel(ACK_QUEUE);
+        ask(&self.commands, |reply| Command::Attach { run, out, reply }).await?;
+        let commands = self.commands.clone();
+        tokio::spawn(async move {
+            let eof = loop {
+                match stream.message().await {
+                    Ok(Some(request)) => {
+                        if request.records.is_empty() {
+                            continue;
+                        }
+                        let records = convert_records(request.records);
+                        if commands.send(Command::Write { records }).await.is_err() {
+                            break false;
+                        }
+                    }
+                    Ok(None) => break true,
+                    // Conduit ends the stream by cancelling it: a clean end.
+                    Err(status) => {
+                        tracing::debug!(code = ?status.code(), message = %status.message(), "Run stream ended");
+                        break false;
+                    }
+                }
+            };
+            let _ = commands.send(Command::RunEnded { run, eof }).await;
+        });
+        Ok(Response::new(ReceiverStream::new(acks)))
+    }
+
+    async fn stop(
+        &self,
+        request: Request<pb::destination::stop::Request>,
+    ) -> Result<Response<pb::destination::stop::Response>, Status> {
+        let last_position = request.into_inner().last_position;
+        let bound = STOP_TIMEOUT + FLUSH_TIMEOUT;
+        match tokio::time::timeout(bound, ask(&self.commands, |reply| Command::Stop { last_position, reply })).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(unknown(format!(
+                    "Stop did not finish within {}s: the destination is still busy writing",
+                    bound.as_secs()
+                )));
+            }
+        }
+        Ok(Response::new(pb::destination::stop::Response {}))
+    }
+
+    async fn teardown(
+        &self,
+        _request: Request<pb::destination::teardown::Request>,
+    ) -> Result<Response<pb::destination::teardown::Response>, Status> {
+        match tokio::time::timeout(TEARDOWN_TIMEOUT, ask(&self.commands, |reply| Command::Teardown { reply })).await {
+            Ok(result) => result?,
+            Err(_) => {
+                tracing::error!(timeout = ?TEARDOWN_TIMEOUT, "teardown did not finish in time");
+                return Err(unknown(format!(
+                    "teardown did not finish within {}s: the destination is still busy (a write or another call \
+                     has not returned)",
+                    TEARDOWN_TIMEOUT.as_secs()
+                )));
+            }
+        }
+        Ok(Response::new(pb::destination::teardown::Response {}))
+    }
+
+    async fn lifecycle_on_created(
+        &self,
+        request: Request<pb::destination::lifecycle::on_created::Request>,
+    ) -> Result<Response<pb::destination::lifecycle::on_created::Response>, Status> {
+        let config = config_map(request.into_inner().config);
+        ask(&self.commands, |reply| Command::OnCreated { config, reply }).await?;
+        Ok(Response::new(pb::destination::lifecycle::on_created::Response {}))
+    }
+
+    async fn lifecycle_on_updated(
+        &self,
+        request: Request<pb::destination::lifecycle::on_updated::Request>,
+    ) -> Result<Response<pb::destination::lifecycle::on_updated::Response>, Status> {
+        let request = request.into_inner();
+        let (before, after) = (config_map(request.config_before), config_map(request.config_after));
+        ask(&self.commands, |reply| Command::OnUpdated { before, after, reply }).await?;
+        Ok(Response::new(pb::destination::lifecycle::on_updated::Response {}))
+    }
+
+    async fn lifecycle_on_deleted(
+        &self,
+        request: Request<pb::destination::lifecycle::on_deleted::Request>,
+    ) -> Result<Response<pb::destination::lifecycle::on_deleted::Response>, Status> {
+        let config = config_map(request.into_inner().config);
+        D::on_deleted(&config).await.map_err(|e| unknown(e.to_string()))?;
+        Ok(Response::new(pb::destination::lifecycle::on_deleted::Response {}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(position: &str, operation: i32) -> pbcdc::Record {
+        pbcdc::Record { position: position.as_bytes().to_vec(), operation, ..Default::default() }
+    }
+
+    #[test]
+    fn convert_records_nacks_every_record_of_a_request_with_a_bad_one() {
+        let nack = convert_records(vec![record("p1", 1), record("p2", 0), record("p3", 1)]).unwrap_err();
+        let positions: Vec<&[u8]> = nack.positions.iter().map(|p| p.0.as_slice()).collect();
+        assert_eq!(positions, [&b"p1"[..], b"p2", b"p3"]);
+        assert!(nack.error.contains("\"p2\""), "{}", nack.error);
+        assert!(nack.error.contains("OPERATION_UNSPECIFIED"), "{}", nack.error);
+    }
+
+    #[test]
+    fn convert_records_keeps_order() {
+        let records = convert_records(vec![record("a", 1), record("b", 3)]).unwrap();
+        assert_eq!(records.iter().map(|r| r.position.0.clone()).collect::<Vec<_>>(), [b"a".to_vec(), b"b".to_vec()]);
+    }
+
+    #[test]
+    fn an_empty_nack_message_is_never_sent_as_success() {
+        let ack = ack_to_proto(Ack { position: Position(b"p".to_vec()), error: Some(String::new()) });
+        assert!(!ack.error.is_empty());
+        assert!(ack_to_proto(Ack { position: Position::default(), error: None }).error.is_empty());
+    }
+}

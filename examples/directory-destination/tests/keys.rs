@@ -1,0 +1,259 @@
+//! The arbitrary-byte-key property of the directory destination, through the SDK runner (the
+//! path a record takes in production): for any raw key (unicode, control characters, very
+//! long, `..` in every position, `/`, `\`, NUL, the reserved prefix, the names of planted
+//! entries), a write or delete either is nacked with an error naming the key, or changes
+//! exactly one entry directly inside the directory — never anything outside it, never through a
+//! symlink, never a planted FIFO or directory.
+//!
+//! The sandbox is a parent temporary directory holding the target `dir` and a sibling
+//! `outside` (with a file a planted symlink points to); both are checked after every case.
+//! This mirrors the `dir_key` fuzz target (see `fuzz/`) with bounded cases so CI runs it.
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, symlink};
+use std::path::{Path, PathBuf};
+
+use conduit_connector::destination::DestinationRunner;
+use conduit_connector::opencdc::{Change, Data, Operation, Position, Record};
+use directory_destination::DirectoryDestination;
+use directory_destination::fs::{TEMP_PREFIX, escape_key, validate_key};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
+
+const LINK: &str = "planted-link";
+const LINK_TO_DIR: &str = "planted-link-dir";
+const FIFO: &str = "planted-fifo";
+const SUBDIR: &str = "planted-dir";
+const PAYLOAD: &[u8] = b"payload for the key";
+
+struct Sandbox {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    dir: PathBuf,
+    outside: PathBuf,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let tmp = tempfile::Builder::new().prefix("dirdest-keys-").tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        let dir = root.join("dir");
+        let outside = root.join("outside");
+        fs::create_dir(&dir).unwrap();
+        fs::create_dir(&outside).unwrap();
+        fs::write(outside.join("target"), b"outside").unwrap();
+        let s = Sandbox { _tmp: tmp, root, dir, outside };
+        s.plant();
+        s
+    }
+
+    /// (Re)creates the planted entries: a symlink to a file outside, a symlink to the outside
+    /// directory, a FIFO, and a directory with a file in it.
+    fn plant(&self) {
+        for (name, target) in [(LINK, self.outside.join("target")), (LINK_TO_DIR, self.outside.clone())] {
+            let path = self.dir.join(name);
+            if !fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                let _ = fs::remove_file(&path);
+                symlink(target, &path).unwrap();
+            }
+        }
+        let fifo = self.dir.join(FIFO);
+        if !fs::symlink_metadata(&fifo).is_ok_and(|m| m.file_type().is_fifo()) {
+            let _ = fs::remove_file(&fifo);
+            rustix::fs::mknodat(rustix::fs::CWD, &fifo, rustix::fs::FileType::Fifo, rustix::fs::Mode::from_raw_mode(0o644), 0)
+                .unwrap();
+        }
+        let sub = self.dir.join(SUBDIR);
+        if !sub.is_dir() {
+            fs::create_dir(&sub).unwrap();
+            fs::write(sub.join("inner"), b"inner").unwrap();
+        }
+    }
+
+    /// Everything outside `dir` that must never change.
+    fn outside_state(&self) -> (Vec<OsString>, Vec<OsString>, Vec<u8>, Vec<OsString>) {
+        (
+            names(&self.root),
+            names(&self.outside),
+            fs::read(self.outside.join("target")).unwrap(),
+            names(&self.dir.join(SUBDIR)),
+        )
+    }
+}
+
+fn names(dir: &Path) -> Vec<OsString> {
+    let mut v: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    v.sort();
+    v
+}
+
+fn is_planted(key: &[u8]) -> bool {
+    [LINK, LINK_TO_DIR, FIFO, SUBDIR].iter().any(|p| p.as_bytes() == key)
+}
+
+/// Keys built from the pieces that matter to path resolution, plus arbitrary bytes and
+/// strings, very long keys and the names of the planted entries.
+fn key_strategy() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        Just(b"..".to_vec()),
+        Just(b".".to_vec()),
+        Just(b"/".to_vec()),
+        Just(b"\\".to_vec()),
+        Just(b"\0".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b"\x7f\x1b".to_vec()),
+        Just(b"\xff\xfe".to_vec()),
+        Just("é✓\u{202e}".as_bytes().to_vec()),
+        Just(TEMP_PREFIX.as_bytes().to_vec()),
+        Just(b"a".to_vec()),
+        "[a-z]{1,4}".prop_map(String::into_bytes),
+    ];
+    prop_oneof![
+        3 => proptest::collection::vec(piece, 1..8).prop_map(|pieces| pieces.concat()),
+        2 => proptest::collection::vec(any::<u8>(), 0..40),
+        1 => any::<String>().prop_map(String::into_bytes),
+        1 => (250usize..262, any::<u8>()).prop_map(|(n, b)| vec![b'k'.max(b % 128).max(1); n]),
+        1 => (200usize..300).prop_map(|n| "é".repeat(n / 2).into_bytes()),
+        1 => prop_oneof![Just(LINK), Just(LINK_TO_DIR), Just(FIFO), Just(SUBDIR)].prop_map(|s| s.as_bytes().to_vec()),
+    ]
+}
+
+fn record(key: &[u8], delete: bool) -> Record {
+    Record {
+        position: Position(b"pos-1".to_vec()),
+        operation: if delete { Operation::Delete } else { Operation::Create },
+        key: Some(Data::Raw(key.to_vec())),
+        payload: Change { before: None, after: (!delete).then(|| Data::Raw(PAYLOAD.to_vec())) },
+        ..Record::default()
+    }
+}
+
+/// The text an error must contain to name `key`: the escaped key, or for keys the message
+/// shortens (over 64 bytes), its length.
+fn assert_error_names_key(error: &str, key: &[u8]) -> Result<(), TestCaseError> {
+    if key.len() <= 64 {
+        let shown = escape_key(key).to_string();
+        prop_assert!(error.contains(&shown), "error {error:?} does not name the key {shown}");
+    } else {
+        let len = format!("({} bytes)", key.len());
+        prop_assert!(error.contains("key \"") && error.contains(&len), "error {error:?} does not name the key");
+    }
+    Ok(())
+}
+
+fn check_key(
+    rt: &tokio::runtime::Runtime,
+    runner: &mut DestinationRunner<DirectoryDestination>,
+    s: &Sandbox,
+    atomic: bool,
+    key: &[u8],
+    delete: bool,
+) -> Result<(), TestCaseError> {
+    let before = names(&s.dir);
+    let outside = s.outside_state();
+    let mut acks = rt.block_on(runner.write(vec![record(key, delete)]));
+    acks.extend(rt.block_on(runner.flush()));
+    prop_assert_eq!(acks.len(), 1, "one ack per record");
+    let after = names(&s.dir);
+    prop_assert_eq!(&s.outside_state(), &outside, "something outside the directory changed");
+    prop_assert!(
+        !after.iter().any(|n| n.as_bytes().starts_with(TEMP_PREFIX.as_bytes())),
+        "a temporary file was left behind"
+    );
+    let name = OsStr::from_bytes(key);
+    let valid = validate_key(key).is_ok();
+    match &acks[0].error {
+        Some(error) => {
+            assert_error_names_key(error, key)?;
+            prop_assert_eq!(&after, &before, "a nacked record changed the directory");
+            // Only invalid keys and entries that must not be touched fail.
+            prop_assert!(!valid || is_planted(key), "valid key {} nacked: {error}", escape_key(key));
+            if valid {
+                let kind = fs::symlink_metadata(s.dir.join(name)).unwrap().file_type();
+                prop_assert!(
+                    kind.is_dir() || (!atomic && !delete && (kind.is_symlink() || kind.is_fifo())),
+                    "{} nacked although atomic mode replaces it: {error}",
+                    escape_key(key)
+                );
+            }
+        }
+        None if delete => {
+            prop_assert!(valid, "an invalid key was acked: {}", escape_key(key));
+            let mut expected = before.clone();
+            expected.retain(|n| n != name);
+            prop_assert_eq!(&after, &expected, "delete changed more than the key's entry");
+        }
+        None => {
+            prop_assert!(valid, "an invalid key was acked: {}", escape_key(key));
+            let meta = fs::symlink_metadata(s.dir.join(name)).unwrap();
+            prop_assert!(meta.file_type().is_file(), "{} is not a regular file", escape_key(key));
+            prop_assert_eq!(fs::read(s.dir.join(name)).unwrap(), PAYLOAD);
+            let mut expected = before.clone();
+            if !expected.iter().any(|n| n == name) {
+                expected.push(name.to_owned());
+                expected.sort();
+            }
+            prop_assert_eq!(&after, &expected, "not exactly one entry, directly inside the directory");
+            prop_assert!(is_planted(key) || !before.iter().any(|n| n == name));
+        }
+    }
+    // Reset: remove what the case wrote and re-plant what it replaced or deleted.
+    if acks[0].error.is_none() && !delete {
+        fs::remove_file(s.dir.join(name)).unwrap();
+    }
+    s.plant();
+    let mut planted: Vec<OsString> = [LINK, LINK_TO_DIR, FIFO, SUBDIR].map(OsString::from).to_vec();
+    planted.sort();
+    prop_assert_eq!(names(&s.dir), planted, "the reset left something behind");
+    Ok(())
+}
+
+#[test]
+fn arbitrary_byte_keys_are_rejected_naming_the_key_or_written_as_one_entry_inside_the_directory() {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let s = Sandbox::new();
+    let mut runners = [true, false].map(|atomic| {
+        let config = [
+            ("directory", s.dir.to_str().unwrap().to_owned()),
+            ("atomic", atomic.to_string()),
+            ("sdk.batch.size", "1".to_owned()),
+        ];
+        let mut runner = rt.block_on(DestinationRunner::<DirectoryDestination>::configure(config)).unwrap();
+        rt.block_on(runner.open()).unwrap();
+        runner
+    });
+    let mut proptest = TestRunner::new(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() });
+    let strategy = (any::<bool>(), key_strategy(), proptest::bool::weighted(0.2));
+    proptest
+        .run(&strategy, |(atomic, key, delete)| {
+            let runner = &mut runners[usize::from(!atomic)];
+            check_key(&rt, runner, &s, atomic, &key, delete)
+        })
+        .unwrap();
+    for mut runner in runners {
+        rt.block_on(runner.teardown()).unwrap();
+    }
+}
+
+#[test]
+fn dot_dot_in_every_position_is_rejected_or_stays_inside() {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let s = Sandbox::new();
+    let config = [("directory", s.dir.to_str().unwrap())];
+    let mut runner = rt.block_on(DestinationRunner::<DirectoryDestination>::configure(config)).unwrap();
+    rt.block_on(runner.open()).unwrap();
+    let base = b"ab/cd";
+    for pos in 0..=base.len() {
+        for insert in [&b".."[..], b"../", b"/..", b"\\..", b"..\\", b"\0.."] {
+            let mut key = base[..pos].to_vec();
+            key.extend_from_slice(insert);
+            key.extend_from_slice(&base[pos..]);
+            for k in [key.clone(), insert.to_vec(), [insert, b"x"].concat(), [b"x", insert].concat()] {
+                check_key(&rt, &mut runner, &s, true, &k, false).unwrap();
+            }
+        }
+    }
+    rt.block_on(runner.teardown()).unwrap();
+}

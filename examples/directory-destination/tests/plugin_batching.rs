@@ -1,0 +1,122 @@
+//! Batching, Stop and the other RPCs in plugin mode.
+
+mod plugin_common;
+
+use std::time::{Duration, Instant};
+
+use conduit_connector::plugin::proto::connector::v2 as pb;
+use plugin_common::*;
+
+async fn opened(id: &str, extra: &[(&str, &str)]) -> (tempfile::TempDir, Plugin) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out").to_str().unwrap().to_owned();
+    let mut plugin = start(env(id, None)).await;
+    let mut config = vec![("directory", out.as_str())];
+    config.extend_from_slice(extra);
+    plugin.configure(&config).await.expect("valid config");
+    plugin.open().await;
+    (dir, plugin)
+}
+
+async fn shut_down(mut plugin: Plugin) {
+    plugin.teardown().await.expect("Teardown succeeds");
+    let sent = plugin.shutdown().await;
+    assert!(plugin.exited_within_2s(sent).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_size_5_acks_five_one_record_requests_in_one_response() {
+    let (_dir, mut plugin) = opened("batch-size", &[("sdk.batch.size", "5")]).await;
+    let mut run = plugin.run().await;
+    for i in 1..=4 {
+        run.send(vec![create(&format!("p{i}"), &format!("k{i}"), "x")]).await;
+    }
+    assert!(run.next_within(Duration::from_millis(400)).await.is_none(), "no acks before the batch is full");
+    run.send(vec![create("p5", "k5", "x")]).await;
+    let response = run.next_within(Duration::from_secs(10)).await.expect("the batch's acks");
+    assert_eq!(positions(&response.acks), ["p1", "p2", "p3", "p4", "p5"]);
+    assert!(response.acks.iter().all(|a| a.error.is_empty()), "{:?}", response.acks);
+    plugin.stop("p5").await.expect("Stop succeeds");
+    run.cancel();
+    shut_down(plugin).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_delay_flushes_without_more_input() {
+    let (dir, mut plugin) = opened("batch-delay", &[("sdk.batch.size", "100"), ("sdk.batch.delay", "200ms")]).await;
+    let mut run = plugin.run().await;
+    let sent = Instant::now();
+    run.send(vec![create("p1", "k1", "one")]).await;
+    run.send(vec![create("p2", "k2", "two")]).await;
+    let acks = run.acks(2).await;
+    let waited = sent.elapsed();
+    assert_eq!(positions(&acks), ["p1", "p2"]);
+    assert!(waited >= Duration::from_millis(150), "acks came before the delay: {waited:?}");
+    assert_eq!(std::fs::read(dir.path().join("out/k2")).unwrap(), b"two");
+    plugin.stop("p2").await.expect("Stop succeeds");
+    run.cancel();
+    shut_down(plugin).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_waits_for_its_last_position_then_flushes_the_pending_batch() {
+    let (_dir, mut plugin) = opened("stop-waits", &[("sdk.batch.size", "100")]).await;
+    let mut run = plugin.run().await;
+    run.send(vec![create("p1", "k1", "x"), create("p2", "k2", "x")]).await;
+    let mut client = plugin.destination.clone();
+    let stop = tokio::spawn(async move {
+        client.stop(pb::destination::stop::Request { last_position: b"p3".to_vec() }).await
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(!stop.is_finished(), "Stop returned before p3 arrived");
+    assert!(run.next_within(Duration::from_millis(10)).await.is_none(), "nothing flushed before p3");
+    run.send(vec![create("p3", "k3", "x")]).await;
+    let stopped = within("Stop", 10, stop).await.expect("Stop task").map(|_| ());
+    stopped.expect("Stop succeeds once p3 arrived");
+    // The flushed acks were sent before Stop returned.
+    let acks = run.acks(3).await;
+    assert_eq!(positions(&acks), ["p1", "p2", "p3"]);
+    run.cancel();
+    shut_down(plugin).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_with_an_unknown_operation_is_nacked_after_earlier_pending_records() {
+    let (_dir, mut plugin) = opened("bad-operation", &[("sdk.batch.size", "100")]).await;
+    let mut run = plugin.run().await;
+    run.send(vec![create("p1", "k1", "x")]).await;
+    let mut bad = create("p3", "k3", "x");
+    bad.operation = 0;
+    run.send(vec![create("p2", "k2", "x"), bad]).await;
+    let acks = run.acks(3).await;
+    assert_eq!(positions(&acks), ["p1", "p2", "p3"]);
+    assert_eq!(acks[0].error, "");
+    for ack in &acks[1..] {
+        assert!(ack.error.contains("unknown operation OPERATION_UNSPECIFIED"), "{:?}", ack.error);
+    }
+    plugin.stop("p3").await.expect("Stop succeeds");
+    run.cancel();
+    shut_down(plugin).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_before_open_fails_and_on_deleted_needs_no_configure() {
+    let mut plugin = start(env("no-open", None)).await;
+    let deleted = pb::destination::lifecycle::on_deleted::Request {
+        config: [("directory".to_owned(), "/nonexistent".to_owned())].into(),
+    };
+    within("LifecycleOnDeleted", 10, plugin.destination.lifecycle_on_deleted(deleted)).await.expect("OnDeleted");
+    let (_tx, rx) = tokio::sync::mpsc::channel::<pb::destination::run::Request>(1);
+    let status = within("Run", 10, plugin.destination.run(tonic::codegen::tokio_stream::wrappers::ReceiverStream::new(rx)))
+        .await
+        .unwrap_err();
+    assert!(status.message().contains("not open"), "{status}");
+    // The source service is not served.
+    let mut source = pb::source_plugin_client::SourcePluginClient::new(plugin.channel.clone());
+    let status = within("Source Configure", 10, source.configure(pb::source::configure::Request::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unimplemented);
+    // Teardown without Configure is fine (Conduit validates configs with Configure + Teardown).
+    shut_down(plugin).await;
+}
