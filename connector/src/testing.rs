@@ -87,7 +87,7 @@ impl Rng {
 pub fn generate_record(rng: &mut Rng, i: usize, operation: Operation) -> Record {
     let mut metadata = Metadata::default();
     metadata.0.insert(rng.string(32), rng.string(32));
-    let after = if i % 2 == 0 {
+    let after = if i.is_multiple_of(2) {
         let len = rng.range(32, 1055);
         Data::Raw(rng.string(len).into_bytes())
     } else {
@@ -96,7 +96,7 @@ pub fn generate_record(rng: &mut Rng, i: usize, operation: Operation) -> Record 
             let len = rng.range(32, 64);
             let key = rng.string(len);
             let value = match j % 4 {
-                0 => serde_json::Value::Bool(rng.next_u64() % 2 == 0),
+                0 => serde_json::Value::Bool(rng.next_u64().is_multiple_of(2)),
                 1 => serde_json::Value::from((rng.next_u64() % 1_000_000) as f64),
                 2 => serde_json::Value::from(rng.range(0, 10_000) as f64 / 8.0),
                 _ => {
@@ -318,12 +318,9 @@ impl<D: Destination> DestinationAcceptance<D> {
             if config.remove(name).is_none() {
                 failures.push(format!("required parameter {name:?} is missing from the driver's config"));
             }
-            match DestinationRunner::<D>::configure(&config).await {
-                Ok(mut runner) => {
-                    failures.push(format!("configure without required parameter {name:?} succeeded"));
-                    let _ = runner.teardown().await;
-                }
-                Err(_) => {}
+            if let Ok(mut runner) = DestinationRunner::<D>::configure(&config).await {
+                failures.push(format!("configure without required parameter {name:?} succeeded"));
+                let _ = runner.teardown().await;
             }
             out.push((name.to_owned(), failures));
         }
@@ -415,10 +412,10 @@ pub fn compare_records(want: &[Record], mut got: Vec<Record>) -> Vec<String> {
             failures.push(format!("record {pos:?}: payload.after differs"));
         }
         for (k, v) in &g.metadata.0 {
-            if let Some(wv) = w.metadata.0.get(k) {
-                if wv != v {
-                    failures.push(format!("record {pos:?}: metadata {k:?} is {v:?}, expected {wv:?}"));
-                }
+            if let Some(wv) = w.metadata.0.get(k)
+                && wv != v
+            {
+                failures.push(format!("record {pos:?}: metadata {k:?} is {v:?}, expected {wv:?}"));
             }
         }
     }

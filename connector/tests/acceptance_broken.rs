@@ -213,7 +213,8 @@ async fn a_spec_with_an_empty_author_and_a_bad_version_fails_the_specifier_test(
 async fn a_destination_accepting_a_config_without_a_required_param_fails() {
     // The spec claims `bucket` is required, the config type does not enforce it.
     let mut lying = spec();
-    lying.destination_params = conduit_connector::destination::DestinationRunner::<AcceptsMissingRequired>::parameters();
+    lying.destination_params =
+        conduit_connector::destination::DestinationRunner::<AcceptsMissingRequired>::parameters();
     let mut bucket = lying.destination_params.get("bucket").unwrap().clone();
     bucket.validations.push(conduit_connector::Validation::Required);
     lying.destination_params.insert("bucket", bucket);

@@ -74,12 +74,27 @@ fn ten_thousand_wildcard_keys_are_accepted() {
 #[test]
 fn ten_thousand_near_miss_keys_get_suggestions() {
     let mut config = base();
-    config.extend((0..10_000).map(|i| (format!("sizes{}", "e".repeat(i % 3)), i.to_string())));
-    // Keys repeat (three distinct ones); the map keeps one value per key.
+    config.extend((0..10_000).map(|i| (format!("size{i}"), i.to_string())));
     let errors = Hardened::from_config(config).unwrap_err();
-    assert_eq!(errors.len(), 3);
+    assert_eq!(errors.len(), 10_000);
     assert!(errors.iter().all(|e| e.kind() == ErrorKind::Unrecognized), "{errors}");
-    assert!(errors.to_string().contains("did you mean \"size\"?"), "{errors}");
+    let first = errors.iter().next().unwrap();
+    assert_eq!(first.key(), "size0");
+    assert!(first.to_string().contains("did you mean \"size\"?"), "{first}");
+}
+
+#[test]
+fn ten_thousand_copies_of_a_key_differing_in_whitespace_are_one_error() {
+    let mut config = base();
+    config.extend((0..10_000).map(|i| ("size".to_owned(), (i % 500 + 1).to_string())));
+    config.extend((0..10_000).map(|i| (format!(" size{} ", " ".repeat(i % 3)), "1".to_owned())));
+    let errors = Hardened::from_config(config).unwrap_err();
+    // Exact repeats keep the last value (as a Go map would); keys that collide only after
+    // trimming are one error for that key, not 10,000.
+    assert_eq!(errors.len(), 1, "{errors}");
+    let error = errors.iter().next().unwrap();
+    assert_eq!((error.key(), error.kind()), ("size", ErrorKind::InvalidValue));
+    assert!(error.to_string().contains("given more than once"), "{error}");
 }
 
 #[test]

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use conduit_connector::Config;
-use conduit_connector::destination::{Ack, Batch, BoxError, ConfigureError, Destination, DestinationRunner, WriteResult};
+use conduit_connector::destination::{
+    Ack, Batch, BoxError, ConfigureError, Destination, DestinationRunner, WriteResult,
+};
 use conduit_connector::opencdc::{Change, Data, Metadata, Operation, Position, Record};
 use proptest::prelude::*;
 use tokio::time::Instant;
@@ -50,7 +52,7 @@ impl Destination for Recorder {
     }
 
     async fn write(&mut self, batch: Batch<'_>) -> WriteResult {
-        let positions: Vec<String> = batch.iter().map(|r| pos(r)).collect();
+        let positions: Vec<String> = batch.iter().map(pos).collect();
         self.calls.push(Call { positions: positions.clone(), at: Instant::now() });
         if let Some(result) = self.script.pop_front() {
             return match result {
@@ -338,9 +340,7 @@ fn invalid(result: Result<DestinationRunner<Recorder>, ConfigureError>) -> Vec<(
 
 #[tokio::test]
 async fn configure_reports_missing_required_unknown_key_and_bad_batch_size_together_sorted() {
-    let errors = invalid(
-        DestinationRunner::<Recorder>::configure([("nmae", "x"), ("sdk.batch.size", "-3")]).await,
-    );
+    let errors = invalid(DestinationRunner::<Recorder>::configure([("nmae", "x"), ("sdk.batch.size", "-3")]).await);
     let keys: Vec<&str> = errors.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(keys, vec!["name", "nmae", "sdk.batch.size"], "{errors:#?}");
     let texts: Vec<&str> = errors.iter().map(|(_, t)| t.as_str()).collect();
@@ -483,11 +483,9 @@ fn schema_metadata_warning_is_silenced_when_extraction_is_disabled() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     tracing::subscriber::with_default(counter, || {
         rt.block_on(async {
-            let mut runner = open(&[
-                ("sdk.schema.extract.key.enabled", "false"),
-                ("sdk.schema.extract.payload.enabled", "false"),
-            ])
-            .await;
+            let mut runner =
+                open(&[("sdk.schema.extract.key.enabled", "false"), ("sdk.schema.extract.payload.enabled", "false")])
+                    .await;
             assert_eq!(runner.write(vec![with_schema(0)]).await, vec![ok(0)]);
         });
     });

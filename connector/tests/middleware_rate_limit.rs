@@ -103,8 +103,7 @@ fn burst_defaults_to_ceil_rate_and_rate_zero_means_no_limiter() {
 
 #[tokio::test(start_paused = true)]
 async fn batch_size_bigger_than_burst_is_capped_at_the_burst() {
-    let mut runner =
-        open(&[("sdk.rate.perSecond", "100"), ("sdk.rate.burst", "2"), ("sdk.batch.size", "5")]).await;
+    let mut runner = open(&[("sdk.rate.perSecond", "100"), ("sdk.rate.burst", "2"), ("sdk.batch.size", "5")]).await;
     let start = Instant::now();
     let mut acks = Vec::new();
     for r in records(5) {

@@ -83,10 +83,7 @@ async fn explicit_opencdc_json_is_the_records_json() {
 #[tokio::test]
 async fn debezium_json_defaults_its_raw_data_key() {
     let (format, bytes) = encode_with(&[("sdk.record.format", "debezium/json")]).await;
-    assert_eq!(
-        format,
-        RecordFormat::DebeziumJson { schema_name: None, raw_data_key: "opencdc.rawData".to_owned() }
-    );
+    assert_eq!(format, RecordFormat::DebeziumJson { schema_name: None, raw_data_key: "opencdc.rawData".to_owned() });
     let mut want = Vec::new();
     to_debezium_json(&record(), None, "opencdc.rawData", &mut want);
     assert_eq!(bytes, want);
@@ -116,9 +113,9 @@ async fn an_unknown_format_is_rejected_at_configure_naming_sdk_record_format() {
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0].0, "sdk.record.format");
     assert!(
-        errors[0].1.contains(
-            r#"invalid sdk.record.format: "avro/binary" not found in [debezium/json opencdc/json template]"#
-        ),
+        errors[0]
+            .1
+            .contains(r#"invalid sdk.record.format: "avro/binary" not found in [debezium/json opencdc/json template]"#),
         "{}",
         errors[0].1
     );
@@ -135,8 +132,8 @@ async fn the_template_format_is_rejected_as_unsupported() {
 
 #[tokio::test]
 async fn an_unknown_format_option_is_rejected_naming_the_option() {
-    let errors = config_errors(&[("sdk.record.format", "debezium/json"), ("sdk.record.format.options", "colour=red")])
-        .await;
+    let errors =
+        config_errors(&[("sdk.record.format", "debezium/json"), ("sdk.record.format.options", "colour=red")]).await;
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0].0, "sdk.record.format.options");
     assert!(

@@ -48,7 +48,7 @@ pub struct Connection {
     pub tls: Tls,
 }
 
-/// 1. Nested structs (keys `auth.user`, `connection.tls.caCert`, …).
+/// Case 1: Nested structs (keys `auth.user`, `connection.tls.caCert`, …).
 #[derive(Debug, Config)]
 pub struct NestedConfig {
     /// Name of the target table.
@@ -58,7 +58,7 @@ pub struct NestedConfig {
     pub auth: Auth,
 }
 
-/// 2. Flattened SDK middleware next to the connector's own parameters.
+/// Case 2: Flattened SDK middleware next to the connector's own parameters.
 #[derive(Debug, Config)]
 pub struct FlattenConfig {
     #[param(flatten)]
@@ -84,7 +84,7 @@ pub struct Endpoint {
     pub retries: u8,
 }
 
-/// 3. Maps of values and of structs (`headers.*`, `endpoints.*.url`).
+/// Case 3: Maps of values and of structs (`headers.*`, `endpoints.*.url`).
 #[derive(Debug, Config)]
 pub struct MapsConfig {
     /// Extra HTTP headers.
@@ -110,7 +110,7 @@ pub enum Compression {
     SnappyFramed,
 }
 
-/// 4. Every primitive type.
+/// Case 4: Every primitive type.
 #[derive(Debug, Config)]
 pub struct PrimitivesConfig {
     /// A string.
@@ -141,7 +141,7 @@ pub struct PrimitivesConfig {
     /// u32.
     pub uint32: u32,
     /// u64.
-    #[param(default = 18_446_744_073_709_551_615u64)]
+    #[param(default = 9_223_372_036_854_775_807)]
     pub uint64: u64,
     /// usize.
     pub usize_value: usize,
@@ -176,7 +176,7 @@ pub struct PrimitivesConfig {
     pub maybe_compression: Option<Compression>,
 }
 
-/// 5. Ordering: non-`sdk.` first, then required first, then by name (byte
+/// Case 5: Ordering: non-`sdk.` first, then required first, then by name (byte
 /// order: upper case before lower case), validations in the order written.
 #[derive(Debug, Config)]
 pub struct SortingConfig {
@@ -205,7 +205,7 @@ pub struct SortingConfig {
     pub no_doc: String,
 }
 
-/// 6. Descriptions: multi-line doc comments, block comments, overrides and
+/// Case 6: Descriptions: multi-line doc comments, block comments, overrides and
 /// text that YAML must quote.
 #[derive(Debug, Config)]
 pub struct DocsConfig {
@@ -242,7 +242,7 @@ pub struct DocsConfig {
     pub tilde: String,
 }
 
-/// 7. A Rust rename_all other than the default camelCase.
+/// Case 7: A Rust rename_all other than the default camelCase.
 #[derive(Debug, Config)]
 #[config(rename_all = "snake_case")]
 pub struct SnakeConfig {
@@ -282,7 +282,10 @@ fn assert_golden(name: &str, yaml: &str) {
         return;
     }
     let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("cannot read {}: {e}\nCreate it with CONDUIT_UPDATE_GOLDEN=1 cargo test --test golden_specs", path.display())
+        panic!(
+            "cannot read {}: {e}\nCreate it with CONDUIT_UPDATE_GOLDEN=1 cargo test --test golden_specs",
+            path.display()
+        )
     });
     if golden != yaml {
         let diff: Vec<String> = golden
@@ -339,10 +342,20 @@ fn parse_destination(yaml: &str) -> Vec<YamlParam> {
                 .as_vec()
                 .expect("validations is a list")
                 .iter()
-                .map(|v| (scalar(&v["type"]), scalar(&v["value"])))
+                .map(|v| normalize(scalar(&v["type"]), scalar(&v["value"])))
                 .collect(),
         })
         .collect()
+}
+
+/// Numeric validation values compared as numbers (connector.yaml prints
+/// them with Go's `%g`, `Validation::value` as Go's `FormatFloat(v, 'f')`).
+fn normalize(ty: String, value: String) -> (String, String) {
+    if ty == "greater-than" || ty == "less-than" {
+        let n: f64 = value.parse().unwrap_or_else(|_| panic!("{ty} value {value:?} is not a number"));
+        return (ty, format!("{n:e}"));
+    }
+    (ty, value)
 }
 
 /// The parameters as connector.yaml lists them, from the Rust values.
@@ -354,7 +367,7 @@ fn expected(params: &Parameters) -> Vec<YamlParam> {
             description: p.description.clone(),
             ty: p.ty.to_string(),
             default: p.default.clone(),
-            validations: p.validations.iter().map(|v| (v.type_name().to_owned(), v.value())).collect(),
+            validations: p.validations.iter().map(|v| normalize(v.type_name().to_owned(), v.value())).collect(),
         })
         .collect()
 }
@@ -429,7 +442,7 @@ fn golden_flattened_middleware() {
         ]
     );
     assert_eq!(find(&p, "clientId").default, "conduit");
-    assert_eq!(find(&p, "sdk.batch.size").validations, [v("greater-than", "-1")]);
+    assert_eq!(find(&p, "sdk.batch.size").validations, [v("greater-than", "-1e0")]);
     assert_eq!(find(&p, "sdk.rate.perSecond").ty, "float");
     assert_eq!(find(&p, "sdk.record.format").default, "opencdc/json");
 }
@@ -437,14 +450,11 @@ fn golden_flattened_middleware() {
 #[test]
 fn golden_maps_of_values_and_structs() {
     let p = check::<MapsConfig>("derive_maps");
-    assert_eq!(
-        names(&p),
-        ["endpoints.*.url", "base", "endpoints.*.retries", "headers.*", "limits.*"]
-    );
+    assert_eq!(names(&p), ["endpoints.*.url", "base", "endpoints.*.retries", "headers.*", "limits.*"]);
     assert_eq!(find(&p, "limits.*").ty, "int");
     assert_eq!(find(&p, "limits.*").default, "100");
-    assert_eq!(find(&p, "limits.*").validations, [v("greater-than", "0")]);
-    assert_eq!(find(&p, "endpoints.*.retries").validations, [v("less-than", "10")]);
+    assert_eq!(find(&p, "limits.*").validations, [v("greater-than", "0e0")]);
+    assert_eq!(find(&p, "endpoints.*.retries").validations, [v("less-than", "1e1")]);
     assert_eq!(find(&p, "headers.*").ty, "string");
     assert_eq!(find(&p, "base").default, "/");
 }
@@ -453,8 +463,7 @@ fn golden_maps_of_values_and_structs() {
 fn golden_every_primitive_type() {
     let p = check::<PrimitivesConfig>("derive_primitives");
     let ty = |name: &str| find(&p, name).ty.clone();
-    for name in ["int8", "int16", "int32", "int64", "isizeValue", "uint8", "uint16", "uint32", "uint64", "usizeValue"]
-    {
+    for name in ["int8", "int16", "int32", "int64", "isizeValue", "uint8", "uint16", "uint32", "uint64", "usizeValue"] {
         assert_eq!(ty(name), "int", "{name}");
     }
     for name in ["string", "path", "names", "ports", "maybeString", "compression", "maybeCompression"] {
@@ -471,18 +480,18 @@ fn golden_every_primitive_type() {
     assert_eq!(default("int8"), "-8");
     assert_eq!(default("int64"), "-9000000000");
     assert_eq!(default("uint8"), "255");
-    assert_eq!(default("uint64"), "18446744073709551615");
+    assert_eq!(default("uint64"), "9223372036854775807");
     assert_eq!(default("float32"), "0.5");
-    assert_eq!(default("float64"), "1e-07");
+    assert_eq!(default("float64"), "0.0000001");
     assert_eq!(default("flag"), "true");
     assert_eq!(default("timeout"), "1m30s");
     assert_eq!(default("names"), "a,b");
     assert_eq!(default("maybeNumber"), "7");
     assert_eq!(default("compression"), "gzip");
     assert_eq!(default("int16"), "");
-    assert_eq!(find(&p, "float64").validations, [v("greater-than", "0"), v("less-than", "1e+21")]);
+    assert_eq!(find(&p, "float64").validations, [v("greater-than", "0e0"), v("less-than", "1e21")]);
     let inclusion = v("inclusion", "none,gzip,zstd,snappyFramed");
-    assert_eq!(find(&p, "compression").validations, [inclusion.clone()]);
+    assert_eq!(find(&p, "compression").validations, std::slice::from_ref(&inclusion));
     assert_eq!(find(&p, "maybeCompression").validations, [inclusion]);
 }
 
@@ -493,7 +502,7 @@ fn golden_sorting_required_first_and_sdk_last() {
     assert_eq!(find(&p, "mid").validations, [v("required", ""), v("inclusion", "x,y")]);
     assert_eq!(
         find(&p, "ordered").validations,
-        [v("less-than", "100"), v("greater-than", "1"), v("exclusion", "13,42")]
+        [v("less-than", "1e2"), v("greater-than", "1e0"), v("exclusion", "13,42")]
     );
     assert_eq!(find(&p, "bbb").description, "");
 }

@@ -186,16 +186,88 @@ impl<'a> DecodeCx<'a> {
     }
 }
 
-/// `prefix.name`, or `name` when the prefix is empty.
-pub fn join_key(prefix: &str, name: &str) -> String {
+/// `prefix.name`, or `name` when the prefix is empty, as a [`JoinedKey`] (no allocation for
+/// keys of up to [`JoinedKey::INLINE`] bytes).
+pub fn join_key<'a>(prefix: &str, name: &'a str) -> JoinedKey<'a> {
     if prefix.is_empty() {
-        name.to_owned()
-    } else {
-        let mut s = String::with_capacity(prefix.len() + 1 + name.len());
+        return JoinedKey(KeyRepr::Borrowed(name));
+    }
+    let len = prefix.len() + 1 + name.len();
+    if len > JoinedKey::INLINE {
+        let mut s = String::with_capacity(len);
         s.push_str(prefix);
         s.push('.');
         s.push_str(name);
-        s
+        return JoinedKey(KeyRepr::Heap(s));
+    }
+    let mut buf = [0u8; JoinedKey::INLINE];
+    buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
+    buf[prefix.len()] = b'.';
+    buf[prefix.len() + 1..len].copy_from_slice(name.as_bytes());
+    JoinedKey(KeyRepr::Inline { buf, len: len as u8 })
+}
+
+/// A key made by [`join_key`]: borrowed, held inline, or on the heap when long. Derefs to
+/// `str` (the generated code passes `&join_key(..)` where a `&str` is expected).
+#[derive(Clone)]
+pub struct JoinedKey<'a>(KeyRepr<'a>);
+
+#[derive(Clone)]
+enum KeyRepr<'a> {
+    Borrowed(&'a str),
+    Inline { buf: [u8; JoinedKey::INLINE], len: u8 },
+    Heap(String),
+}
+
+impl JoinedKey<'_> {
+    /// The longest key held without allocating.
+    pub const INLINE: usize = 80;
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            KeyRepr::Borrowed(s) => s,
+            // Two `str`s joined by `.` are always UTF-8; the fallback is never taken.
+            KeyRepr::Inline { buf, len } => std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default(),
+            KeyRepr::Heap(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for JoinedKey<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for JoinedKey<'_> {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for JoinedKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for JoinedKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for JoinedKey<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for JoinedKey<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 

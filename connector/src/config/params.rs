@@ -3,9 +3,10 @@ use std::fmt;
 use std::sync::OnceLock;
 
 /// The type of a parameter's value, as Conduit names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum ParameterType {
     /// Any string (`string`).
+    #[default]
     String,
     /// A base-10 64-bit integer (`int`).
     Int,
@@ -161,12 +162,6 @@ pub struct Parameter {
     pub ty: ParameterType,
     /// The validations, in the order they were written.
     pub validations: Vec<Validation>,
-}
-
-impl Default for ParameterType {
-    fn default() -> Self {
-        ParameterType::String
-    }
 }
 
 impl Parameter {

@@ -8,6 +8,7 @@
 //! yields exactly that key (Go matches by prefix); defaults are applied in a
 //! fixed order (concrete parameters first, then wildcard ones by name).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -48,8 +49,8 @@ impl ConfigMap {
         let mut untrimmed: Vec<(String, String)> = Vec::new();
         let mut duplicates: Vec<String> = Vec::new();
         config.for_each_entry(&mut |raw_key, raw_value| {
-            let key = raw_key.trim();
-            let value = raw_value.trim();
+            let key = trim(raw_key);
+            let value = trim(raw_value);
             let exact = key.len() == raw_key.len();
             match map.entry(key.to_owned()) {
                 Entry::Vacant(slot) => {
@@ -117,7 +118,7 @@ impl ConfigMap {
             }
             while entries.next_if(|(k, _)| k.as_str() < name).is_some() {}
             match entries.next_if(|(k, _)| k.as_str() == name) {
-                Some((_, value)) if value.trim().is_empty() => param.default.clone_into(value),
+                Some((_, value)) if trim(value).is_empty() => param.default.clone_into(value),
                 Some(_) => {}
                 None => missing.push((name, &param.default)),
             }
@@ -129,7 +130,7 @@ impl ConfigMap {
             if !param.default.is_empty() && is_wildcard(name) {
                 for key in expand_keys(name, self) {
                     match self.map.get_mut(&key) {
-                        Some(value) if value.trim().is_empty() => param.default.clone_into(value),
+                        Some(value) if trim(value).is_empty() => param.default.clone_into(value),
                         Some(_) => {}
                         None => {
                             self.map.insert(key, param.default.clone());
@@ -163,6 +164,17 @@ impl ConfigMap {
     }
 }
 
+/// [`str::trim`], without the Unicode scan when both ends are printable ASCII (the common
+/// case: nothing to trim).
+fn trim(s: &str) -> &str {
+    let solid = |b: &u8| *b > b' ' && *b < 0x80;
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(first), Some(last)) if solid(first) && solid(last) => s,
+        (None, _) => s,
+        _ => s.trim(),
+    }
+}
+
 /// Whether a parameter name contains a wildcard.
 fn is_wildcard(name: &str) -> bool {
     name.contains('*')
@@ -189,28 +201,37 @@ fn is_wildcard(name: &str) -> bool {
 /// assert_eq!(expand_keys("test.*.val", &map), ["test.bar.val", "test.foo.val"]);
 /// ```
 pub fn expand_keys(pattern: &str, map: &ConfigMap) -> Vec<String> {
+    expand_keys_in(pattern, map).into_iter().map(Cow::into_owned).collect()
+}
+
+/// [`expand_keys`], borrowing the keys that exist in the map (the common case) instead of
+/// copying them.
+fn expand_keys_in<'m>(pattern: &'m str, map: &'m ConfigMap) -> Vec<Cow<'m, str>> {
     if !is_wildcard(pattern) {
-        return vec![pattern.to_owned()];
+        return vec![Cow::Borrowed(pattern)];
     }
-    let tokens: Vec<&str> = pattern.split('*').collect();
-    let first = tokens[0];
-    let mut keys: Vec<String> = map
+    let first = pattern.split('*').next().unwrap_or_default();
+    let mut keys: Vec<Cow<'m, str>> = map
         .map
         .range::<str, _>((std::ops::Bound::Included(first), std::ops::Bound::Unbounded))
         .map(|(k, _)| k.as_str())
         .take_while(|k| k.starts_with(first))
-        .filter_map(|k| match_key(k, &tokens))
+        .filter_map(|k| match_key(k, pattern))
         .collect();
-    keys.sort_unstable();
-    keys.dedup();
+    // Keys come sorted from the map; only rewritten ones (a non-empty last token) can be out
+    // of order or repeated.
+    if !keys.is_sorted_by(|a, b| a < b) {
+        keys.sort_unstable();
+        keys.dedup();
+    }
     keys
 }
 
-/// Runs the §1.4(a) matching of one config key against the pattern's tokens.
-fn match_key(key: &str, tokens: &[&str]) -> Option<String> {
-    let (last, middle) = tokens.split_last()?;
+/// Runs the §1.4(a) matching of one config key against the pattern's `*`-separated tokens.
+fn match_key<'m>(key: &'m str, pattern: &str) -> Option<Cow<'m, str>> {
+    let (middle, last) = pattern.rsplit_once('*')?;
     let mut rest = key;
-    for token in middle {
+    for token in middle.split('*') {
         rest = rest.strip_prefix(token)?;
         rest = match rest.find('.') {
             Some(dot) => &rest[dot..],
@@ -218,7 +239,7 @@ fn match_key(key: &str, tokens: &[&str]) -> Option<String> {
         };
     }
     if last.is_empty() {
-        return Some(key.to_owned());
+        return Some(Cow::Borrowed(key));
     }
     if rest.is_empty() {
         return None;
@@ -227,18 +248,18 @@ fn match_key(key: &str, tokens: &[&str]) -> Option<String> {
     let mut out = String::with_capacity(stem.len() + last.len());
     out.push_str(stem);
     out.push_str(last);
-    Some(out)
+    Some(Cow::Owned(out))
 }
 
 fn validate_into(map: &ConfigMap, params: &Parameters, errors: &mut ConfigErrors) {
     // Only wildcard parameters scan the keys.
-    let wildcards: Vec<(&str, &Parameter, Vec<String>)> = params
+    let wildcards: Vec<(&str, &Parameter, Vec<Cow<'_, str>>)> = params
         .iter()
         .filter(|(name, _)| is_wildcard(name))
-        .map(|(name, param)| (name, param, expand_keys(name, map)))
+        .map(|(name, param)| (name, param, expand_keys_in(name, map)))
         .collect();
     let wildcard_key =
-        |key: &str| wildcards.iter().any(|(_, _, keys)| keys.binary_search_by(|k| k.as_str().cmp(key)).is_ok());
+        |key: &str| wildcards.iter().any(|(_, _, keys)| keys.binary_search_by(|k| k.as_ref().cmp(key)).is_ok());
 
     // Parameters and keys are both sorted: one ordered walk finds each
     // concrete parameter's value and the keys that name no parameter.

@@ -211,12 +211,10 @@ impl PluginProcess {
                 process.handshake = line;
                 Ok(process)
             }
-            Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-                match process.wait_timeout(timeout) {
-                    Some(status) => Err(HostError::Exited { status, stderr: process.stderr() }),
-                    None => Err(HostError::Timeout { timeout, stderr: process.stderr() }),
-                }
-            }
+            Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => match process.wait_timeout(timeout) {
+                Some(status) => Err(HostError::Exited { status, stderr: process.stderr() }),
+                None => Err(HostError::Timeout { timeout, stderr: process.stderr() }),
+            },
             Err(mpsc::RecvTimeoutError::Timeout) => Err(HostError::Timeout { timeout, stderr: process.stderr() }),
         }
     }

@@ -285,9 +285,7 @@ fn install_panic_hook() {
 const QUIET_TARGETS: &[&str] = &["h2", "hyper", "hyper_util", "tower", "tonic", "tokio", "mio", "axum"];
 
 fn is_quiet(target: &str) -> bool {
-    QUIET_TARGETS
-        .iter()
-        .any(|t| target.strip_prefix(t).is_some_and(|rest| rest.is_empty() || rest.starts_with("::")))
+    QUIET_TARGETS.iter().any(|t| target.strip_prefix(t).is_some_and(|rest| rest.is_empty() || rest.starts_with("::")))
 }
 
 /// The JSON stderr logger, without the transport crates' debug chatter.
@@ -370,8 +368,14 @@ mod tests {
         assert_eq!(port_range(None, None), Ok(None));
         assert_eq!(port_range(Some("10000"), None), Ok(None));
         assert_eq!(port_range(Some("10000"), Some("25000")), Ok(Some(10000..=25000)));
-        assert!(matches!(port_range(Some("x"), Some("1")), Err(StartError::InvalidPort { var: "PLUGIN_MIN_PORT", .. })));
-        assert!(matches!(port_range(Some("1"), Some("70000")), Err(StartError::InvalidPort { var: "PLUGIN_MAX_PORT", .. })));
+        assert!(matches!(
+            port_range(Some("x"), Some("1")),
+            Err(StartError::InvalidPort { var: "PLUGIN_MIN_PORT", .. })
+        ));
+        assert!(matches!(
+            port_range(Some("1"), Some("70000")),
+            Err(StartError::InvalidPort { var: "PLUGIN_MAX_PORT", .. })
+        ));
         assert_eq!(port_range(Some("9"), Some("8")), Err(StartError::EmptyPortRange { min: 9, max: 8 }));
     }
 

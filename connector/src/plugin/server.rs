@@ -22,11 +22,10 @@ use super::proto::connector::v2::destination_plugin_server::{DestinationPlugin, 
 use super::proto::connector::v2::specifier_plugin_server::{SpecifierPlugin, SpecifierPluginServer};
 use super::proto::health;
 use super::proto::opencdc::v1 as pbcdc;
-use super::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
 use super::proto::plugin::Empty;
+use super::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
 use super::{
-    FLUSH_TIMEOUT, SHUTDOWN_TEARDOWN_TIMEOUT, STOP_TIMEOUT, StartError, TEARDOWN_TIMEOUT, bind_listener,
-    handshake_line,
+    FLUSH_TIMEOUT, SHUTDOWN_TEARDOWN_TIMEOUT, STOP_TIMEOUT, StartError, TEARDOWN_TIMEOUT, bind_listener, handshake_line,
 };
 use crate::config::ConfigMap;
 use crate::destination::{Ack, ConfigureError, Destination, DestinationRunner};
@@ -52,7 +51,8 @@ pub(super) async fn run<D: Destination>(
     listener.set_nonblocking(true).map_err(|e| StartError::Other(format!("could not configure the socket: {e}")))?;
     let listener = tokio::net::TcpListener::from_std(listener)
         .map_err(|e| StartError::Other(format!("could not register the socket: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| StartError::Other(format!("could not read the socket address: {e}")))?;
+    let addr =
+        listener.local_addr().map_err(|e| StartError::Other(format!("could not read the socket address: {e}")))?;
 
     let (health_reporter, health_service) = health::health_reporter();
     health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
@@ -66,7 +66,9 @@ pub(super) async fn run<D: Destination>(
     let router = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(GrpcControllerServer::new(Controller { commands }).max_decoding_message_size(max_receive_size))
-        .add_service(SpecifierPluginServer::new(Specifier { response: specify }).max_decoding_message_size(max_receive_size))
+        .add_service(
+            SpecifierPluginServer::new(Specifier { response: specify }).max_decoding_message_size(max_receive_size),
+        )
         .add_service(DestinationPluginServer::new(destination).max_decoding_message_size(max_receive_size));
 
     // The handshake: exactly one line on stdout, flushed, before serving.
@@ -85,14 +87,27 @@ pub(super) async fn run<D: Destination>(
 }
 
 /// go-plugin plugins ignore SIGINT: Conduit's Ctrl-C reaches the whole
-/// process group, and Conduit stops its plugins itself.
+/// process group, and Conduit stops its plugins itself. The handler is
+/// registered before the handshake line is printed.
 fn ignore_sigint() {
-    tokio::spawn(async {
-        loop {
-            if tokio::signal::ctrl_c().await.is_err() {
-                return;
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::interrupt()) {
+            Ok(mut sigint) => {
+                tokio::spawn(async move {
+                    while sigint.recv().await.is_some() {
+                        tracing::debug!("ignoring SIGINT: Conduit stops its plugins itself");
+                    }
+                });
             }
-            tracing::debug!("ignoring SIGINT: Conduit stops its plugins itself");
+            Err(e) => tracing::warn!(error = %e, "could not install a SIGINT handler; Ctrl-C will end the plugin"),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            tracing::debug!("ignoring Ctrl-C: Conduit stops its plugins itself");
         }
     });
 }
@@ -273,7 +288,8 @@ impl<D: Destination> Actor<D> {
         let acks = match (records, self.runner.as_mut()) {
             (Ok(records), Some(runner)) if self.opened && !self.torn_down => runner.write(records).await,
             (Ok(records), _) => {
-                let error = if self.torn_down { "the destination was torn down" } else { "the destination is not open" };
+                let error =
+                    if self.torn_down { "the destination was torn down" } else { "the destination is not open" };
                 records.into_iter().map(|r| Ack { position: r.position, error: Some(error.to_owned()) }).collect()
             }
             (Err(nack), _) => {

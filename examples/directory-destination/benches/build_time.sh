@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Clean-build seconds of a small crate using `#[derive(Config)]` vs the same crate using only
-# serde's derive (serde + serde_json), each with a fresh CARGO_TARGET_DIR, in a temp dir.
+# serde's derive (serde + serde_json), each with a fresh CARGO_TARGET_DIR, in a temp dir; and
+# of the two proc-macro crates alone (conduit-connector-derive vs serde_derive).
 #
-#   examples/directory-destination/benches/build_time.sh            # debug builds
+#   examples/directory-destination/benches/build_time.sh            # dev profile
 #   PROFILE=release examples/directory-destination/benches/build_time.sh
 #
-# Prints, for each crate: the clean build (all dependencies) and a rebuild of the crate alone
-# after touching its source (the cost of expanding and compiling the derived code).
+# For each crate: the clean build (all dependencies), and a rebuild of the crate alone after
+# touching its source (expanding and compiling the derived code). The crates are libraries,
+# so no linking is timed. Uses the workspace's Cargo.lock (no network needed).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -36,17 +38,16 @@ fields='
     /// A label.
     pub label: Option<String>,'
 
-mkdir -p "$work/with-config-derive/src" "$work/with-serde-derive/src"
-cat > "$work/with-config-derive/Cargo.toml" <<TOML
-[package]
-name = "with-config-derive"
-version = "0.1.0"
-edition = "2024"
+# new_crate NAME DEPENDENCIES SOURCE
+new_crate() {
+    mkdir -p "$work/$1/src"
+    printf '[package]\nname = "%s"\nversion = "0.1.0"\nedition = "2024"\n\n[dependencies]\n%s\n' "$1" "$2" \
+        > "$work/$1/Cargo.toml"
+    printf '%s\n' "$3" > "$work/$1/src/lib.rs"
+    cp "$repo/Cargo.lock" "$work/$1/Cargo.lock"
+}
 
-[dependencies]
-conduit-connector = { path = "$repo/connector" }
-TOML
-cat > "$work/with-config-derive/src/main.rs" <<RS
+new_crate with-config-derive "conduit-connector = { path = \"$repo/connector\" }" "
 use conduit_connector::Config;
 
 /// A small config.
@@ -54,53 +55,43 @@ use conduit_connector::Config;
 pub struct Settings {$fields
 }
 
-fn main() {
-    let s = Settings::from_config([("url", "x"), ("timeout", "5"), ("port", "1")]);
-    println!("{s:?}");
-}
-RS
-cat > "$work/with-serde-derive/Cargo.toml" <<TOML
-[package]
-name = "with-serde-derive"
-version = "0.1.0"
-edition = "2024"
+/// Parses a config.
+pub fn parse() -> bool {
+    Settings::from_config([(\"url\", \"x\"), (\"timeout\", \"5\"), (\"port\", \"1\")]).is_ok()
+}"
 
-[dependencies]
-serde = { version = "1", features = ["derive"] }
-serde_json = "1"
-TOML
-cat > "$work/with-serde-derive/src/main.rs" <<RS
+new_crate with-serde-derive 'serde = { version = "1", features = ["derive"] }
+serde_json = "1"' "
 /// A small config.
 #[derive(Debug, Default, serde::Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = \"camelCase\")]
 pub struct Settings {$fields
 }
 
-fn main() {
-    let s: Result<Settings, _> = serde_json::from_str(r#"{"url": "x", "timeout": 5, "port": 1}"#);
-    println!("{s:?}");
-}
-RS
+/// Parses a config.
+pub fn parse() -> bool {
+    serde_json::from_str::<Settings>(r#\"{\"url\": \"x\", \"timeout\": 5, \"port\": 1}\"#).is_ok()
+}"
 
-# Reuse the workspace's resolved versions where they apply (no network needed).
-cp "$repo/Cargo.lock" "$work/with-config-derive/Cargo.lock"
-cp "$repo/Cargo.lock" "$work/with-serde-derive/Cargo.lock"
+new_crate only-conduit-connector-derive "conduit-connector-derive = { path = \"$repo/connector-derive\" }" \
+    "//! Builds the proc-macro crate only."
+new_crate only-serde-derive 'serde_derive = "1"' "//! Builds the proc-macro crate only."
 
-seconds() { # crate, target dir, extra args
+seconds() { # crate, target dir
     local start end
     start=$(date +%s.%N)
     cargo build --quiet --profile "$profile" --manifest-path "$work/$1/Cargo.toml" --target-dir "$2" >&2
     end=$(date +%s.%N)
-    echo "$end - $start" | bc
+    printf '%.1f' "$(echo "$end - $start" | bc)"
 }
 
 echo "| crate | clean build (s) | rebuild of the crate alone (s) |"
 echo "|---|---:|---:|"
-for crate in with-config-derive with-serde-derive; do
-    (cd "$work/$crate" && cargo update --offline --workspace --quiet 2>/dev/null || cargo update --workspace --quiet)
+for crate in with-config-derive with-serde-derive only-conduit-connector-derive only-serde-derive; do
+    (cd "$work/$crate" && { cargo update --offline --workspace --quiet 2>/dev/null || cargo update --workspace --quiet; })
     target="$work/target-$crate"
     clean=$(seconds "$crate" "$target")
-    touch "$work/$crate/src/main.rs"
+    touch "$work/$crate/src/lib.rs"
     again=$(seconds "$crate" "$target")
     echo "| $crate | $clean | $again |"
 done

@@ -64,8 +64,7 @@ fn input_lines() -> Vec<u8> {
         record("p3", Operation::Update, raw(b"one"), raw(b"updated")).to_json(),
         record("p4", Operation::Create, raw(b"gone"), raw(b"soon deleted")).to_json(),
         record("p5", Operation::Delete, raw(b"gone"), None).to_json(),
-        record("p6", Operation::Snapshot, raw(b"doc.json"), Some(Data::Structured(doc())))
-            .to_json(),
+        record("p6", Operation::Snapshot, raw(b"doc.json"), Some(Data::Structured(doc()))).to_json(),
         record("p7", Operation::Create, raw(b"a/b"), raw(b"escape")).to_json(),
         record("p8", Operation::Create, raw(b".."), raw(b"escape")).to_json(),
         record("p9", Operation::Create, raw(b""), raw(b"empty")).to_json(),

@@ -214,7 +214,7 @@ fn check_key(
 fn arbitrary_byte_keys_are_rejected_naming_the_key_or_written_as_one_entry_inside_the_directory() {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let s = Sandbox::new();
-    let mut runners = [true, false].map(|atomic| {
+    let runners = [true, false].map(|atomic| {
         let config = [
             ("directory", s.dir.to_str().unwrap().to_owned()),
             ("atomic", atomic.to_string()),
@@ -222,18 +222,18 @@ fn arbitrary_byte_keys_are_rejected_naming_the_key_or_written_as_one_entry_insid
         ];
         let mut runner = rt.block_on(DestinationRunner::<DirectoryDestination>::configure(config)).unwrap();
         rt.block_on(runner.open()).unwrap();
-        runner
+        std::cell::RefCell::new(runner)
     });
     let mut proptest = TestRunner::new(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() });
     let strategy = (any::<bool>(), key_strategy(), proptest::bool::weighted(0.2));
     proptest
         .run(&strategy, |(atomic, key, delete)| {
-            let runner = &mut runners[usize::from(!atomic)];
-            check_key(&rt, runner, &s, atomic, &key, delete)
+            let mut runner = runners[usize::from(!atomic)].borrow_mut();
+            check_key(&rt, &mut runner, &s, atomic, &key, delete)
         })
         .unwrap();
-    for mut runner in runners {
-        rt.block_on(runner.teardown()).unwrap();
+    for runner in runners {
+        rt.block_on(runner.into_inner().teardown()).unwrap();
     }
 }
 

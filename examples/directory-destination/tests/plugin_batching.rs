@@ -64,9 +64,10 @@ async fn stop_waits_for_its_last_position_then_flushes_the_pending_batch() {
     let mut run = plugin.run().await;
     run.send(vec![create("p1", "k1", "x"), create("p2", "k2", "x")]).await;
     let mut client = plugin.destination.clone();
-    let stop = tokio::spawn(async move {
-        client.stop(pb::destination::stop::Request { last_position: b"p3".to_vec() }).await
-    });
+    let stop =
+        tokio::spawn(
+            async move { client.stop(pb::destination::stop::Request { last_position: b"p3".to_vec() }).await },
+        );
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(!stop.is_finished(), "Stop returned before p3 arrived");
     assert!(run.next_within(Duration::from_millis(10)).await.is_none(), "nothing flushed before p3");
@@ -107,15 +108,15 @@ async fn run_before_open_fails_and_on_deleted_needs_no_configure() {
     };
     within("LifecycleOnDeleted", 10, plugin.destination.lifecycle_on_deleted(deleted)).await.expect("OnDeleted");
     let (_tx, rx) = tokio::sync::mpsc::channel::<pb::destination::run::Request>(1);
-    let status = within("Run", 10, plugin.destination.run(tonic::codegen::tokio_stream::wrappers::ReceiverStream::new(rx)))
-        .await
-        .unwrap_err();
+    let status =
+        within("Run", 10, plugin.destination.run(tonic::codegen::tokio_stream::wrappers::ReceiverStream::new(rx)))
+            .await
+            .unwrap_err();
     assert!(status.message().contains("not open"), "{status}");
     // The source service is not served.
     let mut source = pb::source_plugin_client::SourcePluginClient::new(plugin.channel.clone());
-    let status = within("Source Configure", 10, source.configure(pb::source::configure::Request::default()))
-        .await
-        .unwrap_err();
+    let status =
+        within("Source Configure", 10, source.configure(pb::source::configure::Request::default())).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unimplemented);
     // Teardown without Configure is fine (Conduit validates configs with Configure + Teardown).
     shut_down(plugin).await;

@@ -60,10 +60,23 @@ async fn version_2_with_whitespace_and_no_port_range_serves_on_any_port() {
     let process = PluginProcess::launch(BIN, env, Duration::from_secs(20)).expect("plugin starts");
     assert!(process.handshake().starts_with("1|2|tcp|127.0.0.1:"), "{}", process.handshake());
     let channel = within("connect", 10, process.connect()).await.expect("connects");
-    let destination = conduit_connector::plugin::proto::connector::v2::destination_plugin_client::DestinationPluginClient::new(
-        channel.clone(),
-    );
+    let destination =
+        conduit_connector::plugin::proto::connector::v2::destination_plugin_client::DestinationPluginClient::new(
+            channel.clone(),
+        );
     let mut plugin = Plugin { process, channel, destination };
+    let sent = plugin.shutdown().await;
+    assert!(plugin.exited_within_2s(sent).success());
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_is_ignored_after_the_handshake_like_go_plugin() {
+    let mut plugin = start(env("sigint", None)).await;
+    let pid = plugin.process.id().to_string();
+    let kill = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
+    assert!(kill.success());
+    assert!(plugin.process.wait_timeout(Duration::from_millis(500)).is_none(), "SIGINT ended the plugin");
     let sent = plugin.shutdown().await;
     assert!(plugin.exited_within_2s(sent).success());
 }
