@@ -196,8 +196,6 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The derive's generated code names `::conduit_connector`; let it resolve here too.
-extern crate self as conduit_connector;
 
 pub mod config;
 pub mod cli;

@@ -1,46 +1,106 @@
 //! The default destination middleware and its `sdk.*` parameters: batching,
 //! rate limiting, record format and schema extraction.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::config::{Config, ConfigError, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
+use crate::config::field::join_key;
+use crate::config::{
+    Config, ConfigError, ConfigErrors, ConfigField, ConfigMap, DecodeCx, FieldKind, FieldSpec, IntoConfigMap, Parameters,
+    ValidationSpec,
+};
 use crate::opencdc::{Metadata, Record};
 
 /// The `sdk.*` parameters every destination gets, with Conduit's names,
 /// defaults, validations and descriptions.
-#[derive(Debug, Clone, PartialEq, crate::Config)]
-#[config(validate = DefaultDestinationMiddleware::check)]
+///
+/// The SDK adds them to every destination's parameters; a connector's own
+/// config type does not include them.
+#[derive(Debug, Clone, PartialEq)]
 pub struct DefaultDestinationMiddleware {
-    /// Maximum delay before an incomplete batch is written to the destination.
-    #[param(name = "sdk.batch.delay", default = "0")]
+    /// `sdk.batch.delay`: maximum delay before an incomplete batch is written.
     pub batch_delay: Duration,
-    /// Maximum size of batch before it gets written to the destination.
-    #[param(name = "sdk.batch.size", default = 0, gt = -1)]
+    /// `sdk.batch.size`: maximum size of a batch before it is written.
     pub batch_size: usize,
-    /// Allow bursts of at most X records (0 or less means that bursts are not
-    /// limited). Only takes effect if a rate limit per second is set. Note that
-    /// if `sdk.batch.size` is bigger than `sdk.rate.burst`, the effective batch
-    /// size will be equal to `sdk.rate.burst`.
-    #[param(name = "sdk.rate.burst", default = 0, gt = -1)]
+    /// `sdk.rate.burst`: bursts of at most this many records (0 = `ceil(rate)`).
     pub rate_burst: usize,
-    /// Maximum number of records written per second (0 means no rate limit).
-    #[param(name = "sdk.rate.perSecond", default = 0, gt = -1)]
+    /// `sdk.rate.perSecond`: records written per second (0 = no limit).
     pub rate_per_second: f64,
-    /// The format of the output record. See the Conduit documentation for a full
-    /// list of supported formats (https://conduitdata.io/docs/using/connectors/configuration-parameters/output-format).
-    #[param(name = "sdk.record.format", default = "opencdc/json")]
+    /// `sdk.record.format`: the output record format.
     pub record_format: String,
-    /// Options to configure the chosen output record format. Options are normally
-    /// key=value pairs separated with comma (e.g. opt1=val2,opt2=val2), except
-    /// for the `template` record format, where options are a Go template.
-    #[param(name = "sdk.record.format.options", default = "")]
+    /// `sdk.record.format.options`: options of the output record format.
     pub record_format_options: String,
-    /// Whether to extract and decode the record key with a schema.
-    #[param(name = "sdk.schema.extract.key.enabled", default = true)]
+    /// `sdk.schema.extract.key.enabled`.
     pub schema_extract_key: bool,
-    /// Whether to extract and decode the record payload with a schema.
-    #[param(name = "sdk.schema.extract.payload.enabled", default = true)]
+    /// `sdk.schema.extract.payload.enabled`.
     pub schema_extract_payload: bool,
+}
+
+/// The middleware's fields, written out by hand (the runtime crate does not
+/// use its own derive, so it builds without `syn`): field, type, key,
+/// default, validations, description.
+macro_rules! middleware_fields {
+    ($($field:ident: $ty:ty = $key:literal, $default:literal, [$($v:expr),*], $desc:literal;)*) => {
+        impl ConfigField for DefaultDestinationMiddleware {
+            const KIND: FieldKind = FieldKind::Nested;
+
+            fn describe(prefix: &str, _spec: &FieldSpec, out: &mut Parameters) {
+                $({
+                    const SPEC: FieldSpec =
+                        FieldSpec { description: $desc, default: $default, validations: &[$($v),*], file: false };
+                    <$ty as ConfigField>::describe(&join_key(prefix, $key), &SPEC, out);
+                })*
+            }
+
+            fn decode(prefix: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
+                $(let $field = <$ty as ConfigField>::decode(&join_key(prefix, $key), cx);)*
+                let value = DefaultDestinationMiddleware { $($field: $field?),* };
+                if let Err(errors) = value.check() {
+                    cx.hook_errors(prefix, errors);
+                    return None;
+                }
+                Some(value)
+            }
+        }
+    };
+}
+
+middleware_fields! {
+    batch_delay: Duration = "sdk.batch.delay", "0", [],
+        "Maximum delay before an incomplete batch is written to the destination.";
+    batch_size: usize = "sdk.batch.size", "0", [ValidationSpec::GreaterThan(-1.0)],
+        "Maximum size of batch before it gets written to the destination.";
+    rate_burst: usize = "sdk.rate.burst", "0", [ValidationSpec::GreaterThan(-1.0)],
+        "Allow bursts of at most X records (0 or less means that bursts are not\n\
+         limited). Only takes effect if a rate limit per second is set. Note that\n\
+         if `sdk.batch.size` is bigger than `sdk.rate.burst`, the effective batch\n\
+         size will be equal to `sdk.rate.burst`.";
+    rate_per_second: f64 = "sdk.rate.perSecond", "0", [ValidationSpec::GreaterThan(-1.0)],
+        "Maximum number of records written per second (0 means no rate limit).";
+    record_format: String = "sdk.record.format", "opencdc/json", [],
+        "The format of the output record. See the Conduit documentation for a full\n\
+         list of supported formats (https://conduitdata.io/docs/using/connectors/configuration-parameters/output-format).";
+    record_format_options: String = "sdk.record.format.options", "", [],
+        "Options to configure the chosen output record format. Options are normally\n\
+         key=value pairs separated with comma (e.g. opt1=val2,opt2=val2), except\n\
+         for the `template` record format, where options are a Go template.";
+    schema_extract_key: bool = "sdk.schema.extract.key.enabled", "true", [],
+        "Whether to extract and decode the record key with a schema.";
+    schema_extract_payload: bool = "sdk.schema.extract.payload.enabled", "true", [],
+        "Whether to extract and decode the record payload with a schema.";
+}
+
+impl Config for DefaultDestinationMiddleware {
+    fn parameters() -> Parameters {
+        let mut out = Parameters::new();
+        <Self as ConfigField>::describe("", &FieldSpec::EMPTY, &mut out);
+        out
+    }
+
+    fn from_config<C: IntoConfigMap>(config: C) -> Result<Self, ConfigErrors> {
+        static PARAMS: OnceLock<Parameters> = OnceLock::new();
+        crate::config::field_support::from_config::<Self>(config, PARAMS.get_or_init(Self::parameters))
+    }
 }
 
 impl Default for DefaultDestinationMiddleware {
