@@ -189,23 +189,22 @@
 //! - [`config`]: parameters, validations, the raw config map and its pipeline.
 //! - [`spec`]: [`Specification`], `connector.yaml` and Markdown tables.
 //! - [`opencdc`]: records and their JSON form.
-//! - [`destination`]: the [`Destination`](destination::Destination) trait and the runner.
+//! - [`destination`]: the [`destination::Destination`] trait and the runner.
 //! - [`middleware`]: the `sdk.*` parameters (batching, rate limit, record format).
 //! - [`cli`] and [`plugin`]: what [`serve`] runs.
 //! - [`testing`]: acceptance tests and config assertions for your own tests.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-
-pub mod config;
 pub mod cli;
+pub mod config;
 pub mod destination;
 pub mod log;
 pub mod middleware;
-pub mod testing;
 pub mod opencdc;
 pub mod plugin;
 pub mod spec;
+pub mod testing;
 
 #[cfg(feature = "derive")]
 pub use conduit_connector_derive::{Config, ConfigValue};
@@ -261,7 +260,8 @@ pub fn serve<D: Destination>(spec: Specification) -> ExitCode {
         }
         plugin::Launch::Cli => {
             let level = log::level_from_env(std::env::var("CONDUIT_CONNECTOR_LOG_LEVEL").ok().as_deref());
-            let level = if std::env::var_os("CONDUIT_CONNECTOR_LOG_LEVEL").is_some() { level } else { tracing::Level::INFO };
+            let level =
+                if std::env::var_os("CONDUIT_CONNECTOR_LOG_LEVEL").is_some() { level } else { tracing::Level::INFO };
             log::StderrLogger::new(log::LogFormat::Text, level).install();
             let args: Vec<String> = std::env::args().skip(1).collect();
             cli::main::<D>(&spec, args)

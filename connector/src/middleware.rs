@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::config::field::join_key;
 use crate::config::{
-    Config, ConfigError, ConfigErrors, ConfigField, ConfigMap, DecodeCx, FieldKind, FieldSpec, IntoConfigMap, Parameters,
-    ValidationSpec,
+    Config, ConfigError, ConfigErrors, ConfigField, ConfigMap, DecodeCx, FieldKind, FieldSpec, IntoConfigMap,
+    Parameters, ValidationSpec,
 };
 use crate::opencdc::{Metadata, Record};
 

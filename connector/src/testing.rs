@@ -223,10 +223,7 @@ impl<D: Destination> DestinationAcceptance<D> {
     /// Reads back what the destination wrote (Go driver's
     /// `ReadFromDestination`), given the records written. Without it, the
     /// write test checks only the acks.
-    pub fn read_back(
-        mut self,
-        f: impl Fn(&[Record]) -> Result<Vec<Record>, String> + Send + Sync + 'static,
-    ) -> Self {
+    pub fn read_back(mut self, f: impl Fn(&[Record]) -> Result<Vec<Record>, String> + Send + Sync + 'static) -> Self {
         self.read_back = Some(Box::new(f));
         self
     }
@@ -261,9 +258,13 @@ impl<D: Destination> DestinationAcceptance<D> {
     fn specify_success(&self) -> Vec<String> {
         let s = &self.spec;
         let mut failures = Vec::new();
-        for (field, value) in
-            [("name", &s.name), ("summary", &s.summary), ("description", &s.description), ("version", &s.version), ("author", &s.author)]
-        {
+        for (field, value) in [
+            ("name", &s.name),
+            ("summary", &s.summary),
+            ("description", &s.description),
+            ("version", &s.version),
+            ("author", &s.author),
+        ] {
             if value.is_empty() {
                 failures.push(format!("specification {field} is empty"));
             } else if value.trim() != value {
@@ -398,7 +399,8 @@ pub fn compare_records(want: &[Record], mut got: Vec<Record>) -> Vec<String> {
     got.sort_by_key(|r| data_bytes(&r.payload.after));
     for (w, g) in want.iter().zip(&got) {
         let pos = String::from_utf8_lossy(&w.position.0).into_owned();
-        let op_ok = w.operation == g.operation || (w.operation == Operation::Snapshot && g.operation == Operation::Create);
+        let op_ok =
+            w.operation == g.operation || (w.operation == Operation::Snapshot && g.operation == Operation::Create);
         if !op_ok {
             failures.push(format!("record {pos:?}: operation {} came back as {}", w.operation, g.operation));
         }
