@@ -155,10 +155,51 @@ fn config_key() -> impl Strategy<Value = String> {
 fn config_value() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "", " ", "0", "-1", "1", "99", "100", "9999", "10000", "65536", "1e3", "0x10", "1_000", "NaN", "inf",
-            "-inf", "0.5", "1.5", "true", "false", "TRUE", "t", "1s", "-1s", "1h2m3.5s", "9223372036854775807ns",
-            "9223372036854775808ns", "5", ".5s", "fast", "safe", "paranoidMode", "Fast", "red", "black", "root",
-            "a,b,,c", "1,2,70000", "1s,x", "fast,safe", "abc", "ABC", "/tmp/x", "µs", "1µs",
+            "",
+            " ",
+            "0",
+            "-1",
+            "1",
+            "99",
+            "100",
+            "9999",
+            "10000",
+            "65536",
+            "1e3",
+            "0x10",
+            "1_000",
+            "NaN",
+            "inf",
+            "-inf",
+            "0.5",
+            "1.5",
+            "true",
+            "false",
+            "TRUE",
+            "t",
+            "1s",
+            "-1s",
+            "1h2m3.5s",
+            "9223372036854775807ns",
+            "9223372036854775808ns",
+            "5",
+            ".5s",
+            "fast",
+            "safe",
+            "paranoidMode",
+            "Fast",
+            "red",
+            "black",
+            "root",
+            "a,b,,c",
+            "1,2,70000",
+            "1s,x",
+            "fast,safe",
+            "abc",
+            "ABC",
+            "/tmp/x",
+            "µs",
+            "1µs",
         ])
         .prop_map(str::to_owned),
         "[0-9a-z.,_ -]{0,16}",
@@ -204,10 +245,8 @@ proptest! {
         s in prop_oneof!["[-+]?([0-9]{0,20}(\\.[0-9]{0,20})?(ns|us|µs|μs|ms|s|m|h|x)?){0,4}", any::<String>()],
     ) {
         let parsed = parse_duration(&s);
-        if let Ok(n) = parsed {
-            if !s.starts_with('-') {
-                prop_assert!(n >= 0, "{:?} parsed to {}", s, n);
-            }
+        if let (Ok(n), false) = (parsed, s.starts_with('-')) {
+            prop_assert!(n >= 0, "{:?} parsed to {}", s, n);
         }
         match (<std::time::Duration as conduit_connector::ConfigValue>::parse(&s), parsed) {
             (Ok(d), Ok(n)) => prop_assert_eq!(d.as_nanos(), u128::try_from(n).expect("negative accepted")),
@@ -223,9 +262,36 @@ proptest! {
 /// JSON-ish text made of record fragments, so the decoder's paths are reached.
 fn json_like() -> impl Strategy<Value = Vec<u8>> {
     let fragment = prop::sample::select(vec![
-        "{", "}", "[", "]", ",", ":", "\"position\"", "\"operation\"", "\"metadata\"", "\"key\"", "\"payload\"",
-        "\"before\"", "\"after\"", "\"OPERATION\"", "\"create\"", "\"delete\"", "\"cG9z\"", "\"=\"", "\"a\"",
-        "null", "true", "1", "-0", "1e400", "1.5e-7", "\"\\u00e9\\ud800\"", "\"\\n\"", "{\"x\":1}", " ", "\"",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"position\"",
+        "\"operation\"",
+        "\"metadata\"",
+        "\"key\"",
+        "\"payload\"",
+        "\"before\"",
+        "\"after\"",
+        "\"OPERATION\"",
+        "\"create\"",
+        "\"delete\"",
+        "\"cG9z\"",
+        "\"=\"",
+        "\"a\"",
+        "null",
+        "true",
+        "1",
+        "-0",
+        "1e400",
+        "1.5e-7",
+        "\"\\u00e9\\ud800\"",
+        "\"\\n\"",
+        "{\"x\":1}",
+        " ",
+        "\"",
     ]);
     prop_oneof![
         proptest::collection::vec(fragment, 0..40).prop_map(|f| f.concat().into_bytes()),

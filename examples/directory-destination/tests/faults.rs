@@ -84,7 +84,8 @@ fn summary(out: Output) -> Summary {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no {label} in summary {stdout:?}; stderr: {stderr}"))
     };
-    let failures = stdout.lines().skip(1).filter_map(|l| l.trim().strip_prefix("failed: ")).map(str::to_owned).collect();
+    let failures =
+        stdout.lines().skip(1).filter_map(|l| l.trim().strip_prefix("failed: ")).map(str::to_owned).collect();
     assert!(!stderr.contains("panicked"), "the binary panicked: {stderr}");
     Summary { written: number("written:"), failed: number("failed:"), failures, code: out.status.code() }
 }
