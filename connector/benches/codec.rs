@@ -43,7 +43,7 @@ fn json_lines_1000(bencher: divan::Bencher<'_, '_>, size: usize) {
         generated_record(i, size).write_json(&mut input);
         input.push(b'\n');
     }
-    bencher.counter(divan::counter::ItemsCount::new(1000usize)).bench_local(|| {
-        JsonLines::new(black_box(&input[..])).filter(Result::is_ok).count()
-    });
+    bencher
+        .counter(divan::counter::ItemsCount::new(1000usize))
+        .bench_local(|| JsonLines::new(black_box(&input[..])).filter(Result::is_ok).count());
 }

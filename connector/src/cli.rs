@@ -69,13 +69,7 @@ fn command(spec: &Specification) -> Command {
                         .default_value("128")
                         .help("Payload size of generated records"),
                 )
-                .arg(
-                    Arg::new("quiet")
-                        .long("quiet")
-                        .short('q')
-                        .action(ArgAction::SetTrue)
-                        .help("No progress bar"),
-                ),
+                .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress bar")),
         )
 }
 
@@ -276,6 +270,9 @@ fn show_position(p: &Position) -> String {
     crate::config::go::quote(&String::from_utf8_lossy(&p.0))
 }
 
+/// Most records `run` hands to the runner in one call (those already read and waiting).
+const MAX_RECORDS_PER_WRITE: usize = 256;
+
 /// Runs the destination over `input` and writes the summary to `out`.
 pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool, out: &mut dyn Write) -> ExitCode {
     let mut runner = match DestinationRunner::<D>::configure(&config).await {
@@ -312,7 +309,26 @@ pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool
             }
         };
         match item {
-            Some(Item::Record(record)) => tally.acks(runner.write(vec![record]).await),
+            Some(Item::Record(record)) => {
+                // Hand over every record already waiting (up to a limit) in one call: the
+                // per-call costs are paid once, and the destination sees whole batches.
+                let mut records = vec![record];
+                let mut bad = None;
+                while records.len() < MAX_RECORDS_PER_WRITE {
+                    match rx.try_recv() {
+                        Ok(Item::Record(record)) => records.push(record),
+                        Ok(Item::Bad(reason)) => {
+                            bad = Some(reason);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                tally.acks(runner.write(records).await);
+                if let Some(reason) = bad {
+                    tally.fail(reason);
+                }
+            }
             Some(Item::Bad(reason)) => tally.fail(reason),
             None => break,
         }

@@ -446,6 +446,31 @@ fn hex_val(b: u8) -> Option<u16> {
     }
 }
 
+/// The index of the first byte at or after `i` that may end the plain part of a string: a
+/// `"`, a `\` or a control character (or, near the end, the first byte not scanned). Eight
+/// bytes per step: long base64 payloads are most of an OpenCDC line.
+fn skip_plain_string_bytes(src: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = src.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        // A byte is flagged only if it, or a byte below it in the word, is a stop byte; the
+        // byte loop of the caller then finds the exact one.
+        let stops = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        if stops & HIGH != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i
+}
+
 impl<'a> Parser<'a> {
     fn new(src: &'a [u8]) -> Self {
         Self { src, pos: 0, depth: 0, deferred: None }
@@ -540,7 +565,7 @@ impl<'a> Parser<'a> {
     fn parse_string(&mut self) -> Result<Cow<'a, str>, RecordError> {
         let src = self.src;
         let start = self.pos + 1;
-        let mut i = start;
+        let mut i = skip_plain_string_bytes(src, start);
         loop {
             match src.get(i) {
                 None => return Err(self.syntax_at(i, "unexpected end of JSON input")),
@@ -1081,5 +1106,40 @@ impl<R: BufRead> Iterator for JsonLines<R> {
             );
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::skip_plain_string_bytes;
+
+    /// The scan never skips a stop byte, and stops within 8 bytes of the first one.
+    #[test]
+    fn plain_string_scan_stops_at_or_before_the_first_quote_backslash_or_control_byte() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| match next() % 16 {
+                    0 => b'"',
+                    1 => b'\\',
+                    2 => (next() % 0x20) as u8,
+                    3 => 0x80 | (next() % 0x80) as u8,
+                    _ => b' ' + (next() % 0x5f) as u8,
+                })
+                .collect();
+            for start in 0..=len {
+                let first_stop = (start..len).find(|&i| matches!(bytes[i], b'"' | b'\\' | 0..=0x1f)).unwrap_or(len);
+                let got = skip_plain_string_bytes(&bytes, start);
+                assert!(got <= first_stop, "{bytes:?} from {start}: {got} > {first_stop}");
+                assert!(got + 8 > first_stop || got == len, "{bytes:?} from {start}: stopped early at {got}");
+            }
+        }
     }
 }

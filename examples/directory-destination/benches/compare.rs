@@ -9,7 +9,11 @@
 //! shows the cost of the system calls and of our code, not of a disk. For every payload size
 //! (64 B, 1 KiB, 64 KiB, 1 MiB) each contender writes the same keys into a fresh empty
 //! directory; contenders are interleaved within each repetition so machine load hits all of
-//! them alike, and the table shows the median of the repetitions (≥ 5 in a full run):
+//! them alike, and the table shows the median of the repetitions (≥ 5 in a full run). Every
+//! contender gets its own copy of the same records (made before its clock starts), writes each
+//! record's payload from the record's own memory, and frees each record after writing it, as
+//! any destination frees what it consumed (for 1 MiB payloads that `munmap` is a tenth of the
+//! time, so leaving it out of the floors alone would skew the ratios):
 //!
 //! - **floor raw**: `openat(O_CREAT|O_TRUNC)` + `write` + `close` relative to an open
 //!   directory handle, names prepared in advance, single thread;
@@ -44,6 +48,10 @@ use rustix::fs::{Mode, OFlags};
 
 #[path = "../../../connector/benches/thirty/mod.rs"]
 mod thirty;
+
+#[allow(unreachable_pub, reason = "shared with the tests; the bench uses a part")]
+#[path = "../tests/plugin_common/mod.rs"]
+mod plugin_common;
 
 /// Records per `DestinationRunner::write` call.
 const BATCH: usize = 256;
@@ -90,8 +98,9 @@ impl Settings {
     }
 }
 
-/// One contender: writes the records (a fresh copy, made before the clock starts) into the
-/// empty directory `dir`; returns the time.
+/// One contender: writes the records (its own copy, made before the clock starts, freed as it
+/// goes, as any destination frees the records it consumed) into the empty directory `dir`;
+/// returns the time.
 type Run<'a> = Box<dyn Fn(&Path, Vec<Record>) -> Duration + 'a>;
 
 fn main() -> ExitCode {
@@ -106,16 +115,32 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--ours-loop") {
+        // For profilers: only `ours`, COUNT records of SIZE bytes, with KEY=VALUE options.
+        let count = args.get(pos + 1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+        let size = args.get(pos + 2).and_then(|a| a.parse().ok()).unwrap_or(1024);
+        let options: Vec<(&str, &str)> = args[pos + 3..].iter().filter_map(|a| a.split_once('=')).collect();
+        let dir = std::env::temp_dir().join(format!("conduit-bench-loop-{}", std::process::id()));
+        let records = bench_records(&keys(count), &payload(size));
+        let threads = std::env::var("BENCH_THREADS").ok().and_then(|t| t.parse().ok());
+        let took = ours(&runtime(), &dir, records, &options, threads);
+        eprintln!("{count} records in {took:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+        return ExitCode::SUCCESS;
+    }
     let settings = Settings::from_args();
     std::fs::create_dir_all(&settings.base).expect("creating the bench directory");
     let mut report = String::new();
     let _ = writeln!(report, "{}", machine_line(&settings));
     let _ = writeln!(report);
-    let one_kib = write_tables(&settings, &mut report);
+    let writes = write_tables(&settings, &mut report);
     let _ = writeln!(report);
-    end_to_end(&settings, one_kib, &mut report);
+    let e2e = end_to_end(&settings, &writes, &mut report);
     let _ = writeln!(report);
-    config_table(&settings, &mut report);
+    let from_config = config_table(&settings, &mut report);
+    let _ = writeln!(report);
+    checks(&writes, &e2e, from_config, &mut report);
     let _ = std::fs::remove_dir_all(&settings.base);
     println!("{report}");
     ExitCode::SUCCESS
@@ -165,6 +190,19 @@ fn write_all(fd: &rustix::fd::OwnedFd, mut data: &[u8]) {
     }
 }
 
+/// Records as a source would send them: raw keys, raw payloads, position and metadata.
+fn bench_records(keys: &[String], data: &[u8]) -> Vec<Record> {
+    keys.iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let mut r = generated_record(i as u64, 0);
+            r.key = Some(key.as_bytes().to_vec().into());
+            r.payload.after = Some(data.to_vec().into());
+            r
+        })
+        .collect()
+}
+
 /// A record's key and raw payload (the floors and naive write the records' own bytes, so every
 /// contender reads the same memory).
 fn parts(record: &Record) -> (&[u8], &[u8]) {
@@ -175,7 +213,7 @@ fn parts(record: &Record) -> (&[u8], &[u8]) {
 }
 
 /// openat + write + close, one thread; names prepared in advance as C strings.
-fn floor_raw(dir: &Path, names: &[CString], records: &[Record]) -> Duration {
+fn floor_raw(dir: &Path, names: &[CString], records: Vec<Record>) -> Duration {
     let fd = open_dir(dir);
     let start = Instant::now();
     for (name, record) in names.iter().zip(records) {
@@ -186,13 +224,13 @@ fn floor_raw(dir: &Path, names: &[CString], records: &[Record]) -> Duration {
             Mode::from_raw_mode(0o644),
         )
         .expect("openat");
-        write_all(&file, parts(record).1);
+        write_all(&file, parts(&record).1);
     }
     start.elapsed()
 }
 
 /// Temporary openat + write + close + renameat, one thread.
-fn floor_atomic(dir: &Path, names: &[CString], records: &[Record]) -> Duration {
+fn floor_atomic(dir: &Path, names: &[CString], records: Vec<Record>) -> Duration {
     let fd = open_dir(dir);
     let start = Instant::now();
     for (name, record) in names.iter().zip(records) {
@@ -203,7 +241,7 @@ fn floor_atomic(dir: &Path, names: &[CString], records: &[Record]) -> Duration {
             Mode::from_raw_mode(0o644),
         )
         .expect("openat");
-        write_all(&file, parts(record).1);
+        write_all(&file, parts(&record).1);
         drop(file);
         rustix::fs::renameat(&fd, c".tmp-floor", &fd, name.as_c_str()).expect("renameat");
     }
@@ -211,21 +249,22 @@ fn floor_atomic(dir: &Path, names: &[CString], records: &[Record]) -> Duration {
 }
 
 /// Floor raw with the records split between two threads.
-fn floor_raw_2(dir: &Path, names: &[CString], records: &[Record]) -> Duration {
+fn floor_raw_2(dir: &Path, names: &[CString], mut records: Vec<Record>) -> Duration {
     let half = records.len() / 2;
+    let second = records.split_off(half);
     let start = Instant::now();
     std::thread::scope(|s| {
-        s.spawn(|| floor_raw(dir, &names[half..], &records[half..]));
-        floor_raw(dir, &names[..half], &records[..half]);
+        s.spawn(|| floor_raw(dir, &names[half..], second));
+        floor_raw(dir, &names[..half], records);
     });
     start.elapsed()
 }
 
 /// The Go example, translated: `std::fs::write(dir.join(key), data)`.
-fn naive(dir: &Path, records: &[Record]) -> Duration {
+fn naive(dir: &Path, records: Vec<Record>) -> Duration {
     let start = Instant::now();
     for record in records {
-        let (key, data) = parts(record);
+        let (key, data) = parts(&record);
         std::fs::write(dir.join(std::ffi::OsStr::from_bytes(key)), data).expect("fs::write");
     }
     start.elapsed()
@@ -236,7 +275,13 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// The SDK path: configure, open, write batches (acks checked), teardown.
-fn ours(rt: &tokio::runtime::Runtime, dir: &Path, records: Vec<Record>, options: &[(&str, &str)]) -> Duration {
+fn ours(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    records: Vec<Record>,
+    options: &[(&str, &str)],
+    threads: Option<usize>,
+) -> Duration {
     let mut config = ConfigMap::new();
     config.insert("directory", dir.to_string_lossy().into_owned());
     for (k, v) in options {
@@ -250,6 +295,9 @@ fn ours(rt: &tokio::runtime::Runtime, dir: &Path, records: Vec<Record>, options:
     rt.block_on(async move {
         let start = Instant::now();
         let mut runner = DestinationRunner::<DirectoryDestination>::configure(&config).await.expect("configure");
+        if let Some(threads) = threads {
+            runner.destination_mut().set_write_threads(threads);
+        }
         runner.open().await.expect("open");
         let mut acked = 0;
         for batch in batches {
@@ -271,10 +319,10 @@ fn ours(rt: &tokio::runtime::Runtime, dir: &Path, records: Vec<Record>, options:
 
 /// Runs every contender `reps` times, interleaved, each into a fresh directory; returns the
 /// medians.
-fn measure(base: &Path, reps: usize, records: &[Record], contenders: &[(&str, Run<'_>)]) -> Vec<Duration> {
+fn measure(base: &Path, reps: usize, records: &[Record], contenders: &[Run<'_>]) -> Vec<Duration> {
     let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(reps); contenders.len()];
     for rep in 0..reps {
-        for (i, (_, run)) in contenders.iter().enumerate() {
+        for (i, run) in contenders.iter().enumerate() {
             let dir = base.join(format!("c{i}-r{rep}"));
             std::fs::create_dir_all(&dir).expect("creating a run directory");
             times[i].push(run(&dir, records.to_vec()));
@@ -301,68 +349,101 @@ fn human_size(size: usize) -> String {
     }
 }
 
-/// The write tables; returns the records/s of ours (default settings) for 1 KiB.
-fn write_tables(settings: &Settings, report: &mut String) -> f64 {
+/// What the write table measured, per contender and size (records/s).
+struct WriteResults {
+    names: Vec<&'static str>,
+    rates: Vec<[f64; 4]>,
+}
+
+impl WriteResults {
+    fn get(&self, name: &str, size: usize) -> f64 {
+        let i = self.names.iter().position(|n| *n == name).expect("a measured contender");
+        self.rates[i][size]
+    }
+}
+
+/// The write table.
+fn write_tables(settings: &Settings, report: &mut String) -> WriteResults {
     let rt = runtime();
-    let _ = writeln!(report, "### Writing files (records/s; ratio to the matching single-thread floor)\n");
-    let _ = writeln!(
-        report,
-        "| payload | records | floor raw | floor atomic | floor raw ×2 threads | naive `fs::write` | ours atomic (default) | ours `atomic=false` | ours `sync=file` | ours `sync=batch` | ours `atomic=false` ÷ naive |"
-    );
-    let _ = writeln!(report, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let mut one_kib = 0.0;
-    for (size, &count) in SIZES.iter().zip(&settings.counts) {
+    let names: Vec<&'static str> = vec![
+        "floor raw",
+        "floor atomic",
+        "floor raw, 2 threads",
+        "naive `fs::write`",
+        "ours atomic (default), 1 thread",
+        "ours atomic (default), 2 threads",
+        "ours `atomic=false`, 1 thread",
+        "ours `atomic=false`, 2 threads",
+        "ours `sync=file`",
+        "ours `sync=batch`",
+    ];
+    let mut rates = vec![[0.0; 4]; names.len()];
+    for (s, (size, &count)) in SIZES.iter().zip(&settings.counts).enumerate() {
         let data = payload(*size);
         let keys = keys(count);
-        let names: Vec<CString> = keys.iter().map(|k| CString::new(k.as_str()).expect("no NUL")).collect();
-        let records: Vec<Record> = (0..count as u64)
-            .map(|i| {
-                let mut r = generated_record(i, 0);
-                r.key = Some(keys[i as usize].as_bytes().to_vec().into());
-                r.payload.after = Some(data.clone().into());
-                r
-            })
-            .collect();
-        let (names, rt) = (&names, &rt);
-        let contenders: Vec<(&str, Run<'_>)> = vec![
-            ("floor raw", Box::new(move |d: &Path, r: Vec<Record>| floor_raw(d, names, &r))),
-            ("floor atomic", Box::new(move |d: &Path, r: Vec<Record>| floor_atomic(d, names, &r))),
-            ("floor raw x2", Box::new(move |d: &Path, r: Vec<Record>| floor_raw_2(d, names, &r))),
-            ("naive", Box::new(|d: &Path, r: Vec<Record>| naive(d, &r))),
-            ("ours atomic", Box::new(move |d: &Path, r| ours(rt, d, r, &[]))),
-            ("ours non-atomic", Box::new(move |d: &Path, r| ours(rt, d, r, &[("atomic", "false")]))),
-            ("ours sync=file", Box::new(move |d: &Path, r| ours(rt, d, r, &[("sync", "file")]))),
-            ("ours sync=batch", Box::new(move |d: &Path, r| ours(rt, d, r, &[("sync", "batch")]))),
+        let c_names: Vec<CString> = keys.iter().map(|k| CString::new(k.as_str()).expect("no NUL")).collect();
+        let records = bench_records(&keys, &data);
+        let (c_names, rt) = (&c_names, &rt);
+        let contenders: Vec<Run<'_>> = vec![
+            Box::new(move |d: &Path, r: Vec<Record>| floor_raw(d, c_names, r)),
+            Box::new(move |d: &Path, r: Vec<Record>| floor_atomic(d, c_names, r)),
+            Box::new(move |d: &Path, r: Vec<Record>| floor_raw_2(d, c_names, r)),
+            Box::new(|d: &Path, r: Vec<Record>| naive(d, r)),
+            Box::new(move |d: &Path, r| ours(rt, d, r, &[], Some(1))),
+            Box::new(move |d: &Path, r| ours(rt, d, r, &[], Some(2))),
+            Box::new(move |d: &Path, r| ours(rt, d, r, &[("atomic", "false")], Some(1))),
+            Box::new(move |d: &Path, r| ours(rt, d, r, &[("atomic", "false")], Some(2))),
+            Box::new(move |d: &Path, r| ours(rt, d, r, &[("sync", "file")], None)),
+            Box::new(move |d: &Path, r| ours(rt, d, r, &[("sync", "batch")], None)),
         ];
         eprintln!("writing {} × {} …", count, human_size(*size));
-        let m = measure(&settings.base, settings.reps, &records, &contenders);
-        let r: Vec<f64> = m.iter().map(|d| rate(count, *d)).collect();
-        let (raw, atomic) = (r[0], r[1]);
-        let cell = |v: f64, floor: f64| format!("{v:.0} ({:.2})", v / floor);
-        let _ = writeln!(
-            report,
-            "| {} | {count} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {:.2} |",
-            human_size(*size),
-            raw,
-            atomic,
-            cell(r[2], raw),
-            cell(r[3], raw),
-            cell(r[4], atomic),
-            cell(r[5], raw),
-            cell(r[6], atomic),
-            cell(r[7], atomic),
-            r[5] / r[3],
-        );
-        if *size == 1024 {
-            one_kib = r[4];
+        let medians = measure(&settings.base, settings.reps, &records, &contenders);
+        for (i, median) in medians.iter().enumerate() {
+            rates[i][s] = rate(count, *median);
         }
+    }
+    let results = WriteResults { names, rates };
+
+    let _ = writeln!(report, "### Writing files: records/s (ratio to the matching single-thread floor)\n");
+    let mut header = "| contender |".to_owned();
+    let mut rule = "|---|".to_owned();
+    for (size, count) in SIZES.iter().zip(&settings.counts) {
+        let _ = write!(header, " {} × {count} |", human_size(*size));
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(report, "{header}\n{rule}");
+    for (i, name) in results.names.iter().enumerate() {
+        // Atomic modes against the atomic floor, everything else against the raw floor.
+        let floor = if name.contains("atomic=false") || !name.starts_with("ours") { 0 } else { 1 };
+        let _ = write!(report, "| {name} |");
+        for s in 0..SIZES.len() {
+            let v = results.rates[i][s];
+            if i == floor {
+                let _ = write!(report, " {v:.0} |");
+            } else {
+                let _ = write!(report, " {v:.0} ({:.2}) |", v / results.rates[floor][s]);
+            }
+        }
+        let _ = writeln!(report);
+    }
+    let _ = write!(report, "| ours `atomic=false` ÷ naive |");
+    for s in 0..SIZES.len() {
+        let _ = write!(
+            report,
+            " {:.2} |",
+            results.get("ours `atomic=false`, 1 thread", s).max(results.get("ours `atomic=false`, 2 threads", s))
+                / results.get("naive `fs::write`", s)
+        );
     }
     let _ = writeln!(
         report,
-        "\nRatios: atomic modes against floor atomic, `atomic=false` and the other floors against floor raw. \
-         On tmpfs `fsync` is nearly free, so the sync rows show the code path, not disk latency."
+        "\n\nRatios: `ours` atomic rows against floor atomic; `atomic=false` rows, naive and the 2-thread floor against \
+         floor raw. \"2 threads\" is `DirectoryDestination::set_write_threads(2)` (batches of ≥ 128 records or \
+         512 KiB split by key hash; the default on ≥ 2 CPUs), \"1 thread\" is `set_write_threads(1)`; the sync \
+         rows use the default. The last row takes the better of 1 and 2 threads. On tmpfs `fsync` is nearly \
+         free: the sync rows show the code path, not disk latency."
     );
-    one_kib
+    results
 }
 
 /// Writes `count` OpenCDC JSON lines with `payload_size`-byte raw payloads; keys cycle over
@@ -399,7 +480,71 @@ fn run_cli(input: &Path, dir: &Path) -> (Duration, String, bool) {
     (elapsed, String::from_utf8_lossy(&out).into_owned(), code == ExitCode::SUCCESS)
 }
 
-fn end_to_end(settings: &Settings, ours_1k: f64, report: &mut String) {
+/// The write-table row with the destination's default settings on this machine (the number
+/// of write threads follows the CPUs, as in `DirectoryDestination::configure`).
+fn default_atomic_row() -> &'static str {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
+        "ours atomic (default), 2 threads"
+    } else {
+        "ours atomic (default), 1 thread"
+    }
+}
+
+/// What the end-to-end section measured.
+struct EndToEnd {
+    /// `run` records/s ÷ ours (default settings) records/s, 1 KiB.
+    ratio: f64,
+    /// Peak RSS of the large run, KiB (`None` if it failed).
+    peak_kib: Option<u64>,
+    rss_records: u64,
+}
+
+/// The plugin's Run stream, as Conduit drives it: batches of 100 records, at most 2,000 in
+/// flight; returns the time from the first request to the last ack.
+fn plugin_run(dir: &Path, count: u64, payload_size: usize) -> Duration {
+    use conduit_connector::plugin::proto::opencdc::v1 as pbcdc;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let batch = 100u64;
+    let batches: Vec<Vec<pbcdc::Record>> = (0..count.div_ceil(batch))
+        .map(|b| {
+            (b * batch + 1..=((b + 1) * batch).min(count))
+                .map(|i| pbcdc::Record::from(generated_record(i, payload_size)))
+                .collect()
+        })
+        .collect();
+    rt.block_on(async move {
+        let mut plugin = plugin_common::start(plugin_common::env("bench", None)).await;
+        let out = dir.to_string_lossy().into_owned();
+        plugin.configure(&[("directory", &out)]).await.expect("Configure");
+        plugin.open().await;
+        let mut stream = plugin.run().await;
+        let start = Instant::now();
+        let (mut sent, mut acked) = (0u64, 0u64);
+        let mut batches = batches.into_iter();
+        while acked < count {
+            while sent < count && sent - acked < 20 * batch {
+                let records = batches.next().expect("a batch per 100 records");
+                sent += records.len() as u64;
+                stream.send(records).await;
+            }
+            let response = stream.next_within(Duration::from_secs(30)).await.expect("acks arrive");
+            for ack in response.acks {
+                acked += 1;
+                assert!(ack.error.is_empty(), "record {acked} nacked: {}", ack.error);
+            }
+        }
+        let elapsed = start.elapsed();
+        plugin.stop(&format!("gen-{count}")).await.expect("Stop");
+        stream.cancel();
+        plugin.teardown().await.expect("Teardown");
+        let since = plugin.shutdown().await;
+        plugin.exited_within_2s(since);
+        elapsed
+    })
+}
+
+fn end_to_end(settings: &Settings, writes: &WriteResults, report: &mut String) -> EndToEnd {
+    let ours_1k = writes.get(default_atomic_row(), 1);
     let count = settings.e2e_records;
     let input = settings.base.join("e2e-input.jsonl");
     write_input(&input, count as u64, 1024, u64::MAX);
@@ -420,15 +565,33 @@ fn end_to_end(settings: &Settings, ours_1k: f64, report: &mut String) {
     let _ = writeln!(report, "### End to end (`directory-destination run`, 1 KiB records, default settings)\n");
     let _ = writeln!(report, "| what | records/s | MB/s | ratio |");
     let _ = writeln!(report, "|---|---:|---:|---:|");
-    let _ = writeln!(report, "| ours write-only (from the table above) | {ours_1k:.0} | {:.1} payload | 1.00 |", ours_1k * 1024.0 / 1e6);
+    let _ = writeln!(
+        report,
+        "| ours write-only, default settings (from the table above) | {ours_1k:.0} | {:.1} payload | 1.00 |",
+        ours_1k * 1024.0 / 1e6
+    );
     let _ = writeln!(
         report,
         "| `run` over {count} JSON lines ({:.1} MB): read + parse + write + ack | {rps:.0} | {mbps:.1} input, {payload_mbps:.1} payload | {:.2} |",
         input_bytes as f64 / 1e6,
         rps / ours_1k
     );
-    let _ = writeln!(report, "| plugin Run stream | – | – | not measured: plugin mode is not in this build yet |");
     drop(std::fs::remove_file(&input));
+    eprintln!("plugin Run stream: {count} × 1 KiB …");
+    let mut times = Vec::new();
+    for rep in 0..settings.reps {
+        let dir = settings.base.join(format!("plugin-{rep}"));
+        times.push(plugin_run(&dir, count as u64, 1024));
+        std::fs::remove_dir_all(&dir).expect("removing a run directory");
+    }
+    let t = median(times);
+    let plugin_rps = rate(count, t);
+    let _ = writeln!(
+        report,
+        "| plugin Run stream (release binary over gRPC; batches of 100, ≤ 2,000 in flight) | {plugin_rps:.0} | {:.1} payload | {:.2} |",
+        (count * 1024) as f64 / t.as_secs_f64() / 1e6,
+        plugin_rps / ours_1k
+    );
 
     // Peak RSS over a large input, in a child so the parent's allocations do not count.
     let n = settings.rss_records;
@@ -445,6 +608,7 @@ fn end_to_end(settings: &Settings, ours_1k: f64, report: &mut String) {
         .expect("starting the RSS child");
     let text = String::from_utf8_lossy(&output.stdout);
     let hwm = text.lines().find_map(|l| l.strip_prefix("VmHWM:")).map(str::trim).unwrap_or("?");
+    let peak_kib = hwm.trim_end_matches("kB").trim().parse::<u64>().ok().filter(|_| output.status.success());
     let secs = text.lines().find_map(|l| l.strip_prefix("seconds:")).map(str::trim).unwrap_or("?");
     let _ = writeln!(
         report,
@@ -453,6 +617,7 @@ fn end_to_end(settings: &Settings, ours_1k: f64, report: &mut String) {
         if output.status.success() { "ok" } else { "FAILED" },
     );
     drop(std::fs::remove_file(&input));
+    EndToEnd { ratio: rps / ours_1k, peak_kib, rss_records: n }
 }
 
 /// The child of the peak-RSS measurement: `run` over `argv[1]` into `argv[2]`, then prints
@@ -487,7 +652,7 @@ fn per_call<T>(reps: usize, calls: usize, mut f: impl FnMut() -> T) -> Duration 
     median(times)
 }
 
-fn config_table(settings: &Settings, report: &mut String) {
+fn config_table(settings: &Settings, report: &mut String) -> Duration {
     let config: HashMap<String, String> = thirty::thirty_config();
     thirty::check(&config);
     let reps = settings.reps.max(5) * 3;
@@ -501,13 +666,67 @@ fn config_table(settings: &Settings, report: &mut String) {
     let _ = writeln!(report, "### Config (median time per call)\n");
     let _ = writeln!(report, "| what | time | goal |");
     let _ = writeln!(report, "|---|---:|---:|");
-    let _ = writeln!(report, "| `from_config`, 30 parameters (32 keys, nested, maps, durations) | {:.2} µs | < 5 µs |", us(from_config));
+    let _ = writeln!(
+        report,
+        "| `from_config`, 30 parameters (32 keys, nested, maps, durations) | {:.2} µs | < 5 µs |",
+        us(from_config)
+    );
     let _ = writeln!(report, "| `parameters()`, 30 parameters | {:.2} µs | – |", us(parameters));
     let _ = writeln!(
         report,
         "| `DestinationRunner::<DirectoryDestination>::configure` (connector + `sdk.*` parameters) | {:.2} µs | – |",
         us(configure)
     );
+    from_config
+}
+
+/// The issue's "done when" ratios, from this run.
+fn checks(writes: &WriteResults, e2e: &EndToEnd, from_config: Duration, report: &mut String) {
+    let best = |a: &str, b: &str, s: usize| writes.get(a, s).max(writes.get(b, s));
+    let mut rows: Vec<(String, String, bool)> = Vec::new();
+    for (s, label) in [(1, "1 KiB"), (2, "64 KiB")] {
+        let atomic = best("ours atomic (default), 1 thread", "ours atomic (default), 2 threads", s)
+            / writes.get("floor atomic", s);
+        rows.push((
+            format!("ours atomic ÷ floor atomic, {label} (better of 1/2 threads) ≥ 0.8"),
+            format!("{atomic:.2}"),
+            atomic >= 0.8,
+        ));
+        let raw =
+            best("ours `atomic=false`, 1 thread", "ours `atomic=false`, 2 threads", s) / writes.get("floor raw", s);
+        rows.push((
+            format!("ours `atomic=false` ÷ floor raw, {label} (better of 1/2 threads) ≥ 0.8"),
+            format!("{raw:.2}"),
+            raw >= 0.8,
+        ));
+    }
+    for (s, size) in SIZES.iter().enumerate() {
+        let r = best("ours `atomic=false`, 1 thread", "ours `atomic=false`, 2 threads", s)
+            / writes.get("naive `fs::write`", s);
+        rows.push((
+            format!("ours `atomic=false` ≥ naive, {} (better of 1/2 threads)", human_size(*size)),
+            format!("{r:.2}"),
+            r >= 1.0,
+        ));
+    }
+    rows.push(("`run` ≥ 0.6 × ours write-only, 1 KiB".to_owned(), format!("{:.2}", e2e.ratio), e2e.ratio >= 0.6));
+    let rss = e2e.peak_kib.map_or("failed".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
+    rows.push((
+        format!("peak RSS of `run` over {} records < 64 MiB", e2e.rss_records),
+        rss,
+        e2e.peak_kib.is_some_and(|k| k < 64 * 1024),
+    ));
+    rows.push((
+        "`from_config`, 30 parameters < 5 µs".to_owned(),
+        format!("{:.2} µs", us(from_config)),
+        us(from_config) < 5.0,
+    ));
+    let _ = writeln!(report, "### Goals (from this run)\n");
+    let _ = writeln!(report, "| goal | measured | met |");
+    let _ = writeln!(report, "|---|---:|:---:|");
+    for (goal, measured, met) in rows {
+        let _ = writeln!(report, "| {goal} | {measured} | {} |", if met { "yes" } else { "**no**" });
+    }
 }
 
 fn us(d: Duration) -> f64 {
