@@ -6,6 +6,7 @@ use std::path::Path;
 
 /// The protocol's files, relative to `proto/`.
 const PROTOS: &[&str] = &[
+    "opencdc/v1/struct.proto",
     "opencdc/v1/opencdc.proto",
     "config/v1/parameter.proto",
     "connector/v2/specifier.proto",

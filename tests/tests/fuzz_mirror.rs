@@ -203,8 +203,8 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // Protobuf → record
 
-fn proto_value(depth: u32) -> BoxedStrategy<prost_types::Value> {
-    use prost_types::value::Kind;
+fn proto_value(depth: u32) -> BoxedStrategy<pb::Value> {
+    use pb::value::Kind;
     let leaf = prop_oneof![
         Just(Kind::NullValue(0)),
         any::<f64>().prop_map(Kind::NumberValue),
@@ -218,18 +218,21 @@ fn proto_value(depth: u32) -> BoxedStrategy<prost_types::Value> {
         prop_oneof![
             3 => leaf,
             1 => proptest::collection::vec(proto_value(depth - 1), 0..3)
-                .prop_map(|values| Kind::ListValue(prost_types::ListValue { values })),
+                .prop_map(|values| Kind::ListValue(pb::ListValue { values })),
             1 => proto_struct(depth - 1).prop_map(Kind::StructValue),
         ]
         .boxed()
     };
-    proptest::option::weighted(0.95, kind).prop_map(|kind| prost_types::Value { kind }).boxed()
+    proptest::option::weighted(0.95, kind).prop_map(|kind| pb::Value { kind }).boxed()
 }
 
-fn proto_struct(depth: u32) -> BoxedStrategy<prost_types::Struct> {
-    proptest::collection::btree_map(any::<String>(), proto_value(depth), 0..4)
-        .prop_map(|fields| prost_types::Struct { fields: fields.into_iter().collect() })
-        .boxed()
+/// A struct with entries in any order, keys sometimes repeated, values
+/// sometimes absent.
+fn proto_struct(depth: u32) -> BoxedStrategy<pb::Struct> {
+    let key = prop_oneof![3 => any::<String>(), 1 => prop::sample::select(vec!["a".to_owned(), "b".to_owned()])];
+    let field = (key, proptest::option::weighted(0.95, proto_value(depth)))
+        .prop_map(|(key, value)| pb::StructField { key, value });
+    proptest::collection::vec(field, 0..4).prop_map(|fields| pb::Struct { fields }).boxed()
 }
 
 fn proto_data() -> impl Strategy<Value = Option<pb::Data>> {

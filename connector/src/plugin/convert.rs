@@ -9,11 +9,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use prost_types::value::Kind;
-
 use super::proto::config::v1 as pbconfig;
 use super::proto::connector::v2 as pbconn;
 use super::proto::opencdc::v1 as pbcdc;
+use super::proto::opencdc::v1::value::Kind;
 use crate::config::{Parameter, ParameterType, Parameters, Pattern, Validation};
 use crate::opencdc::{Change, Data, Metadata, Operation, Position, Record, StructuredData};
 use crate::spec::Specification;
@@ -184,14 +183,18 @@ pub fn data_from_proto(data: pbcdc::Data) -> Option<Data> {
     })
 }
 
-/// A `google.protobuf.Struct` as a JSON object. Numbers become `f64`; a NaN
-/// or infinite number (which JSON cannot hold) and a value with no kind
-/// become `null`.
-pub fn struct_from_proto(s: prost_types::Struct) -> StructuredData {
-    s.fields.into_iter().map(|(k, v)| (k, value_from_proto(v))).collect()
+/// A `Struct` (`google.protobuf.Struct` on the wire) as a JSON object.
+/// Numbers become `f64`; a NaN or infinite number (which JSON cannot hold) and
+/// a value with no kind become `null`. When a key repeats, the last entry
+/// wins, as for a protobuf map.
+pub fn struct_from_proto(s: pbcdc::Struct) -> StructuredData {
+    s.fields
+        .into_iter()
+        .map(|field| (field.key, field.value.map_or(serde_json::Value::Null, value_from_proto)))
+        .collect()
 }
 
-fn value_from_proto(value: prost_types::Value) -> serde_json::Value {
+fn value_from_proto(value: pbcdc::Value) -> serde_json::Value {
     use serde_json::Value as J;
     match value.kind {
         None | Some(Kind::NullValue(_)) => J::Null,
@@ -203,26 +206,28 @@ fn value_from_proto(value: prost_types::Value) -> serde_json::Value {
     }
 }
 
-/// A JSON object as a `google.protobuf.Struct`. Numbers become `f64` (as in
-/// Conduit: an integer `1` comes back as `1.0`).
-pub fn struct_to_proto(map: StructuredData) -> prost_types::Struct {
-    prost_types::Struct { fields: map.into_iter().map(|(k, v)| (k, value_to_proto(v))).collect() }
+/// A JSON object as a `Struct` (`google.protobuf.Struct` on the wire), its
+/// entries in the object's order. Numbers become `f64` (as in Conduit: an
+/// integer `1` comes back as `1.0`).
+pub fn struct_to_proto(map: StructuredData) -> pbcdc::Struct {
+    let fields = map.into_iter().map(|(key, v)| pbcdc::StructField { key, value: Some(value_to_proto(v)) });
+    pbcdc::Struct { fields: fields.collect() }
 }
 
-fn value_to_proto(value: serde_json::Value) -> prost_types::Value {
+fn value_to_proto(value: serde_json::Value) -> pbcdc::Value {
     use serde_json::Value as J;
     let kind = match value {
-        J::Null => Kind::NullValue(prost_types::NullValue::NullValue as i32),
+        J::Null => Kind::NullValue(pbcdc::NullValue::NullValue as i32),
         J::Bool(b) => Kind::BoolValue(b),
         // `as_f64` is `Some` for every number without arbitrary precision.
         J::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(f64::NAN)),
         J::String(s) => Kind::StringValue(s),
         J::Array(items) => {
-            Kind::ListValue(prost_types::ListValue { values: items.into_iter().map(value_to_proto).collect() })
+            Kind::ListValue(pbcdc::ListValue { values: items.into_iter().map(value_to_proto).collect() })
         }
         J::Object(map) => Kind::StructValue(struct_to_proto(map)),
     };
-    prost_types::Value { kind: Some(kind) }
+    pbcdc::Value { kind: Some(kind) }
 }
 
 // ---------------------------------------------------------------------------
@@ -427,15 +432,63 @@ mod tests {
         assert_eq!(Record::try_from(record).unwrap().payload, Change::default());
     }
 
+    fn field(key: &str, kind: Option<Kind>) -> pbcdc::StructField {
+        pbcdc::StructField { key: key.to_owned(), value: Some(pbcdc::Value { kind }) }
+    }
+
     #[test]
     fn non_finite_numbers_become_null() {
-        let mut s = prost_types::Struct::default();
+        let mut s = pbcdc::Struct::default();
         for (k, n) in [("nan", f64::NAN), ("inf", f64::INFINITY), ("ninf", f64::NEG_INFINITY)] {
-            s.fields.insert(k.to_owned(), prost_types::Value { kind: Some(Kind::NumberValue(n)) });
+            s.fields.push(field(k, Some(Kind::NumberValue(n))));
         }
-        s.fields.insert("none".to_owned(), prost_types::Value { kind: None });
+        s.fields.push(field("none", None));
+        s.fields.push(pbcdc::StructField { key: "absent".to_owned(), value: None });
         let map = struct_from_proto(s);
+        assert_eq!(map.len(), 5);
         assert!(map.values().all(serde_json::Value::is_null), "{map:?}");
+    }
+
+    #[test]
+    fn repeated_struct_key_takes_the_last_entry() {
+        let s = pbcdc::Struct {
+            fields: vec![
+                field("a", Some(Kind::StringValue("first".into()))),
+                field("b", Some(Kind::BoolValue(true))),
+                field("a", Some(Kind::StringValue("last".into()))),
+            ],
+        };
+        let map = struct_from_proto(s);
+        assert_eq!(serde_json::Value::Object(map), serde_json::json!({"a": "last", "b": true}));
+    }
+
+    #[test]
+    fn struct_entries_keep_their_wire_order() {
+        use prost::Message;
+        let s = pbcdc::Struct {
+            fields: vec![
+                field("z", Some(Kind::NumberValue(1.0))),
+                field("a", Some(Kind::NullValue(0))),
+                field("m", Some(Kind::ListValue(pbcdc::ListValue::default()))),
+            ],
+        };
+        let bytes = s.encode_to_vec();
+        let decoded = pbcdc::Struct::decode(bytes.as_slice()).unwrap();
+        let keys: Vec<&str> = decoded.fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["z", "a", "m"]);
+        assert_eq!(decoded.encode_to_vec(), bytes);
+    }
+
+    #[test]
+    fn struct_to_proto_writes_entries_in_object_order() {
+        let serde_json::Value::Object(map) = serde_json::json!({"b": [1.5, null], "a": {"c": "d"}}) else {
+            unreachable!()
+        };
+        let order: Vec<String> = map.keys().cloned().collect();
+        let s = struct_to_proto(map.clone());
+        let keys: Vec<String> = s.fields.iter().map(|f| f.key.clone()).collect();
+        assert_eq!(keys, order);
+        assert_eq!(struct_from_proto(s), map);
     }
 
     #[test]

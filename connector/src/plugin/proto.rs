@@ -12,12 +12,17 @@
 //! | `grpc.health.v1` | [`health`] (re-exported from `tonic-health`) |
 //!
 //! Maps are [`BTreeMap`](std::collections::BTreeMap)s, so encoding writes
-//! entries in key order and is deterministic. `google.protobuf.Struct` and
-//! friends come from [`prost_types`].
+//! entries in key order and is deterministic. Structured data is
+//! [`opencdc::v1::Struct`] (with `Value`, `ListValue` and `NullValue`): the
+//! same wire format as `google.protobuf.Struct`, but its entries are a list
+//! ([`opencdc::v1::StructField`]) in wire order, so a struct written in any
+//! order (Go writes maps in random order) re-encodes to the same bytes.
 
 /// OpenCDC messages.
 pub mod opencdc {
-    /// Package `opencdc.v1`: `Record`, `Operation`, `Data`, `Change`.
+    /// Package `opencdc.v1`: `Record`, `Operation`, `Data`, `Change`, and
+    /// `Struct`, `StructField`, `Value`, `ListValue`, `NullValue` (wire-identical
+    /// to `google.protobuf.Struct` and friends).
     #[allow(missing_docs, missing_debug_implementations, clippy::all)]
     pub mod v1 {
         tonic::include_proto!("opencdc.v1");
