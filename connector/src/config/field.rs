@@ -151,21 +151,20 @@ impl<'a> DecodeCx<'a> {
 
     /// The (trimmed, defaulted) value of `key`.
     pub fn value(&self, key: &str) -> Option<&'a str> {
-        self.map.map.get(key).map(String::as_str)
+        let map: &'a ConfigMap = self.map;
+        map.get(key)
     }
 
     /// Keys that start with `prefix.`, in order.
     pub fn keys_under(&self, prefix: &str) -> Vec<&'a str> {
         let map: &'a ConfigMap = self.map;
-        let mut dotted = String::with_capacity(prefix.len() + 1);
-        dotted.push_str(prefix);
-        if !prefix.is_empty() {
-            dotted.push('.');
-        }
-        map.map
-            .range::<str, _>((std::ops::Bound::Included(dotted.as_str()), std::ops::Bound::Unbounded))
-            .map(|(k, _)| k.as_str())
-            .take_while(|k| k.starts_with(dotted.as_str()))
+        // `prefix.`, or `` for the empty prefix.
+        let dotted = join_key(prefix, "");
+        let dotted = dotted.as_str();
+        map.slots[map.lower_bound(dotted)..]
+            .iter()
+            .map(|slot| map.key_of(slot))
+            .take_while(|k| k.starts_with(dotted))
             .collect()
     }
 

@@ -1,4 +1,6 @@
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::hash::BuildHasher;
 
 /// Conduit's raw config: a flat map of dotted keys to string values.
@@ -7,9 +9,88 @@ use std::hash::BuildHasher;
 /// [`apply_defaults`](ConfigMap::apply_defaults) and
 /// [`validate`](ConfigMap::validate). [`Config::from_config`](super::Config::from_config)
 /// runs all three before decoding.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+//
+// Layout: every key and value lives in one text buffer; `slots` holds their byte ranges,
+// sorted by key, keys unique. Building a map costs two allocations instead of two per
+// entry, and lookups are binary searches. Replaced or removed text stays in the buffer as
+// garbage until it outweighs the live text.
+#[derive(Clone, Default)]
 pub struct ConfigMap {
-    pub(crate) map: BTreeMap<String, String>,
+    pub(crate) text: String,
+    pub(crate) slots: Vec<Slot>,
+    garbage: usize,
+    /// A hash table of `slot index + 1` (0 = empty), a power of two long, built by
+    /// [`build_index`](ConfigMap::build_index) for a map that no longer changes; empty
+    /// otherwise (every change clears it).
+    index: Vec<u32>,
+}
+
+/// The byte ranges of one entry's key and value in [`ConfigMap::text`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    pub(crate) key_start: usize,
+    pub(crate) key_end: usize,
+    pub(crate) value_start: usize,
+    pub(crate) value_end: usize,
+    /// The key's first 8 bytes, big-endian, zero-padded: most comparisons stop here.
+    pub(crate) prefix: u64,
+}
+
+impl Slot {
+    /// Orders two slots by key.
+    #[inline]
+    pub(crate) fn cmp(&self, other: &Slot, text: &str) -> Ordering {
+        match self.prefix.cmp(&other.prefix) {
+            Ordering::Equal => key_bytes(text, self).cmp(key_bytes(text, other)),
+            order => order,
+        }
+    }
+
+    /// Orders this slot's key against `key`, whose [`prefix`] is `key_prefix`.
+    #[inline]
+    fn cmp_key(&self, text: &str, key: &[u8], key_prefix: u64) -> Ordering {
+        match self.prefix.cmp(&key_prefix) {
+            Ordering::Equal => key_bytes(text, self).cmp(key),
+            order => order,
+        }
+    }
+}
+
+/// The bytes of a slot's key.
+#[inline]
+fn key_bytes<'t>(text: &'t str, slot: &Slot) -> &'t [u8] {
+    text.as_bytes().get(slot.key_start..slot.key_end).unwrap_or_default()
+}
+
+/// A key's first 8 bytes, big-endian, zero-padded (orders as the keys do, ties aside).
+#[inline]
+pub(crate) fn prefix(key: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = key.len().min(8);
+    bytes[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(bytes)
+}
+
+/// An FxHash-style hash of a key (fast on short keys; not DoS-resistant, which a config
+/// written by the operator does not need).
+#[inline]
+fn hash(key: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = key.len() as u64;
+    let mut chunks = key.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    // The table uses the low bits: fold the well-mixed high bits in.
+    h ^ (h >> 29)
 }
 
 impl ConfigMap {
@@ -18,63 +99,275 @@ impl ConfigMap {
         ConfigMap::default()
     }
 
+    /// An empty map with room for `entries` entries of `bytes` bytes of text in all.
+    pub(crate) fn with_capacity(entries: usize, bytes: usize) -> Self {
+        ConfigMap {
+            text: String::with_capacity(bytes),
+            slots: Vec::with_capacity(entries),
+            garbage: 0,
+            index: Vec::new(),
+        }
+    }
+
+    /// The key of a slot.
+    #[inline]
+    pub(crate) fn key_of(&self, slot: &Slot) -> &str {
+        self.text.get(slot.key_start..slot.key_end).unwrap_or_default()
+    }
+
+    /// The value of a slot.
+    #[inline]
+    pub(crate) fn value_of(&self, slot: &Slot) -> &str {
+        self.text.get(slot.value_start..slot.value_end).unwrap_or_default()
+    }
+
+    /// The key and value of the `index`-th entry (in key order).
+    #[inline]
+    pub(crate) fn entry(&self, index: usize) -> (&str, &str) {
+        match self.slots.get(index) {
+            Some(slot) => (self.key_of(slot), self.value_of(slot)),
+            None => ("", ""),
+        }
+    }
+
+    /// `Ok(index)` of `key`, or `Err(index)` where it would be inserted.
+    #[inline]
+    pub(crate) fn find(&self, key: &str) -> Result<usize, usize> {
+        let (text, key) = (self.text.as_str(), key.as_bytes());
+        let key_prefix = prefix(key);
+        self.slots.binary_search_by(|slot| slot.cmp_key(text, key, key_prefix))
+    }
+
+    /// The index of the first key not less than `key`.
+    #[inline]
+    pub(crate) fn lower_bound(&self, key: &str) -> usize {
+        let (text, key) = (self.text.as_str(), key.as_bytes());
+        let key_prefix = prefix(key);
+        self.slots.partition_point(|slot| slot.cmp_key(text, key, key_prefix) == Ordering::Less)
+    }
+
+    /// Builds the hash index [`get`](ConfigMap::get) uses until the map changes.
+    pub(crate) fn build_index(&mut self) {
+        let size = (self.slots.len() * 2).next_power_of_two().max(8);
+        let Ok(entries) = u32::try_from(self.slots.len()) else {
+            return;
+        };
+        let mut index = vec![0u32; size];
+        let mask = size - 1;
+        let text = self.text.as_str();
+        for (i, slot) in (1..=entries).zip(&self.slots) {
+            let mut at = hash(key_bytes(text, slot)) as usize & mask;
+            while index[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            index[at] = i;
+        }
+        self.index = index;
+    }
+
+    /// Orders the `index`-th key against `key` (with [`prefix`]`(key)` as `key_prefix`);
+    /// `Greater` past the end.
+    #[inline]
+    pub(crate) fn cmp_at(&self, index: usize, key: &str, key_prefix: u64) -> Ordering {
+        match self.slots.get(index) {
+            Some(slot) => slot.cmp_key(&self.text, key.as_bytes(), key_prefix),
+            None => Ordering::Greater,
+        }
+    }
+
+    /// Drops the hash index (before changing the slots).
+    pub(crate) fn clear_index(&mut self) {
+        self.index.clear();
+    }
+
+    /// The position of `key`, through the hash index when there is one.
+    #[inline]
+    fn position(&self, key: &str) -> Option<usize> {
+        if self.index.is_empty() {
+            return self.find(key).ok();
+        }
+        let mask = self.index.len() - 1;
+        let mut at = hash(key.as_bytes()) as usize & mask;
+        loop {
+            let i = usize::try_from(*self.index.get(at)?).ok()?.checked_sub(1)?;
+            if key_bytes(&self.text, self.slots.get(i)?) == key.as_bytes() {
+                return Some(i);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Appends a key and a value to the text, giving their slot (not yet in `slots`).
+    #[inline]
+    pub(crate) fn push_text(&mut self, key: &str, value: &str) -> Slot {
+        let key_start = self.text.len();
+        self.text.push_str(key);
+        let key_end = self.text.len();
+        self.text.push_str(value);
+        Slot { key_start, key_end, value_start: key_end, value_end: self.text.len(), prefix: prefix(key.as_bytes()) }
+    }
+
+    /// Sets the value of the `index`-th entry.
+    pub(crate) fn set_value(&mut self, index: usize, value: &str) {
+        self.index.clear();
+        let start = self.text.len();
+        self.text.push_str(value);
+        let end = self.text.len();
+        if let Some(slot) = self.slots.get_mut(index) {
+            self.garbage += slot.value_end - slot.value_start;
+            slot.value_start = start;
+            slot.value_end = end;
+        }
+        self.compact_if_wasteful();
+    }
+
+    /// Sorts the slots by key after entries were pushed out of order. Keys must be unique.
+    pub(crate) fn sort_unique(&mut self) {
+        self.index.clear();
+        let text = self.text.as_str();
+        self.slots.sort_unstable_by(|a, b| a.cmp(b, text));
+    }
+
+    /// Forgets the text of entries dropped from `slots` (`bytes` bytes).
+    pub(crate) fn add_garbage(&mut self, bytes: usize) {
+        self.garbage += bytes;
+        self.compact_if_wasteful();
+    }
+
+    /// Rewrites the text without garbage once garbage is more than half of it.
+    fn compact_if_wasteful(&mut self) {
+        if self.garbage <= self.text.len() / 2 {
+            return;
+        }
+        let mut text = String::with_capacity(self.text.len() - self.garbage);
+        for slot in &mut self.slots {
+            let key = self.text.get(slot.key_start..slot.key_end).unwrap_or_default();
+            let value = self.text.get(slot.value_start..slot.value_end).unwrap_or_default();
+            slot.key_start = text.len();
+            text.push_str(key);
+            slot.key_end = text.len();
+            slot.value_start = text.len();
+            text.push_str(value);
+            slot.value_end = text.len();
+        }
+        self.text = text;
+        self.garbage = 0;
+    }
+
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.map.get(key).map(String::as_str)
+        let index = self.position(key)?;
+        Some(self.entry(index).1)
     }
 
     /// Sets `key` to `value` (no trimming), returning the old value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        self.map.insert(key.into(), value.into())
+        let key = key.into();
+        let value = value.into();
+        self.index.clear();
+        match self.find(&key) {
+            Ok(index) => {
+                let old = self.entry(index).1.to_owned();
+                self.set_value(index, &value);
+                Some(old)
+            }
+            Err(index) => {
+                let slot = self.push_text(&key, &value);
+                self.slots.insert(index, slot);
+                None
+            }
+        }
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        self.map.remove(key)
+        let index = self.find(key).ok()?;
+        self.index.clear();
+        let old = self.entry(index).1.to_owned();
+        let slot = self.slots.remove(index);
+        self.add_garbage(slot.key_end - slot.key_start + slot.value_end - slot.value_start);
+        Some(old)
     }
 
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.map.contains_key(key)
+        self.position(key).is_some()
     }
 
     /// The number of keys.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.slots.len()
     }
 
     /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.slots.is_empty()
     }
 
     /// `(key, value)` pairs ordered by key.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + DoubleEndedIterator + '_ {
-        self.map.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.slots.iter().map(|slot| (self.key_of(slot), self.value_of(slot)))
     }
 
-    /// The underlying sorted map.
-    pub fn as_map(&self) -> &BTreeMap<String, String> {
-        &self.map
+    /// A sorted map borrowing the keys and values.
+    pub fn as_map(&self) -> BTreeMap<&str, &str> {
+        self.iter().collect()
     }
 
-    /// The underlying sorted map.
+    /// The entries as a sorted map.
     pub fn into_map(self) -> BTreeMap<String, String> {
-        self.map
+        self.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
     }
 }
 
+impl fmt::Debug for ConfigMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Entries<'a>(&'a ConfigMap);
+        impl fmt::Debug for Entries<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map().entries(self.0.iter()).finish()
+            }
+        }
+        f.debug_struct("ConfigMap").field("map", &Entries(self)).finish()
+    }
+}
+
+impl PartialEq for ConfigMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for ConfigMap {}
+
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for ConfigMap {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        ConfigMap { map: iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+        let mut map = ConfigMap::new();
+        for (k, v) in iter {
+            let (k, v) = (k.into(), v.into());
+            let slot = map.push_text(&k, &v);
+            map.slots.push(slot);
+        }
+        // A later entry replaces an earlier one with the same key (as a map's `collect`):
+        // reversed, stably sorted by key, the first of each key is the latest.
+        map.slots.reverse();
+        let text = map.text.as_str();
+        map.slots.sort_by(|a, b| a.cmp(b, text));
+        let before = map.slots.len();
+        map.slots.dedup_by(|later, earlier| later.cmp(earlier, text) == Ordering::Equal);
+        if map.slots.len() < before {
+            let live: usize = map.slots.iter().map(|s| s.value_end - s.key_start).sum();
+            map.add_garbage(map.text.len() - live);
+        }
+        map
     }
 }
 
 impl IntoIterator for ConfigMap {
     type Item = (String, String);
-    type IntoIter = std::collections::btree_map::IntoIter<String, String>;
+    type IntoIter = std::vec::IntoIter<(String, String)>;
     fn into_iter(self) -> Self::IntoIter {
-        self.map.into_iter()
+        self.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect::<Vec<_>>().into_iter()
     }
 }
 
@@ -136,19 +429,21 @@ impl<K: AsRef<str>, V: AsRef<str>> IntoConfigMap for BTreeMap<K, V> {
 
 impl IntoConfigMap for &ConfigMap {
     fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        (&self.map).for_each_entry(f);
+        for (k, v) in self.iter() {
+            f(k, v);
+        }
     }
     fn entry_count_hint(&self) -> usize {
-        self.map.len()
+        self.len()
     }
 }
 
 impl IntoConfigMap for ConfigMap {
     fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        (&self.map).for_each_entry(f);
+        (&self).for_each_entry(f);
     }
     fn entry_count_hint(&self) -> usize {
-        self.map.len()
+        self.len()
     }
 }
 

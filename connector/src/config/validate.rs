@@ -10,11 +10,10 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::fmt::Write as _;
 
 use super::error::{ConfigError, ErrorKind};
+use super::map::{Slot, prefix};
 use super::{
     ConfigErrors, ConfigField, ConfigMap, DecodeCx, IntoConfigMap, Parameter, ParameterType, Parameters, Validation, go,
 };
@@ -43,46 +42,28 @@ impl ConfigMap {
     /// assert!(errors.is_empty());
     /// ```
     pub fn sanitized(config: impl IntoConfigMap) -> (ConfigMap, ConfigErrors) {
-        let mut map: BTreeMap<String, String> = BTreeMap::new();
-        // Raw spellings of the surviving keys that were not already trimmed
-        // (rare), to resolve collisions deterministically.
-        let mut untrimmed: Vec<(String, String)> = Vec::new();
-        let mut duplicates: Vec<String> = Vec::new();
+        let hint = config.entry_count_hint();
+        let mut map = ConfigMap::with_capacity(hint, hint * 24);
+        // Raw spellings of the keys that were not already trimmed (rare), by the start of
+        // their text, to resolve collisions deterministically.
+        let mut untrimmed: Vec<(usize, String)> = Vec::new();
         config.for_each_entry(&mut |raw_key, raw_value| {
             let key = trim(raw_key);
-            let value = trim(raw_value);
-            let exact = key.len() == raw_key.len();
-            match map.entry(key.to_owned()) {
-                Entry::Vacant(slot) => {
-                    slot.insert(value.to_owned());
-                    if !exact {
-                        untrimmed.push((key.to_owned(), raw_key.to_owned()));
-                    }
-                }
-                Entry::Occupied(mut slot) => {
-                    if !duplicates.iter().any(|d| d == key) {
-                        duplicates.push(key.to_owned());
-                    }
-                    // An already-trimmed survivor stays; otherwise an
-                    // already-trimmed newcomer or a smaller raw key wins.
-                    if let Some(pos) = untrimmed.iter().position(|(k, _)| k == key) {
-                        if exact {
-                            value.clone_into(slot.get_mut());
-                            untrimmed.swap_remove(pos);
-                        } else if raw_key < untrimmed[pos].1.as_str() {
-                            value.clone_into(slot.get_mut());
-                            raw_key.clone_into(&mut untrimmed[pos].1);
-                        }
-                    }
-                }
+            let slot = map.push_text(key, trim(raw_value));
+            if key.len() != raw_key.len() {
+                untrimmed.push((map.slots.len(), raw_key.to_owned()));
             }
+            map.slots.push(slot);
         });
-        duplicates.sort_unstable();
-        let errors = duplicates
-            .into_iter()
-            .map(|key| ConfigError::validating(key, ErrorKind::InvalidValue, DUPLICATE_KEY))
-            .collect();
-        (ConfigMap { map }, errors)
+        if untrimmed.is_empty() {
+            // A stable sort: equal keys stay in arrival order.
+            let text = map.text.as_str();
+            map.slots.sort_by(|a, b| a.cmp(b, text));
+            if !map.slots.windows(2).any(|w| w[0].cmp(&w[1], text) == Ordering::Equal) {
+                return (map, ConfigErrors::new());
+            }
+        }
+        resolve_duplicates(map, &untrimmed)
     }
 
     /// Go's `ApplyDefaults`: for every parameter with a non-empty default and
@@ -108,32 +89,43 @@ impl ConfigMap {
     /// assert_eq!(map.get("foo.0.param1"), Some("foo"));
     /// ```
     pub fn apply_defaults(&mut self, params: &Parameters) {
-        // Concrete parameters: one ordered walk over parameters and keys
-        // (both sorted), inserting the missing keys afterwards.
-        let mut missing: Vec<(&str, &str)> = Vec::new();
-        let mut entries = self.map.iter_mut().peekable();
+        // Concrete parameters: one ordered walk over parameters and keys (both sorted),
+        // adding the missing keys afterwards.
+        self.clear_index();
+        let mut missing = false;
+        let mut index = 0;
+        let known = self.slots.len();
         for (name, param) in params.iter() {
             if param.default.is_empty() || is_wildcard(name) {
                 continue;
             }
-            while entries.next_if(|(k, _)| k.as_str() < name).is_some() {}
-            match entries.next_if(|(k, _)| k.as_str() == name) {
-                Some((_, value)) if trim(value).is_empty() => param.default.clone_into(value),
-                Some(_) => {}
-                None => missing.push((name, &param.default)),
+            let name_prefix = prefix(name.as_bytes());
+            while index < known && self.cmp_at(index, name, name_prefix) == Ordering::Less {
+                index += 1;
+            }
+            if index < known && self.cmp_at(index, name, name_prefix) == Ordering::Equal {
+                if trim(self.entry(index).1).is_empty() {
+                    self.set_value(index, &param.default);
+                }
+                index += 1;
+            } else {
+                let slot = self.push_text(name, &param.default);
+                self.slots.push(slot);
+                missing = true;
             }
         }
-        for (name, default) in missing {
-            self.map.insert(name.to_owned(), default.to_owned());
+        if missing {
+            self.sort_unique();
         }
         for (name, param) in params.iter() {
             if !param.default.is_empty() && is_wildcard(name) {
                 for key in expand_keys(name, self) {
-                    match self.map.get_mut(&key) {
-                        Some(value) if trim(value).is_empty() => param.default.clone_into(value),
-                        Some(_) => {}
-                        None => {
-                            self.map.insert(key, param.default.clone());
+                    match self.find(&key) {
+                        Ok(index) if trim(self.entry(index).1).is_empty() => self.set_value(index, &param.default),
+                        Ok(_) => {}
+                        Err(index) => {
+                            let slot = self.push_text(&key, &param.default);
+                            self.slots.insert(index, slot);
                         }
                     }
                 }
@@ -162,6 +154,59 @@ impl ConfigMap {
         validate_into(self, params, &mut errors);
         errors.into_result()
     }
+}
+
+/// The rare part of [`ConfigMap::sanitized`], for keys that were not trimmed or that
+/// occur more than once: sorts the slots (given in arrival order, or already stably sorted
+/// when no key was untrimmed), keeps one entry of each run of equal keys and reports each
+/// such key once.
+///
+/// The entry kept is the first whose raw key was already trimmed, else the first with the
+/// smallest raw key. `untrimmed` holds the arrival index and raw spelling of every key
+/// that was not already trimmed.
+#[cold]
+fn resolve_duplicates(mut map: ConfigMap, untrimmed: &[(usize, String)]) -> (ConfigMap, ConfigErrors) {
+    let mut tagged: Vec<(Slot, Option<&str>)> = map.slots.iter().map(|slot| (*slot, None)).collect();
+    for (arrival, raw) in untrimmed {
+        if let Some(entry) = tagged.get_mut(*arrival) {
+            entry.1 = Some(raw.as_str());
+        }
+    }
+    let text = map.text.as_str();
+    let key = |slot: &Slot| text.get(slot.key_start..slot.key_end).unwrap_or_default();
+    tagged.sort_by(|a, b| a.0.cmp(&b.0, text));
+    let mut errors = ConfigErrors::new();
+    let mut kept: Vec<Slot> = Vec::with_capacity(tagged.len());
+    let mut dropped = 0;
+    for run in tagged.chunk_by(|a, b| key(&a.0) == key(&b.0)) {
+        if run.len() > 1 {
+            errors.push(ConfigError::validating(key(&run[0].0), ErrorKind::InvalidValue, DUPLICATE_KEY));
+        }
+        // An already-trimmed raw key wins; otherwise the smallest raw key (the first one
+        // among equal raw keys).
+        let winner = match run.iter().position(|(_, raw)| raw.is_none()) {
+            Some(exact) => exact,
+            None => {
+                let mut best = 0;
+                for (i, (_, raw)) in run.iter().enumerate().skip(1) {
+                    if raw < &run[best].1 {
+                        best = i;
+                    }
+                }
+                best
+            }
+        };
+        for (i, (slot, _)) in run.iter().enumerate() {
+            if i == winner {
+                kept.push(*slot);
+            } else {
+                dropped += slot.value_end - slot.key_start;
+            }
+        }
+    }
+    map.slots = kept;
+    map.add_garbage(dropped);
+    (map, errors)
 }
 
 /// [`str::trim`], without the Unicode scan when both ends are printable ASCII (the common
@@ -212,10 +257,9 @@ fn expand_keys_in<'m>(pattern: &'m str, map: &'m ConfigMap) -> Vec<Cow<'m, str>>
         return vec![Cow::Borrowed(pattern)];
     }
     let first = pattern.split('*').next().unwrap_or_default();
-    let mut keys: Vec<Cow<'m, str>> = map
-        .map
-        .range::<str, _>((std::ops::Bound::Included(first), std::ops::Bound::Unbounded))
-        .map(|(k, _)| k.as_str())
+    let mut keys: Vec<Cow<'m, str>> = map.slots[map.lower_bound(first)..]
+        .iter()
+        .map(|slot| map.key_of(slot))
         .take_while(|k| k.starts_with(first))
         .filter_map(|k| match_key(k, pattern))
         .collect();
@@ -264,19 +308,27 @@ fn validate_into(map: &ConfigMap, params: &Parameters, errors: &mut ConfigErrors
 
     // Parameters and keys are both sorted: one ordered walk finds each
     // concrete parameter's value and the keys that name no parameter.
-    let mut entries = map.map.iter().peekable();
+    let mut index = 0;
     for (name, param) in params.iter() {
-        while let Some((key, _)) = entries.next_if(|(k, _)| k.as_str() < name) {
+        let name_prefix = prefix(name.as_bytes());
+        while map.cmp_at(index, name, name_prefix) == Ordering::Less {
+            let key = map.entry(index).0;
             if !wildcard_key(key) {
                 errors.push(unrecognized(key, params));
             }
+            index += 1;
         }
-        let value = entries.next_if(|(k, _)| k.as_str() == name).map_or("", |(_, v)| v.as_str());
+        let value = if map.cmp_at(index, name, name_prefix) == Ordering::Equal {
+            index += 1;
+            map.entry(index - 1).1
+        } else {
+            ""
+        };
         if !is_wildcard(name) && !check_type(name, value, param.ty, errors) {
             check_validations(name, value, param, errors);
         }
     }
-    for (key, _) in entries {
+    for (key, _) in map.iter().skip(index) {
         if !wildcard_key(key) {
             errors.push(unrecognized(key, params));
         }
@@ -417,6 +469,7 @@ pub fn from_config<T: ConfigField>(config: impl IntoConfigMap, params: &Paramete
     let (mut map, mut errors) = ConfigMap::sanitized(config);
     map.apply_defaults(params);
     validate_into(&map, params, &mut errors);
+    map.build_index();
     let value = {
         let mut cx = DecodeCx::new(&map, &mut errors);
         T::decode("", &mut cx)

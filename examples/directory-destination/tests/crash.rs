@@ -163,7 +163,13 @@ struct Scan {
 
 fn scan(dir: &Path, expected: &BTreeMap<Vec<u8>, Vec<u8>>) -> Scan {
     let mut scan = Scan::default();
-    for entry in fs::read_dir(dir).unwrap() {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        // Killed before `open` created the directory: nothing was written yet.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return scan,
+        Err(e) => panic!("reading {}: {e}", dir.display()),
+    };
+    for entry in entries {
         let entry = entry.unwrap();
         let name = entry.file_name();
         let name = name.as_bytes();
