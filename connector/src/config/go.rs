@@ -491,6 +491,9 @@ fn hex_to_f64(mantissa: u64, exp: i64, trunc: bool) -> Option<f64> {
 /// assert_eq!(parse_float("1e400"), None);
 /// ```
 pub fn parse_float(s: &str) -> Option<f64> {
+    if let Some(v) = simple_decimal(s) {
+        return Some(v);
+    }
     let scan = scan_float(s.as_bytes())?;
     let sign = if scan.neg { -1.0 } else { 1.0 };
     if scan.special {
@@ -505,6 +508,34 @@ pub fn parse_float(s: &str) -> Option<f64> {
         s.parse().ok()?
     };
     v.is_finite().then_some(v)
+}
+
+/// A plain decimal of at most 15 digits (`123`, `0.75`: digits, optionally one `.` between
+/// digits) as a float, without the general parser. The digits as an integer and the power
+/// of ten are exact in an `f64`, so their quotient is the correctly rounded value, which is
+/// what `ParseFloat` (and `str::parse`) gives.
+fn simple_decimal(s: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    let bytes = s.as_bytes();
+    if bytes.is_empty() || bytes.len() > 16 {
+        return None;
+    }
+    let (mut mantissa, mut digits, mut point) = (0u64, 0usize, None);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_digit() {
+            mantissa = mantissa * 10 + u64::from(b - b'0');
+            digits += 1;
+        } else if b == b'.' && point.is_none() && i > 0 && i + 1 < bytes.len() {
+            point = Some(bytes.len() - i - 1);
+        } else {
+            return None;
+        }
+    }
+    if digits > 15 {
+        return None;
+    }
+    let scale = POW10.get(point.unwrap_or(0)).copied()?;
+    Some(mantissa as f64 / scale)
 }
 
 /// Whether `s` is valid `ParseFloat` syntax (for compile-time checks; the

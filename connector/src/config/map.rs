@@ -41,7 +41,7 @@ impl Slot {
     #[inline]
     pub(crate) fn cmp(&self, other: &Slot, text: &str) -> Ordering {
         match self.prefix.cmp(&other.prefix) {
-            Ordering::Equal => key_bytes(text, self).cmp(key_bytes(text, other)),
+            Ordering::Equal => cmp_tails(key_bytes(text, self), key_bytes(text, other)),
             order => order,
         }
     }
@@ -50,10 +50,17 @@ impl Slot {
     #[inline]
     fn cmp_key(&self, text: &str, key: &[u8], key_prefix: u64) -> Ordering {
         match self.prefix.cmp(&key_prefix) {
-            Ordering::Equal => key_bytes(text, self).cmp(key),
+            Ordering::Equal => cmp_tails(key_bytes(text, self), key),
             order => order,
         }
     }
+}
+
+/// Orders two keys whose [`prefix`]es are equal: when both are at most 8 bytes long, the
+/// shorter one is then a prefix of the other, so their lengths decide (no byte comparison).
+#[inline]
+fn cmp_tails(a: &[u8], b: &[u8]) -> Ordering {
+    if a.len() <= 8 && b.len() <= 8 { a.len().cmp(&b.len()) } else { a.cmp(b) }
 }
 
 /// The bytes of a slot's key.
@@ -71,26 +78,38 @@ pub(crate) fn prefix(key: &[u8]) -> u64 {
     u64::from_be_bytes(bytes)
 }
 
-/// An FxHash-style hash of a key (fast on short keys; not DoS-resistant, which a config
-/// written by the operator does not need).
+/// An FxHash-style hash of a key whose [`prefix`] is `key_prefix` (fast on short keys; not
+/// DoS-resistant, which a config written by the operator does not need).
 #[inline]
-fn hash(key: &[u8]) -> u64 {
+fn hash(key: &[u8], key_prefix: u64) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h = key.len() as u64;
-    let mut chunks = key.chunks_exact(8);
+    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+    // The first 8 bytes little-endian (the low bits of a product depend only on the low
+    // bits of its factors, so they must hold the first bytes, which differ most).
+    let mut h = mix(key.len() as u64, key_prefix.swap_bytes());
+    let mut chunks = key.get(8..).unwrap_or_default().chunks_exact(8);
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        h = mix(h, u64::from_le_bytes(word));
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        h = mix(h, rest.iter().rev().fold(0, |word, &b| word << 8 | u64::from(b)));
     }
     // The table uses the low bits: fold the well-mixed high bits in.
     h ^ (h >> 29)
+}
+
+/// The largest buffers (in bytes of text) kept for reuse by [`ConfigMap::recycle`].
+const SPARE_LIMIT: usize = 64 * 1024;
+
+/// Buffers of a map that [`from_config`](super::validate::from_config) finished with,
+/// reused by the next map built on the same thread (saves the allocations on every call).
+type Spare = (String, Vec<Slot>, Vec<u32>);
+
+thread_local! {
+    static SPARE: std::cell::Cell<Option<Spare>> = const { std::cell::Cell::new(None) };
 }
 
 impl ConfigMap {
@@ -100,12 +119,24 @@ impl ConfigMap {
     }
 
     /// An empty map with room for `entries` entries of `bytes` bytes of text in all.
+    ///
+    /// Reuses the buffers of the last map [`recycle`](ConfigMap::recycle)d on this thread.
     pub(crate) fn with_capacity(entries: usize, bytes: usize) -> Self {
-        ConfigMap {
-            text: String::with_capacity(bytes),
-            slots: Vec::with_capacity(entries),
-            garbage: 0,
-            index: Vec::new(),
+        let (mut text, mut slots, mut index) = SPARE.try_with(std::cell::Cell::take).ok().flatten().unwrap_or_default();
+        text.clear();
+        text.reserve(bytes);
+        slots.clear();
+        slots.reserve(entries);
+        index.clear();
+        ConfigMap { text, slots, garbage: 0, index }
+    }
+
+    /// Hands this map's buffers to the next [`with_capacity`](ConfigMap::with_capacity) on
+    /// this thread (unless they are large).
+    pub(crate) fn recycle(self) {
+        if self.text.capacity() <= SPARE_LIMIT && self.slots.capacity() * size_of::<Slot>() <= SPARE_LIMIT {
+            let spare = (self.text, self.slots, self.index);
+            let _ = SPARE.try_with(|cell| cell.set(Some(spare)));
         }
     }
 
@@ -152,11 +183,13 @@ impl ConfigMap {
         let Ok(entries) = u32::try_from(self.slots.len()) else {
             return;
         };
-        let mut index = vec![0u32; size];
+        let mut index = std::mem::take(&mut self.index);
+        index.clear();
+        index.resize(size, 0);
         let mask = size - 1;
         let text = self.text.as_str();
         for (i, slot) in (1..=entries).zip(&self.slots) {
-            let mut at = hash(key_bytes(text, slot)) as usize & mask;
+            let mut at = hash(key_bytes(text, slot), slot.prefix) as usize & mask;
             while index[at] != 0 {
                 at = (at + 1) & mask;
             }
@@ -187,10 +220,17 @@ impl ConfigMap {
             return self.find(key).ok();
         }
         let mask = self.index.len() - 1;
-        let mut at = hash(key.as_bytes()) as usize & mask;
+        let key = key.as_bytes();
+        let key_prefix = prefix(key);
+        let mut at = hash(key, key_prefix) as usize & mask;
         loop {
             let i = usize::try_from(*self.index.get(at)?).ok()?.checked_sub(1)?;
-            if key_bytes(&self.text, self.slots.get(i)?) == key.as_bytes() {
+            let slot = self.slots.get(i)?;
+            // The prefix and the length settle most probes without comparing bytes.
+            if slot.prefix == key_prefix
+                && slot.key_end - slot.key_start == key.len()
+                && (key.len() <= 8 || key_bytes(&self.text, slot) == key)
+            {
                 return Some(i);
             }
             at = (at + 1) & mask;

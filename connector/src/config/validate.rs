@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use std::fmt::Write as _;
 
 use super::error::{ConfigError, ErrorKind};
-use super::map::{Slot, prefix};
+use super::map::Slot;
 use super::{
     ConfigErrors, ConfigField, ConfigMap, DecodeCx, IntoConfigMap, Parameter, ParameterType, Parameters, Validation, go,
 };
@@ -56,10 +56,20 @@ impl ConfigMap {
             map.slots.push(slot);
         });
         if untrimmed.is_empty() {
-            // A stable sort: equal keys stay in arrival order.
+            // Sorted by the keys' first 8 bytes (one integer comparison each), then each run
+            // of keys sharing them by the whole key: the order of a stable sort by key, equal
+            // keys in arrival order (the order of their text). Only such runs can hold
+            // equal keys.
+            map.slots.sort_unstable_by_key(|slot| slot.prefix);
             let text = map.text.as_str();
-            map.slots.sort_by(|a, b| a.cmp(b, text));
-            if !map.slots.windows(2).any(|w| w[0].cmp(&w[1], text) == Ordering::Equal) {
+            let mut duplicates = false;
+            for run in map.slots.chunk_by_mut(|a, b| a.prefix == b.prefix) {
+                if run.len() > 1 {
+                    run.sort_unstable_by(|a, b| a.cmp(b, text).then(a.key_start.cmp(&b.key_start)));
+                    duplicates |= run.windows(2).any(|w| w[0].cmp(&w[1], text) == Ordering::Equal);
+                }
+            }
+            if !duplicates {
                 return (map, ConfigErrors::new());
             }
         }
@@ -92,34 +102,41 @@ impl ConfigMap {
         // Concrete parameters: one ordered walk over parameters and keys (both sorted),
         // adding the missing keys afterwards.
         self.clear_index();
-        let mut missing = false;
-        let mut index = 0;
-        let known = self.slots.len();
-        for (name, param) in params.iter() {
-            if param.default.is_empty() || is_wildcard(name) {
-                continue;
-            }
-            let name_prefix = prefix(name.as_bytes());
-            while index < known && self.cmp_at(index, name, name_prefix) == Ordering::Less {
-                index += 1;
-            }
-            if index < known && self.cmp_at(index, name, name_prefix) == Ordering::Equal {
-                if trim(self.entry(index).1).is_empty() {
-                    self.set_value(index, &param.default);
+        let plan = params.plan();
+        if plan.concrete_defaults {
+            let mut missing = false;
+            let mut index = 0;
+            let known = self.slots.len();
+            for entry in &plan.entries {
+                if !entry.has_default || entry.wildcard {
+                    continue;
                 }
-                index += 1;
-            } else {
-                let slot = self.push_text(name, &param.default);
-                self.slots.push(slot);
-                missing = true;
+                let (name, param) = (entry.name.as_str(), &entry.param);
+                while index < known && self.cmp_at(index, name, entry.prefix) == Ordering::Less {
+                    index += 1;
+                }
+                if index < known && self.cmp_at(index, name, entry.prefix) == Ordering::Equal {
+                    if trim(self.entry(index).1).is_empty() {
+                        self.set_value(index, &param.default);
+                    }
+                    index += 1;
+                } else {
+                    let slot = self.push_text(name, &param.default);
+                    self.slots.push(slot);
+                    missing = true;
+                }
+            }
+            if missing {
+                self.sort_unique();
             }
         }
-        if missing {
-            self.sort_unique();
+        if !plan.wildcard_defaults {
+            return;
         }
-        for (name, param) in params.iter() {
-            if !param.default.is_empty() && is_wildcard(name) {
-                for key in expand_keys(name, self) {
+        for entry in &plan.entries {
+            if entry.has_default && entry.wildcard {
+                let param = &entry.param;
+                for key in expand_keys(&entry.name, self) {
                     match self.find(&key) {
                         Ok(index) if trim(self.entry(index).1).is_empty() => self.set_value(index, &param.default),
                         Ok(_) => {}
@@ -297,35 +314,48 @@ fn match_key<'m>(key: &'m str, pattern: &str) -> Option<Cow<'m, str>> {
 }
 
 fn validate_into(map: &ConfigMap, params: &Parameters, errors: &mut ConfigErrors) {
-    // Only wildcard parameters scan the keys.
-    let wildcards: Vec<(&str, &Parameter, Vec<Cow<'_, str>>)> = params
-        .iter()
-        .filter(|(name, _)| is_wildcard(name))
-        .map(|(name, param)| (name, param, expand_keys_in(name, map)))
-        .collect();
-    let wildcard_key =
-        |key: &str| wildcards.iter().any(|(_, _, keys)| keys.binary_search_by(|k| k.as_ref().cmp(key)).is_ok());
+    let plan = params.plan();
+    // The expansions of wildcard parameters whose name does not end with `*` (index-aligned
+    // with `plan.wildcards`; empty for the others). A name ending with `*` expands to
+    // exactly the keys it matches, which are checked in place instead.
+    let expanded: Vec<Vec<Cow<'_, str>>> = if plan.rewriting_wildcards {
+        plan.wildcards.iter().map(|w| if w.trailing { Vec::new() } else { expand_keys_in(&w.name, map) }).collect()
+    } else {
+        Vec::new()
+    };
+    // Whether a key of the map is one a wildcard parameter applies to.
+    let wildcard_key = |key: &str| {
+        plan.wildcards.iter().enumerate().any(|(i, w)| {
+            if w.simple {
+                key.as_bytes().starts_with(w.name.as_bytes().get(..w.first_len).unwrap_or_default())
+            } else if w.trailing {
+                match_key(key, &w.name).is_some()
+            } else {
+                expanded.get(i).is_some_and(|keys| keys.binary_search_by(|k| k.as_ref().cmp(key)).is_ok())
+            }
+        })
+    };
 
     // Parameters and keys are both sorted: one ordered walk finds each
     // concrete parameter's value and the keys that name no parameter.
     let mut index = 0;
-    for (name, param) in params.iter() {
-        let name_prefix = prefix(name.as_bytes());
-        while map.cmp_at(index, name, name_prefix) == Ordering::Less {
+    for entry in &plan.entries {
+        let (name, param) = (entry.name.as_str(), &entry.param);
+        while map.cmp_at(index, name, entry.prefix) == Ordering::Less {
             let key = map.entry(index).0;
             if !wildcard_key(key) {
                 errors.push(unrecognized(key, params));
             }
             index += 1;
         }
-        let value = if map.cmp_at(index, name, name_prefix) == Ordering::Equal {
+        let value = if map.cmp_at(index, name, entry.prefix) == Ordering::Equal {
             index += 1;
             map.entry(index - 1).1
         } else {
             ""
         };
-        if !is_wildcard(name) && !check_type(name, value, param.ty, errors) {
-            check_validations(name, value, param, errors);
+        if !entry.wildcard && entry.checked && !check_type(name, value, param.ty, errors) {
+            check_validations(name, value, param, entry.required, errors);
         }
     }
     for (key, _) in map.iter().skip(index) {
@@ -334,15 +364,41 @@ fn validate_into(map: &ConfigMap, params: &Parameters, errors: &mut ConfigErrors
         }
     }
 
-    for (_, param, keys) in &wildcards {
-        let mut type_error = false;
-        for key in keys {
-            type_error |= check_type(key, map.get(key).unwrap_or(""), param.ty, errors);
+    for (i, w) in plan.wildcards.iter().enumerate() {
+        if !w.checked {
+            // Every value passes: a string or file type and no validations.
+            continue;
         }
-        // Go skips the value validations of a parameter with a type error.
-        if !type_error {
+        let Some(param) = plan.entries.get(w.entry).map(|e| &e.param) else { continue };
+        let required = w.required;
+        let mut type_error = false;
+        if w.trailing {
+            let first = w.name.get(..w.first_len).unwrap_or_default();
+            let entries = || {
+                map.slots[map.lower_bound(first)..]
+                    .iter()
+                    .map(|slot| (map.key_of(slot), map.value_of(slot)))
+                    .take_while(|(k, _)| k.starts_with(first))
+                    .filter(|(k, _)| w.simple || match_key(k, &w.name).is_some())
+            };
+            for (key, value) in entries() {
+                type_error |= check_type(key, value, param.ty, errors);
+            }
+            // Go skips the value validations of a parameter with a type error.
+            if !type_error {
+                for (key, value) in entries() {
+                    check_validations(key, value, param, required, errors);
+                }
+            }
+        } else {
+            let keys = expanded.get(i).map(Vec::as_slice).unwrap_or_default();
             for key in keys {
-                check_validations(key, map.get(key).unwrap_or(""), param, errors);
+                type_error |= check_type(key, map.get(key).unwrap_or(""), param.ty, errors);
+            }
+            if !type_error {
+                for key in keys {
+                    check_validations(key, map.get(key).unwrap_or(""), param, required, errors);
+                }
             }
         }
     }
@@ -385,20 +441,25 @@ fn check_type(key: &str, value: &str, ty: ParameterType, errors: &mut ConfigErro
 }
 
 /// Runs every validation of `param` on one value, in order. Failures of an
-/// empty value are dropped unless the parameter is required.
-fn check_validations(key: &str, value: &str, param: &Parameter, errors: &mut ConfigErrors) {
-    if value.is_empty() && !param.is_required() {
+/// empty value are dropped unless the parameter is required (`required`, which is
+/// `param.is_required()`).
+fn check_validations(key: &str, value: &str, param: &Parameter, required: bool, errors: &mut ConfigErrors) {
+    if value.is_empty() && !required {
         return;
     }
+    // The value as a number, parsed at most once (for the greater-than and less-than checks).
+    let mut number = None;
     for validation in &param.validations {
-        if let Some((kind, detail)) = failure(validation, value) {
+        if let Some((kind, detail)) = failure(validation, value, &mut number) {
             errors.push(ConfigError::validating(key, kind, detail));
         }
     }
 }
 
 /// The failure of one validation on `value`, with Go's text.
-fn failure(validation: &Validation, value: &str) -> Option<(ErrorKind, String)> {
+///
+/// `number` caches `value` parsed as a float (`None` until first needed).
+fn failure(validation: &Validation, value: &str, number: &mut Option<Option<f64>>) -> Option<(ErrorKind, String)> {
     let q = || go::quote(value);
     match validation {
         Validation::Required => {
@@ -406,7 +467,7 @@ fn failure(validation: &Validation, value: &str) -> Option<(ErrorKind, String)> 
         }
         Validation::GreaterThan(bound) | Validation::LessThan(bound) => {
             let greater = matches!(validation, Validation::GreaterThan(_));
-            let Some(v) = go::parse_float(value) else {
+            let Some(v) = *number.get_or_insert_with(|| go::parse_float(value)) else {
                 return Some((
                     ErrorKind::InvalidValue,
                     format!("{} value should be a number: invalid parameter value", q()),
@@ -474,6 +535,7 @@ pub fn from_config<T: ConfigField>(config: impl IntoConfigMap, params: &Paramete
         let mut cx = DecodeCx::new(&map, &mut errors);
         T::decode("", &mut cx)
     };
+    map.recycle();
     match value {
         Some(v) if errors.is_empty() => Ok(v),
         _ => {

@@ -182,3 +182,30 @@ fn go_parsers_work_in_const_context() {
     assert_eq!(BOOL, Some(true));
     const { assert!(FLOAT) };
 }
+
+#[test]
+fn parse_float_of_plain_decimals_is_the_correctly_rounded_value() {
+    // Plain decimals take a shortcut; it must give exactly what `str::parse` gives.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..20_000 {
+        let digits = (next() % 17) as usize + 1;
+        let text: String = (0..digits).map(|_| char::from(b'0' + (next() % 10) as u8)).collect();
+        let point = (next() % (digits as u64 + 1)) as usize;
+        let mut with_point = text.clone();
+        with_point.insert(point, '.');
+        for input in [text.as_str(), with_point.as_str()] {
+            let want = input.parse::<f64>().ok();
+            let got = parse_float(input);
+            assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "parse_float({input:?})");
+        }
+    }
+    for input in ["0.75", "007", "1.000000000000001", "999999999999999", "0.1", "123456789.012345"] {
+        assert_eq!(parse_float(input).map(f64::to_bits), input.parse::<f64>().ok().map(f64::to_bits), "{input}");
+    }
+}
