@@ -168,7 +168,7 @@ pub fn config(model: &StructModel) -> TokenStream {
                     const SPEC: #p::FieldSpec = #spec;
                     #as_field::describe(&#p::join_key(prefix, #name), &SPEC, out);
                 }});
-                decode.push(quote!(let #var = #as_field::decode(&#p::join_key(prefix, #name), cx);));
+                decode.push(quote!(let #var = #as_field::decode(&#p::FieldKey::join(prefix, #name), cx);));
                 init.push(quote!(#member: #var?));
                 param_checks(ty, param, &mut checks);
             }
@@ -196,7 +196,7 @@ pub fn config(model: &StructModel) -> TokenStream {
                     #(#describe)*
                 }
 
-                fn decode(prefix: &#p::str, cx: &mut #p::DecodeCx<'_>) -> #p::Option<Self> {
+                fn decode(prefix: &#p::FieldKey<'_>, cx: &mut #p::DecodeCx<'_>) -> #p::Option<Self> {
                     #(#decode)*
                     let value = Self { #(#init),* };
                     #hook

@@ -12,6 +12,6 @@ pub use std::sync::OnceLock;
 
 pub use crate::config::field_support::*;
 pub use crate::config::{
-    Config, ConfigError, ConfigErrors, ConfigField, ConfigValue, DecodeCx, FieldKind, FieldSpec, IntoConfigMap,
-    ListElement, ParameterType, Parameters, ValidationSpec,
+    Config, ConfigError, ConfigErrors, ConfigField, ConfigValue, DecodeCx, FieldKey, FieldKind, FieldSpec,
+    IntoConfigMap, ListElement, ParameterType, Parameters, ValidationSpec,
 };

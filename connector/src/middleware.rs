@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::config::field::join_key;
+use crate::config::field::{FieldKey, join_key};
 use crate::config::{
     Config, ConfigError, ConfigErrors, ConfigField, ConfigMap, DecodeCx, FieldKind, FieldSpec, IntoConfigMap,
     Parameters, ValidationSpec,
@@ -52,8 +52,8 @@ macro_rules! middleware_fields {
                 })*
             }
 
-            fn decode(prefix: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
-                $(let $field = <$ty as ConfigField>::decode(&join_key(prefix, $key), cx);)*
+            fn decode(prefix: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
+                $(let $field = <$ty as ConfigField>::decode(&prefix.join($key), cx);)*
                 let value = DefaultDestinationMiddleware { $($field: $field?),* };
                 if let Err(errors) = value.check() {
                     cx.hook_errors(prefix, errors);

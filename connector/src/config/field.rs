@@ -131,9 +131,110 @@ pub trait ConfigField: Sized {
     /// Adds this field's parameters, named `key` (or under `key.`), to `out`.
     fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters);
 
-    /// Decodes the field from the (sanitized, defaulted, validated) config,
-    /// reporting problems to `cx`. `None` means an error was reported.
-    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self>;
+    /// Decodes the field named `key` (or the fields under `key.`) from the
+    /// (sanitized, defaulted, validated) config, reporting problems to `cx`.
+    /// `None` means an error was reported.
+    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self>;
+}
+
+/// A dotted key as a chain of borrowed segments: a nested field's key is its
+/// name joined to its parent's key by `.`, without building the string (the
+/// map is searched with the key's bytes; a `String` is made only for errors).
+#[derive(Clone, Copy)]
+pub struct FieldKey<'a> {
+    parent: Option<&'a FieldKey<'a>>,
+    name: &'a str,
+}
+
+impl<'a> FieldKey<'a> {
+    /// A whole key (`""` is the key of a config's root).
+    pub const fn new(key: &'a str) -> Self {
+        FieldKey { parent: None, name: key }
+    }
+
+    /// `self.name`, or `name` when this key is empty.
+    pub fn join<'b>(&'b self, name: &'b str) -> FieldKey<'b>
+    where
+        'a: 'b,
+    {
+        if self.is_empty() { FieldKey::new(name) } else { FieldKey { parent: Some(self), name } }
+    }
+
+    /// Whether the key is empty (a config's root).
+    pub fn is_empty(&self) -> bool {
+        self.parent.is_none() && self.name.is_empty()
+    }
+
+    /// The key's length in bytes.
+    pub fn len(&self) -> usize {
+        match self.parent {
+            Some(parent) => parent.len() + 1 + self.name.len(),
+            None => self.name.len(),
+        }
+    }
+
+    /// Copies the key into `out`, which is exactly [`len`](FieldKey::len) bytes long.
+    fn copy_into(&self, out: &mut [u8]) {
+        let split = out.len() - self.name.len();
+        out[split..].copy_from_slice(self.name.as_bytes());
+        if let Some(parent) = self.parent {
+            out[split - 1] = b'.';
+            parent.copy_into(&mut out[..split - 1]);
+        }
+    }
+
+    /// Calls `f` with the key's bytes (a whole key as is, a joined one copied to the stack,
+    /// or to the heap when longer than [`JoinedKey::INLINE`]).
+    #[inline]
+    fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        if self.parent.is_none() {
+            return f(self.name.as_bytes());
+        }
+        let len = self.len();
+        if len <= JoinedKey::INLINE {
+            let mut buf = [0u8; JoinedKey::INLINE];
+            self.copy_into(&mut buf[..len]);
+            f(&buf[..len])
+        } else {
+            let mut buf = vec![0u8; len];
+            self.copy_into(&mut buf);
+            f(&buf)
+        }
+    }
+}
+
+impl std::fmt::Display for FieldKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(parent) = self.parent {
+            std::fmt::Display::fmt(parent, f)?;
+            f.write_str(".")?;
+        }
+        f.write_str(self.name)
+    }
+}
+
+impl std::fmt::Debug for FieldKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.to_string(), f)
+    }
+}
+
+impl From<&FieldKey<'_>> for String {
+    fn from(key: &FieldKey<'_>) -> String {
+        let mut out = String::with_capacity(key.len());
+        key.write_to(&mut out);
+        out
+    }
+}
+
+impl FieldKey<'_> {
+    fn write_to(&self, out: &mut String) {
+        if let Some(parent) = self.parent {
+            parent.write_to(out);
+            out.push('.');
+        }
+        out.push_str(self.name);
+    }
 }
 
 /// Decoding state: the config map and the errors found so far.
@@ -150,22 +251,22 @@ impl<'a> DecodeCx<'a> {
     }
 
     /// The (trimmed, defaulted) value of `key`.
-    pub fn value(&self, key: &str) -> Option<&'a str> {
+    pub fn value(&self, key: &FieldKey<'_>) -> Option<&'a str> {
         let map: &'a ConfigMap = self.map;
-        map.get(key)
+        key.with_bytes(|key| map.get_bytes(key))
     }
 
     /// Keys that start with `prefix.`, in order.
-    pub fn keys_under(&self, prefix: &str) -> Vec<&'a str> {
+    pub fn keys_under(&self, prefix: &FieldKey<'_>) -> Vec<&'a str> {
         let map: &'a ConfigMap = self.map;
         // `prefix.`, or `` for the empty prefix.
-        let dotted = join_key(prefix, "");
-        let dotted = dotted.as_str();
-        map.slots[map.lower_bound(dotted)..]
-            .iter()
-            .map(|slot| map.key_of(slot))
-            .take_while(|k| k.starts_with(dotted))
-            .collect()
+        prefix.join("").with_bytes(|dotted| {
+            map.slots[map.lower_bound_bytes(dotted)..]
+                .iter()
+                .map(|slot| map.key_of(slot))
+                .take_while(|k| k.as_bytes().starts_with(dotted))
+                .collect()
+        })
     }
 
     /// Reports a problem, unless an earlier stage already reported one for the
@@ -178,9 +279,13 @@ impl<'a> DecodeCx<'a> {
 
     /// Reports the errors of a config type's `validate` hook, prefixed with
     /// the config's key.
-    pub fn hook_errors(&mut self, prefix: &str, errors: ConfigErrors) {
+    pub fn hook_errors(&mut self, prefix: &FieldKey<'_>, errors: ConfigErrors) {
+        if errors.is_empty() {
+            return;
+        }
+        let prefix = String::from(prefix);
         for e in errors {
-            self.errors.push(e.prefixed(prefix));
+            self.errors.push(e.prefixed(&prefix));
         }
     }
 }
@@ -286,7 +391,7 @@ impl<T: ConfigValue> ConfigField for T {
         }
     }
 
-    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
+    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
         match cx.value(key).filter(|v| !v.is_empty()) {
             None => match T::empty() {
                 Some(v) => Some(v),
@@ -307,13 +412,17 @@ impl<T: ConfigValue> ConfigField for T {
     }
 }
 
-fn decode_map_entries<T: ConfigField>(key: &str, cx: &mut DecodeCx<'_>, mut insert: impl FnMut(String, T)) -> bool {
+fn decode_map_entries<T: ConfigField>(
+    key: &FieldKey<'_>,
+    cx: &mut DecodeCx<'_>,
+    mut insert: impl FnMut(String, T),
+) -> bool {
     let keys = cx.keys_under(key);
     let skip = if key.is_empty() { 0 } else { key.len() + 1 };
     let mut ok = true;
     if T::KIND.is_value() {
         for full in keys {
-            match T::decode(full, cx) {
+            match T::decode(&FieldKey::new(full), cx) {
                 Some(v) => insert(full[skip..].to_owned(), v),
                 None => ok = false,
             }
@@ -327,7 +436,7 @@ fn decode_map_entries<T: ConfigField>(key: &str, cx: &mut DecodeCx<'_>, mut inse
                 continue;
             }
             last = Some(entry);
-            match T::decode(&join_key(key, entry), cx) {
+            match T::decode(&key.join(entry), cx) {
                 Some(v) => insert(entry.to_owned(), v),
                 None => ok = false,
             }
@@ -351,7 +460,7 @@ impl<T: ConfigField, S: BuildHasher + Default> ConfigField for HashMap<String, T
         T::describe(&join_key(key, "*"), spec, out);
     }
 
-    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
+    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
         let mut map = HashMap::default();
         decode_map_entries::<T>(key, cx, |k, v| {
             map.insert(k, v);
@@ -368,7 +477,7 @@ impl<T: ConfigField> ConfigField for BTreeMap<String, T> {
         T::describe(&join_key(key, "*"), spec, out);
     }
 
-    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
+    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
         let mut map = BTreeMap::new();
         decode_map_entries::<T>(key, cx, |k, v| {
             map.insert(k, v);

@@ -93,9 +93,12 @@ fn hash(key: &[u8], key_prefix: u64) -> u64 {
         word.copy_from_slice(chunk);
         h = mix(h, u64::from_le_bytes(word));
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        h = mix(h, rest.iter().rev().fold(0, |word, &b| word << 8 | u64::from(b)));
+    if !chunks.remainder().is_empty() {
+        // The last 8 bytes (overlapping the ones already mixed in): one load instead of a
+        // loop over the remaining bytes. The key is longer than 8 bytes here.
+        let mut word = [0u8; 8];
+        word.copy_from_slice(key.get(key.len() - 8..).unwrap_or(&[0; 8]));
+        h = mix(h, u64::from_le_bytes(word));
     }
     // The table uses the low bits: fold the well-mixed high bits in.
     h ^ (h >> 29)
@@ -172,7 +175,13 @@ impl ConfigMap {
     /// The index of the first key not less than `key`.
     #[inline]
     pub(crate) fn lower_bound(&self, key: &str) -> usize {
-        let (text, key) = (self.text.as_str(), key.as_bytes());
+        self.lower_bound_bytes(key.as_bytes())
+    }
+
+    /// [`lower_bound`](ConfigMap::lower_bound) of a key given as bytes.
+    #[inline]
+    pub(crate) fn lower_bound_bytes(&self, key: &[u8]) -> usize {
+        let text = self.text.as_str();
         let key_prefix = prefix(key);
         self.slots.partition_point(|slot| slot.cmp_key(text, key, key_prefix) == Ordering::Less)
     }
@@ -215,13 +224,13 @@ impl ConfigMap {
 
     /// The position of `key`, through the hash index when there is one.
     #[inline]
-    fn position(&self, key: &str) -> Option<usize> {
+    fn position(&self, key: &[u8]) -> Option<usize> {
+        let key_prefix = prefix(key);
         if self.index.is_empty() {
-            return self.find(key).ok();
+            let text = self.text.as_str();
+            return self.slots.binary_search_by(|slot| slot.cmp_key(text, key, key_prefix)).ok();
         }
         let mask = self.index.len() - 1;
-        let key = key.as_bytes();
-        let key_prefix = prefix(key);
         let mut at = hash(key, key_prefix) as usize & mask;
         loop {
             let i = usize::try_from(*self.index.get(at)?).ok()?.checked_sub(1)?;
@@ -296,6 +305,12 @@ impl ConfigMap {
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
+        self.get_bytes(key.as_bytes())
+    }
+
+    /// The value of the key whose bytes are `key`.
+    #[inline]
+    pub(crate) fn get_bytes(&self, key: &[u8]) -> Option<&str> {
         let index = self.position(key)?;
         Some(self.entry(index).1)
     }
@@ -331,7 +346,7 @@ impl ConfigMap {
 
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.position(key).is_some()
+        self.position(key.as_bytes()).is_some()
     }
 
     /// The number of keys.

@@ -21,7 +21,7 @@ mod value;
 
 pub use error::{ConfigError, ConfigErrors, ErrorKind};
 #[doc(hidden)]
-pub use field::{ConfigField, DecodeCx, FieldKind, FieldSpec, ValidationSpec};
+pub use field::{ConfigField, DecodeCx, FieldKey, FieldKind, FieldSpec, ValidationSpec};
 pub use map::{ConfigMap, IntoConfigMap};
 pub use params::{Parameter, ParameterType, Parameters, Pattern, Validation};
 pub use validate::expand_keys;

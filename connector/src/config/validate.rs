@@ -15,7 +15,8 @@ use std::fmt::Write as _;
 use super::error::{ConfigError, ErrorKind};
 use super::map::Slot;
 use super::{
-    ConfigErrors, ConfigField, ConfigMap, DecodeCx, IntoConfigMap, Parameter, ParameterType, Parameters, Validation, go,
+    ConfigErrors, ConfigField, ConfigMap, DecodeCx, FieldKey, IntoConfigMap, Parameter, ParameterType, Parameters,
+    Validation, go,
 };
 
 /// The text of the error for keys that collide after trimming.
@@ -533,7 +534,7 @@ pub fn from_config<T: ConfigField>(config: impl IntoConfigMap, params: &Paramete
     map.build_index();
     let value = {
         let mut cx = DecodeCx::new(&map, &mut errors);
-        T::decode("", &mut cx)
+        T::decode(&FieldKey::new(""), &mut cx)
     };
     map.recycle();
     match value {

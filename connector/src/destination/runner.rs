@@ -4,7 +4,7 @@ use std::fmt;
 use tokio::time::Instant;
 
 use super::{Batch, BoxError, Destination, WriteResult};
-use crate::config::field::{ConfigField, DecodeCx, FieldKind, FieldSpec};
+use crate::config::field::{ConfigField, DecodeCx, FieldKey, FieldKind, FieldSpec};
 use crate::config::{Config, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
 use crate::middleware::{DefaultDestinationMiddleware, RateLimiter, RecordFormat, SchemaExtraction};
 use crate::opencdc::{Position, Record};
@@ -60,7 +60,7 @@ impl<C: Config> ConfigField for Combined<C> {
         C::describe(key, &FieldSpec::EMPTY, out);
     }
 
-    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
+    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
         let middleware = DefaultDestinationMiddleware::decode(key, cx);
         let connector = C::decode(key, cx);
         Some(Combined { middleware: middleware?, connector: connector? })

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::{param, plain};
-use crate::config::field::join_key;
+use crate::config::field::{FieldKey, join_key};
 use crate::config::field_support::from_config;
 use crate::config::{
     ConfigError, ConfigField, DecodeCx, ErrorKind, FieldKind, FieldSpec, ParameterType, Parameters, ValidationSpec,
@@ -30,10 +30,10 @@ impl ConfigField for Simple {
         Duration::describe(&join_key(key, "every"), &EVERY, out);
     }
 
-    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        let limit = u8::decode(&join_key(key, "limit"), cx);
-        let name = String::decode(&join_key(key, "name"), cx);
-        let every = Duration::decode(&join_key(key, "every"), cx);
+    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
+        let limit = u8::decode(&key.join("limit"), cx);
+        let name = String::decode(&key.join("name"), cx);
+        let every = Duration::decode(&key.join("every"), cx);
         Some(Simple { limit: limit?, name: name?, every: every? })
     }
 }
@@ -99,7 +99,7 @@ struct Silent;
 impl ConfigField for Silent {
     const KIND: FieldKind = FieldKind::Nested;
     fn describe(_key: &str, _spec: &FieldSpec, _out: &mut Parameters) {}
-    fn decode(_key: &str, _cx: &mut DecodeCx<'_>) -> Option<Self> {
+    fn decode(_key: &FieldKey<'_>, _cx: &mut DecodeCx<'_>) -> Option<Self> {
         None
     }
 }
@@ -119,7 +119,7 @@ struct Hooked;
 impl ConfigField for Hooked {
     const KIND: FieldKind = FieldKind::Nested;
     fn describe(_key: &str, _spec: &FieldSpec, _out: &mut Parameters) {}
-    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
+    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
         cx.hook_errors(key, ConfigError::custom("x", "bad").into());
         Some(Hooked)
     }
@@ -154,12 +154,12 @@ impl ConfigField for Wide {
             Duration::describe(&join_key(key, &format!("dur{i}")), &DUR, out);
         }
     }
-    fn decode(key: &str, cx: &mut DecodeCx<'_>) -> Option<Self> {
+    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
         let mut ok = true;
         for i in 0..10 {
-            ok &= i32::decode(&join_key(key, &format!("int{i}")), cx).is_some();
-            ok &= String::decode(&join_key(key, &format!("str{i}")), cx).is_some();
-            ok &= Duration::decode(&join_key(key, &format!("dur{i}")), cx).is_some();
+            ok &= i32::decode(&key.join(&format!("int{i}")), cx).is_some();
+            ok &= String::decode(&key.join(&format!("str{i}")), cx).is_some();
+            ok &= Duration::decode(&key.join(&format!("dur{i}")), cx).is_some();
         }
         ok.then_some(Wide)
     }
@@ -218,7 +218,7 @@ fn from_config_timing_for_thirty_parameters() {
     let decode = min_per_call(|| {
         let mut errors = crate::config::ConfigErrors::new();
         let mut cx = DecodeCx::new(&map, &mut errors);
-        std::hint::black_box(Wide::decode("", &mut cx));
+        std::hint::black_box(Wide::decode(&FieldKey::new(""), &mut cx));
     });
     println!(
         "  sanitize {sanitize:?}, clone {clone:?}, clone+defaults {defaults:?}, validate {validate:?}, decode {decode:?}"
@@ -230,4 +230,32 @@ fn a_parameter_without_validations_accepts_anything() {
     let params: Parameters = [("free", plain()), ("n", param(ParameterType::Int, "", vec![]))].into_iter().collect();
     let config: crate::config::ConfigMap = [("free", "∀x"), ("n", "")].into_iter().collect();
     assert!(config.validate(&params).is_ok());
+}
+
+#[test]
+fn field_keys_join_by_dots_and_find_nested_keys_longer_than_the_stack_buffer() {
+    let root = FieldKey::new("");
+    assert!(root.is_empty());
+    let outer = root.join("outer");
+    assert_eq!(outer.to_string(), "outer");
+    let long = "x".repeat(100);
+    let inner = outer.join(&long);
+    let full = format!("outer.{long}");
+    assert_eq!(inner.len(), full.len());
+    assert_eq!(inner.to_string(), full);
+    assert_eq!(String::from(&inner), full);
+    let mut map: crate::config::ConfigMap =
+        [(full.as_str(), "v"), ("outer.a.b", "w"), ("outerx", "z")].into_iter().collect();
+    for indexed in [false, true] {
+        if indexed {
+            map.build_index();
+        }
+        let mut errors = crate::config::ConfigErrors::new();
+        let cx = DecodeCx::new(&map, &mut errors);
+        assert_eq!(cx.value(&inner), Some("v"));
+        assert_eq!(cx.value(&outer.join("a").join("b")), Some("w"));
+        assert_eq!(cx.value(&outer.join("a")), None);
+        assert_eq!(cx.keys_under(&outer), ["outer.a.b", full.as_str()]);
+        assert_eq!(cx.keys_under(&root).len(), 3);
+    }
 }
