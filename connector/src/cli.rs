@@ -210,30 +210,59 @@ enum Item {
     Bad(String),
 }
 
-fn spawn_reader(input: Input, tx: tokio::sync::mpsc::Sender<Item>) -> std::thread::JoinHandle<Result<(), String>> {
+/// Records cross from the reader thread to the writer in chunks (fewer wake-ups); the writer
+/// still hands them to the runner one at a time.
+const CHUNK: usize = 64;
+
+fn spawn_reader(input: Input, tx: tokio::sync::mpsc::Sender<Vec<Item>>) -> std::thread::JoinHandle<Result<(), String>> {
     std::thread::spawn(move || {
-        let send = |item| tx.blocking_send(item).map_err(|_| "the writer stopped".to_owned());
+        let mut chunker = Chunker { tx, chunk: Vec::with_capacity(CHUNK), size: CHUNK };
         match input {
             Input::Generate { count, payload_size } => {
                 for i in 1..=count {
-                    send(Item::Record(generated_record(i, payload_size)))?;
+                    chunker.push(Item::Record(generated_record(i, payload_size)))?;
                 }
-                Ok(())
             }
             Input::File(path) => {
                 let file = std::fs::File::open(&path).map_err(|e| format!("opening {}: {e}", path.display()))?;
-                read_lines(std::io::BufReader::with_capacity(1 << 16, file), &send)
+                read_lines(std::io::BufReader::with_capacity(1 << 16, file), &mut chunker)?;
             }
-            Input::Stdin => read_lines(std::io::stdin().lock(), &send),
+            Input::Stdin => {
+                // A pipe may trickle: pass each record on as soon as it is read.
+                chunker.size = 1;
+                read_lines(std::io::stdin().lock(), &mut chunker)?;
+            }
         }
+        chunker.flush()
     })
 }
 
-fn read_lines<R: BufRead>(reader: R, send: &dyn Fn(Item) -> Result<(), String>) -> Result<(), String> {
+struct Chunker {
+    tx: tokio::sync::mpsc::Sender<Vec<Item>>,
+    chunk: Vec<Item>,
+    size: usize,
+}
+
+impl Chunker {
+    fn push(&mut self, item: Item) -> Result<(), String> {
+        self.chunk.push(item);
+        if self.chunk.len() >= self.size { self.flush() } else { Ok(()) }
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(self.size));
+        self.tx.blocking_send(chunk).map_err(|_| "the writer stopped".to_owned())
+    }
+}
+
+fn read_lines<R: BufRead>(reader: R, chunker: &mut Chunker) -> Result<(), String> {
     for item in JsonLines::new(reader) {
         match item {
-            Ok(record) => send(Item::Record(record))?,
-            Err(e) => send(Item::Bad(e.to_string()))?,
+            Ok(record) => chunker.push(Item::Record(record))?,
+            Err(e) => chunker.push(Item::Bad(e.to_string()))?,
         }
     }
     Ok(())
@@ -270,9 +299,6 @@ fn show_position(p: &Position) -> String {
     crate::config::go::quote(&String::from_utf8_lossy(&p.0))
 }
 
-/// Most records `run` hands to the runner in one call (those already read and waiting).
-const MAX_RECORDS_PER_WRITE: usize = 256;
-
 /// Runs the destination over `input` and writes the summary to `out`.
 pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool, out: &mut dyn Write) -> ExitCode {
     let mut runner = match DestinationRunner::<D>::configure(&config).await {
@@ -294,43 +320,30 @@ pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool
         let _ = runner.teardown().await;
         return ExitCode::FAILURE;
     }
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(1024);
+    // At most 64 chunks of 64 records wait between the reader and the writer: memory does not
+    // grow with the input.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Item>>(64);
     let reader = spawn_reader(input, tx);
     let start = Instant::now();
     let mut tally = Tally::default();
     let mut bar = Progress::new(progress);
     loop {
         let deadline = runner.deadline();
-        let item = tokio::select! {
-            item = rx.recv() => item,
+        let chunk = tokio::select! {
+            chunk = rx.recv() => chunk,
             _ = sleep_until(deadline), if deadline.is_some() => {
                 tally.acks(runner.flush().await);
                 continue;
             }
         };
-        match item {
-            Some(Item::Record(record)) => {
-                // Hand over every record already waiting (up to a limit) in one call: the
-                // per-call costs are paid once, and the destination sees whole batches.
-                let mut records = vec![record];
-                let mut bad = None;
-                while records.len() < MAX_RECORDS_PER_WRITE {
-                    match rx.try_recv() {
-                        Ok(Item::Record(record)) => records.push(record),
-                        Ok(Item::Bad(reason)) => {
-                            bad = Some(reason);
-                            break;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                tally.acks(runner.write(records).await);
-                if let Some(reason) = bad {
-                    tally.fail(reason);
-                }
+        let Some(chunk) = chunk else { break };
+        for item in chunk {
+            match item {
+                // One record per call, as a source without batching delivers them to Conduit's
+                // destination: `sdk.batch.size` and `sdk.batch.delay` decide the write batches.
+                Item::Record(record) => tally.acks(runner.write(vec![record]).await),
+                Item::Bad(reason) => tally.fail(reason),
             }
-            Some(Item::Bad(reason)) => tally.fail(reason),
-            None => break,
         }
         bar.tick(&tally);
     }
