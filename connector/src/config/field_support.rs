@@ -123,6 +123,18 @@ const fn scalar_check(t: FieldType) -> Result<ValueCheck, &'static str> {
     }
 }
 
+const NUMBER_ON_ENUM: &str = "the default is a number, but the field is an enum: use one of its values as a string";
+const BOOL_ON_ENUM: &str = "the default is a bool, but the field is an enum: use one of its values as a string";
+
+/// The value check a non-string literal default is compared with: [`scalar_check`], with
+/// `on_enum` as the error when the field is an enum (enum defaults are written as strings).
+const fn literal_check(t: FieldType, on_enum: &'static str) -> Result<ValueCheck, &'static str> {
+    match scalar_check(t) {
+        Ok(check) if !check.variants.is_empty() => Err(on_enum),
+        other => other,
+    }
+}
+
 /// `None` if the string `default` parses as a value of `T` (for a list, each
 /// comma-separated element as the element type).
 pub const fn check_default<T: ConfigField>(default: &str) -> Option<&'static str> {
@@ -147,13 +159,10 @@ pub const fn check_default_int<T: ConfigField>(default: i128) -> Option<&'static
 
 /// [`check_default_int`] over a [`FieldType`].
 pub const fn int_default_error(t: FieldType, default: i128) -> Option<&'static str> {
-    let check = match scalar_check(t) {
+    let check = match literal_check(t, NUMBER_ON_ENUM) {
         Ok(c) => c,
         Err(m) => return Some(m),
     };
-    if !check.variants.is_empty() {
-        return Some("the default is a number, but the field is an enum: use one of its values as a string");
-    }
     match check.ty {
         ParameterType::Int => {
             if default < check.int_min || default > check.int_max {
@@ -181,13 +190,10 @@ pub const fn check_default_float<T: ConfigField>(default: f64) -> Option<&'stati
 
 /// [`check_default_float`] over a [`FieldType`].
 pub const fn float_default_error(t: FieldType, default: f64) -> Option<&'static str> {
-    let check = match scalar_check(t) {
+    let check = match literal_check(t, NUMBER_ON_ENUM) {
         Ok(c) => c,
         Err(m) => return Some(m),
     };
-    if !check.variants.is_empty() {
-        return Some("the default is a number, but the field is an enum: use one of its values as a string");
-    }
     match check.ty {
         ParameterType::Float => {
             if check.float32 && (default > f32::MAX as f64 || default < f32::MIN as f64) {
@@ -212,13 +218,10 @@ pub const fn check_default_bool<T: ConfigField>() -> Option<&'static str> {
 
 /// [`check_default_bool`] over a [`FieldType`].
 pub const fn bool_default_error(t: FieldType) -> Option<&'static str> {
-    let check = match scalar_check(t) {
+    let check = match literal_check(t, BOOL_ON_ENUM) {
         Ok(c) => c,
         Err(m) => return Some(m),
     };
-    if !check.variants.is_empty() {
-        return Some("the default is a bool, but the field is an enum: use one of its values as a string");
-    }
     match check.ty {
         ParameterType::Bool | ParameterType::String | ParameterType::File => None,
         ParameterType::Int => Some("the default is a bool, but the field is an integer"),
