@@ -738,27 +738,11 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Some(b'{') => Ok(Value::Object(self.parse_object(field)?)),
             Some(b'[') => {
-                self.enter()?;
-                self.pos += 1;
                 let mut items = Vec::new();
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        items.push(self.parse_value(field)?);
-                        self.skip_ws();
-                        match self.peek() {
-                            Some(b',') => self.pos += 1,
-                            Some(b']') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return Err(self.unexpected("after array element")),
-                        }
-                    }
-                }
-                self.depth -= 1;
+                self.parse_elements(|p| {
+                    items.push(p.parse_value(field)?);
+                    Ok(())
+                })?;
                 Ok(Value::Array(items))
             }
             Some(b'"') => Ok(Value::String(self.parse_string()?.into_owned())),
@@ -781,34 +765,12 @@ impl<'a> Parser<'a> {
 
     /// Parses an object into structured data; the current byte must be `{`.
     fn parse_object(&mut self, field: &str) -> Result<StructuredData, RecordError> {
-        self.enter()?;
-        self.pos += 1;
         let mut map = StructuredData::new();
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.skip_ws();
-                if self.peek() != Some(b'"') {
-                    return Err(self.unexpected("looking for beginning of object key string"));
-                }
-                let key = self.parse_string()?.into_owned();
-                self.expect_byte(b':', "after object key")?;
-                let value = self.parse_value(field)?;
-                map.insert(key, value);
-                self.skip_ws();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.unexpected("after object key:value pair")),
-                }
-            }
-        }
-        self.depth -= 1;
+        self.parse_members(|p, key| {
+            let value = p.parse_value(field)?;
+            map.insert(key.to_owned(), value);
+            Ok(())
+        })?;
         Ok(map)
     }
 
@@ -817,55 +779,11 @@ impl<'a> Parser<'a> {
         self.skip_ws();
         match self.peek() {
             Some(b'{') => {
-                self.enter()?;
-                self.pos += 1;
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.skip_ws();
-                        if self.peek() != Some(b'"') {
-                            return Err(self.unexpected("looking for beginning of object key string"));
-                        }
-                        self.parse_string()?;
-                        self.expect_byte(b':', "after object key")?;
-                        self.skip_value_kind()?;
-                        self.skip_ws();
-                        match self.peek() {
-                            Some(b',') => self.pos += 1,
-                            Some(b'}') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return Err(self.unexpected("after object key:value pair")),
-                        }
-                    }
-                }
-                self.depth -= 1;
+                self.parse_members(|p, _| p.skip_value_kind().map(drop))?;
                 Ok("object")
             }
             Some(b'[') => {
-                self.enter()?;
-                self.pos += 1;
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.skip_value_kind()?;
-                        self.skip_ws();
-                        match self.peek() {
-                            Some(b',') => self.pos += 1,
-                            Some(b']') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return Err(self.unexpected("after array element")),
-                        }
-                    }
-                }
-                self.depth -= 1;
+                self.parse_elements(|p| p.skip_value_kind().map(drop))?;
                 Ok("array")
             }
             Some(b'"') => self.parse_string().map(|_| "string"),
@@ -906,6 +824,35 @@ impl<'a> Parser<'a> {
                         break;
                     }
                     _ => return Err(self.unexpected("after object key:value pair")),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// Iterates the elements of an array (current byte `[`), calling `element` for each; it
+    /// must consume the value.
+    fn parse_elements(
+        &mut self,
+        mut element: impl FnMut(&mut Self) -> Result<(), RecordError>,
+    ) -> Result<(), RecordError> {
+        self.enter()?;
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                element(self)?;
+                self.skip_ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b']') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.unexpected("after array element")),
                 }
             }
         }
