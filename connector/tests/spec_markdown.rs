@@ -57,6 +57,7 @@ fn readme_tags_are_replaced_like_readmegen() {
         Author: <!-- readmegen:author  -->x<!-- /readmegen:author -->\n\
         <!-- readmegen:source.parameters.yaml -->\nold\n<!-- /readmegen:source.parameters.yaml -->\n\
         <!-- readmegen:source.parameters.table -->\nold\n<!-- /readmegen:source.parameters.table -->\n\
+        <!-- readmegen:destination.parameters.yaml -->\nold\n<!-- /readmegen:destination.parameters.yaml -->\n\
         tail\n";
     let updated = spec().update_readme(readme).unwrap();
     let expected = "# Title\n\
@@ -65,7 +66,7 @@ fn readme_tags_are_replaced_like_readmegen() {
         Description: <!-- readmegen:description -->\nTest description\nshould be able to handle new lines as well!\n<!-- /readmegen:description -->\n\
         Version: <!-- readmegen:version -->v0.1.0<!-- /readmegen:version -->\n\
         Author: <!-- readmegen:author  -->test author<!-- /readmegen:author -->\n\
-        <!-- readmegen:source.parameters.yaml -->\n```yaml\nversion: 2.2\npipelines:\n  - id: example\n    status: running\n    connectors:\n      - id: example\n        plugin: \"test-connector\"\n        settings:\n\
+        <!-- readmegen:source.parameters.yaml -->\n```yaml\nversion: 2.2\npipelines:\n  - id: example\n    status: running\n    connectors:\n      - id: example\n        plugin: \"test-connector\"\n        type: source\n        settings:\n\
         \x20         # string param1 description\n          # Type: string\n          # Required: yes\n          param1: \"foo\"\n\
         \x20         # int param2 description\n          # Type: int\n          # Required: no\n          param2: \"0\"\n```\n\
         <!-- /readmegen:source.parameters.yaml -->\n\
@@ -74,6 +75,12 @@ fn readme_tags_are_replaced_like_readmegen() {
         | `param1` | string | ✔ | `foo` | string param1 description |\n\
         | `param2` | int |  | `0` | int param2 description |\n\n\
         <!-- /readmegen:source.parameters.table -->\n\
+        <!-- readmegen:destination.parameters.yaml -->\n```yaml\nversion: 2.2\npipelines:\n  - id: example\n    status: running\n    connectors:\n      - id: example\n        plugin: \"test-connector\"\n        type: destination\n        settings:\n\
+        \x20         # Target directory.\n          # Type: string\n          # Required: yes\n          dir: \"\"\n\
+        \x20         # \n          # Type: bool\n          # Required: no\n          enabled: \"false\"\n\
+        \x20         # Line one. Pipe | here.\n          # Type: string\n          # Required: no\n          format: \"a|b\"\n\
+        \x20         # Batch size.\n          # Type: int\n          # Required: no\n          sdk.batch.size: \"0\"\n```\n\
+        <!-- /readmegen:destination.parameters.yaml -->\n\
         tail\n";
     assert_eq!(updated, expected);
     // Idempotent: updating again changes nothing.

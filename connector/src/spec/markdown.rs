@@ -79,10 +79,12 @@ fn comment_yaml(text: &str, indent: usize) -> String {
     joined.join("\n")[indent..].to_owned()
 }
 
-/// readmegen's `parameters.yaml` template: an example pipeline configuration.
-fn parameters_yaml(spec: &Specification, params: &Parameters) -> String {
+/// readmegen's `parameters.yaml` template: an example pipeline configuration
+/// with one connector of `connector_type` (`source` or `destination`; Conduit's
+/// pipeline config needs it, and readmegen writes it since Go SDK v0.14).
+fn parameters_yaml(spec: &Specification, params: &Parameters, connector_type: &str) -> String {
     let mut out = format!(
-        "\n```yaml\nversion: 2.2\npipelines:\n  - id: example\n    status: running\n    connectors:\n      - id: example\n        plugin: \"{}\"\n        settings:",
+        "\n```yaml\nversion: 2.2\npipelines:\n  - id: example\n    status: running\n    connectors:\n      - id: example\n        plugin: \"{}\"\n        type: {connector_type}\n        settings:",
         spec.name
     );
     for (name, p) in ordered_parameters(params) {
@@ -122,8 +124,8 @@ fn render(spec: &Specification, tag: &str) -> Option<String> {
         "description" => format!("\n{}", spec.description),
         "version" => spec.version.clone(),
         "author" => spec.author.clone(),
-        "source.parameters.yaml" => parameters_yaml(spec, &spec.source_params),
-        "destination.parameters.yaml" => parameters_yaml(spec, &spec.destination_params),
+        "source.parameters.yaml" => parameters_yaml(spec, &spec.source_params, "source"),
+        "destination.parameters.yaml" => parameters_yaml(spec, &spec.destination_params, "destination"),
         "source.parameters.table" => format!("\n{}\n", table(&spec.source_params)),
         "destination.parameters.table" => format!("\n{}\n", table(&spec.destination_params)),
         _ => return None,

@@ -152,7 +152,8 @@ impl Specification {
     /// `source.parameters.yaml`, `destination.parameters.table` and
     /// `destination.parameters.yaml`.
     ///
-    /// The `*.yaml` tags give readmegen's example pipeline configuration; the
+    /// The `*.yaml` tags give readmegen's example pipeline configuration (one
+    /// connector with `type: source` or `type: destination`); the
     /// `*.table` tags give [`markdown_table`](Self::markdown_table) (a
     /// Markdown table instead of readmegen's HTML table).
     pub fn update_readme(&self, readme: &str) -> Result<String, SpecError> {
