@@ -5,7 +5,7 @@ use conduit_connector::opencdc::{
 };
 use serde_json::{Value, json};
 
-const TRANSACTION_SCHEMA: &str = r#"{"type":"string","optional":false,"field":"op"},{"type":"int64","optional":true,"field":"ts_ms"},{"type":"struct","optional":true,"fields":[{"type":"string","optional":false,"field":"id"},{"type":"int64","optional":false,"field":"total_order"},{"type":"int64","optional":false,"field":"data_collection_order"}],"field":"transaction"}"#;
+const TRANSACTION_SCHEMA: &str = r#"{"type":"string","field":"op"},{"type":"int64","optional":true,"field":"ts_ms"},{"type":"struct","optional":true,"fields":[{"type":"string","field":"id"},{"type":"int64","field":"total_order"},{"type":"int64","field":"data_collection_order"}],"field":"transaction"}"#;
 
 fn debezium(record: &Record, name: Option<&str>) -> String {
     let mut out = Vec::new();
@@ -31,10 +31,10 @@ fn structured_update_matches_the_go_converter() {
     };
     let want = format!(
         concat!(
-            r#"{{"schema":{{"type":"struct","optional":false,"name":"custom.name","fields":["#,
-            r#"{{"type":"struct","optional":true,"fields":[{{"type":"int64","optional":false,"field":"bar"}}],"field":"before"}},"#,
-            r#"{{"type":"struct","optional":true,"fields":[{{"type":"string","optional":false,"field":"baz"}},{{"type":"string","optional":false,"field":"foo"}}],"field":"after"}},"#,
-            r#"{{"type":"struct","optional":true,"fields":[{{"type":"string","optional":false,"field":"conduit.source.plugin.name"}}],"field":"source"}},"#,
+            r#"{{"schema":{{"type":"struct","name":"custom.name","fields":["#,
+            r#"{{"type":"struct","optional":true,"fields":[{{"type":"int64","field":"bar"}}],"field":"before"}},"#,
+            r#"{{"type":"struct","optional":true,"fields":[{{"type":"string","field":"baz"}},{{"type":"string","field":"foo"}}],"field":"after"}},"#,
+            r#"{{"type":"struct","optional":true,"fields":[{{"type":"string","field":"conduit.source.plugin.name"}}],"field":"source"}},"#,
             "{}]}},",
             r#""payload":{{"before":{{"bar":123}},"after":{{"baz":"qux","foo":"bar"}},"source":{{"conduit.source.plugin.name":"example"}},"op":"u","transaction":null}}}}"#
         ),
@@ -55,9 +55,12 @@ fn raw_data_that_is_not_json_is_hoisted_into_the_raw_data_key() {
     let out = debezium(&record, None);
     let raw_schema =
         r#"{"type":"struct","optional":true,"fields":[{"type":"bytes","optional":true,"field":"opencdc.rawData"}]"#;
-    assert!(out.starts_with(&format!(
-        r#"{{"schema":{{"type":"struct","optional":false,"fields":[{raw_schema},"field":"before"}},{raw_schema},"field":"after"}},"#
-    )), "{out}");
+    assert!(
+        out.starts_with(&format!(
+            r#"{{"schema":{{"type":"struct","fields":[{raw_schema},"field":"before"}},{raw_schema},"field":"after"}},"#
+        )),
+        "{out}"
+    );
     assert!(
         out.ends_with(r#""payload":{"before":{"opencdc.rawData":"Zm9v"},"after":null,"source":{"conduit.source.plugin.name":"example","opencdc.readAt":"1700000000123456789"},"op":"c","ts_ms":1700000000123,"transaction":null}}"#),
         "{out}"
@@ -81,12 +84,12 @@ fn raw_json_objects_are_parsed_and_described() {
     assert_eq!(
         after,
         &json!({"type":"struct","optional":true,"field":"after","fields":[
-            {"type":"double","optional":false,"field":"id"},
+            {"type":"double","field":"id"},
             {"type":"array","optional":true,"items":{"type":"string","optional":true},"field":"list"},
             {"type":"struct","optional":true,"fields":[
                 {"type":"string","optional":true,"field":"none"},
-                {"type":"boolean","optional":false,"field":"ok"}],"field":"nested"},
-            {"type":"array","optional":true,"items":{"type":"string","optional":false},"field":"tags"}]})
+                {"type":"boolean","field":"ok"}],"field":"nested"},
+            {"type":"array","optional":true,"items":{"type":"string"},"field":"tags"}]})
     );
     assert_eq!(v["schema"]["fields"][0]["field"], "before");
     assert_eq!(v["schema"]["fields"][0]["fields"], after["fields"]);
@@ -105,7 +108,7 @@ fn missing_and_empty_data_are_null_with_an_empty_struct_schema() {
     };
     let out = debezium(&record, None);
     assert!(out.starts_with(
-        r#"{"schema":{"type":"struct","optional":false,"fields":[{"type":"struct","optional":true,"field":"before"},{"type":"struct","optional":true,"field":"after"},{"type":"struct","optional":true,"field":"source"},"#
+        r#"{"schema":{"type":"struct","fields":[{"type":"struct","optional":true,"field":"before"},{"type":"struct","optional":true,"field":"after"},{"type":"struct","optional":true,"field":"source"},"#
     ), "{out}");
     assert!(
         out.ends_with(r#""payload":{"before":null,"after":null,"source":null,"op":"d","transaction":null}}"#),
@@ -121,4 +124,37 @@ fn custom_raw_data_key_is_used() {
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains(r#""after":{"raw\u003c\u003e":"WzFd"}"#), "{out}");
     assert!(out.contains(r#"{"type":"bytes","optional":true,"field":"raw\u003c\u003e"}"#), "{out}");
+}
+
+/// Go's `kafkaconnect.Schema` has `omitempty` on `Optional`, so a required member is written
+/// without an `"optional"` key: `"optional":false` never appears, at any depth.
+#[test]
+fn required_schemas_omit_optional_false_like_go() {
+    let record = Record {
+        operation: Operation::Create,
+        metadata: [("a", "1")].into_iter().collect(),
+        payload: Change {
+            before: None,
+            after: structured(json!({"n": 1, "f": 1.5, "s": "x", "b": true, "l": ["a"], "o": {"i": 2}})),
+        },
+        ..Record::default()
+    };
+    let out = debezium(&record, Some("name"));
+    assert!(!out.contains("\"optional\":false"), "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["schema"]["fields"][1],
+        json!({"type":"struct","optional":true,"field":"after","fields":[
+            {"type":"boolean","field":"b"},
+            {"type":"double","field":"f"},
+            {"type":"array","optional":true,"items":{"type":"string"},"field":"l"},
+            {"type":"int64","field":"n"},
+            {"type":"struct","optional":true,"fields":[{"type":"int64","field":"i"}],"field":"o"},
+            {"type":"string","field":"s"}]})
+    );
+    assert_eq!(
+        v["schema"]["fields"][2],
+        json!({"type":"struct","optional":true,"fields":[{"type":"string","field":"a"}],"field":"source"})
+    );
+    assert!(out.starts_with(r#"{"schema":{"type":"struct","name":"name","fields":["#), "{out}");
 }

@@ -3,14 +3,14 @@
 //! Output (compact, one line):
 //!
 //! ```text
-//! {"schema":{"type":"struct","optional":false,"name":<schema name, omitted when empty>,"fields":[
+//! {"schema":{"type":"struct","name":<schema name, omitted when empty>,"fields":[
 //!    <before>, <after>, <source>,
-//!    {"type":"string","optional":false,"field":"op"},
+//!    {"type":"string","field":"op"},
 //!    {"type":"int64","optional":true,"field":"ts_ms"},
 //!    {"type":"struct","optional":true,"fields":[
-//!       {"type":"string","optional":false,"field":"id"},
-//!       {"type":"int64","optional":false,"field":"total_order"},
-//!       {"type":"int64","optional":false,"field":"data_collection_order"}],"field":"transaction"}]},
+//!       {"type":"string","field":"id"},
+//!       {"type":"int64","field":"total_order"},
+//!       {"type":"int64","field":"data_collection_order"}],"field":"transaction"}]},
 //!  "payload":{"before":…,"after":…,"source":…,"op":"c|u|d|r","ts_ms":…,"transaction":null}}
 //! ```
 //!
@@ -26,6 +26,10 @@
 //!   an optional `string`, raw-data fallback fields optional `bytes`.
 //! - `source` is the metadata (an optional struct of `string` fields; `null` when empty),
 //!   `ts_ms` is `opencdc.readAt` in milliseconds, omitted when absent, invalid or 0.
+//!
+//! Members with Go's zero value are omitted, as `encoding/json`'s `omitempty` on Go's
+//! `kafkaconnect.Schema` does: a schema that is not optional has no `"optional"` member (never
+//! `"optional":false`), and one without a name or fields has no `"name"` or `"fields"`.
 //!
 //! Deliberate difference: Go lists struct fields in map-iteration (random) order; this
 //! writer sorts them by name, so the output is deterministic.
@@ -134,12 +138,10 @@ fn write_struct_schema_body(map: &StructuredData, out: &mut Vec<u8>) {
 fn write_value_schema(value: &Value, field: Option<&str>, out: &mut Vec<u8>) {
     match value {
         Value::Null => out.extend_from_slice(b"{\"type\":\"string\",\"optional\":true"),
-        Value::Bool(_) => out.extend_from_slice(b"{\"type\":\"boolean\",\"optional\":false"),
-        Value::Number(n) if n.is_i64() || n.is_u64() => {
-            out.extend_from_slice(b"{\"type\":\"int64\",\"optional\":false")
-        }
-        Value::Number(_) => out.extend_from_slice(b"{\"type\":\"double\",\"optional\":false"),
-        Value::String(_) => out.extend_from_slice(b"{\"type\":\"string\",\"optional\":false"),
+        Value::Bool(_) => out.extend_from_slice(b"{\"type\":\"boolean\""),
+        Value::Number(n) if n.is_i64() || n.is_u64() => out.extend_from_slice(b"{\"type\":\"int64\""),
+        Value::Number(_) => out.extend_from_slice(b"{\"type\":\"double\""),
+        Value::String(_) => out.extend_from_slice(b"{\"type\":\"string\""),
         Value::Array(items) => {
             out.extend_from_slice(b"{\"type\":\"array\",\"optional\":true,\"items\":");
             match items.first() {
@@ -175,7 +177,7 @@ pub fn to_debezium_json(record: &Record, schema_name: Option<&str>, raw_data_key
     let before_schema = if before.is_null() { &after } else { &before };
     let after_schema = if after.is_null() { &before } else { &after };
 
-    out.extend_from_slice(b"{\"schema\":{\"type\":\"struct\",\"optional\":false");
+    out.extend_from_slice(b"{\"schema\":{\"type\":\"struct\"");
     if let Some(name) = schema_name.filter(|n| !n.is_empty()) {
         out.extend_from_slice(b",\"name\":");
         write_json_string(name, out);
@@ -192,7 +194,7 @@ pub fn to_debezium_json(record: &Record, schema_name: Option<&str>, raw_data_key
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(b"{\"type\":\"string\",\"optional\":false,\"field\":");
+            out.extend_from_slice(b"{\"type\":\"string\",\"field\":");
             write_json_string(key, out);
             out.push(b'}');
         }
@@ -200,12 +202,12 @@ pub fn to_debezium_json(record: &Record, schema_name: Option<&str>, raw_data_key
     }
     out.extend_from_slice(
         b",\"field\":\"source\"},\
-{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},\
+{\"type\":\"string\",\"field\":\"op\"},\
 {\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},\
 {\"type\":\"struct\",\"optional\":true,\"fields\":[\
-{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},\
-{\"type\":\"int64\",\"optional\":false,\"field\":\"total_order\"},\
-{\"type\":\"int64\",\"optional\":false,\"field\":\"data_collection_order\"}],\"field\":\"transaction\"}]},",
+{\"type\":\"string\",\"field\":\"id\"},\
+{\"type\":\"int64\",\"field\":\"total_order\"},\
+{\"type\":\"int64\",\"field\":\"data_collection_order\"}],\"field\":\"transaction\"}]},",
     );
 
     out.extend_from_slice(b"\"payload\":{\"before\":");
