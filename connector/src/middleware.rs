@@ -9,7 +9,7 @@ use crate::config::{
     Config, ConfigError, ConfigErrors, ConfigField, ConfigMap, DecodeCx, FieldKind, FieldSpec, IntoConfigMap,
     Parameters, ValidationSpec,
 };
-use crate::opencdc::{Metadata, Record};
+use crate::opencdc::{DEFAULT_RAW_DATA_KEY, Metadata, Record};
 
 /// The `sdk.*` parameters every destination gets, with Conduit's names,
 /// defaults, validations and descriptions.
@@ -120,7 +120,9 @@ impl Default for DefaultDestinationMiddleware {
 
 impl DefaultDestinationMiddleware {
     fn check(&self) -> Result<(), ConfigErrors> {
-        RecordFormat::parse(&self.record_format, &self.record_format_options).map(|_| ())
+        // Only the errors: the warning about ignored options comes from
+        // `record_format()`, once, when the runner is configured.
+        RecordFormat::parse_quiet(&self.record_format, &self.record_format_options).map(|_| ())
     }
 
     /// The record format these settings select.
@@ -166,32 +168,55 @@ impl RecordFormat {
 
     /// Parses `sdk.record.format` and `sdk.record.format.options`.
     ///
+    /// Options the format does not know are ignored, as the Go SDK's
+    /// converters ignore them, and named in one warning (a `tracing` event
+    /// at WARN), so a misspelled option does not go unnoticed. An empty
+    /// `debezium.rawData.key` means the default, as in Go.
+    ///
     /// `template` (Go templates) is not available in the Rust SDK and is
     /// rejected with a clear error instead of being silently ignored.
     pub fn parse(format: &str, options: &str) -> Result<RecordFormat, ConfigErrors> {
         let opts = parse_options(options);
-        let bad_option = |name: &str| {
-            ConfigError::custom(
-                "sdk.record.format.options",
-                format!("invalid sdk.record.format.options for {}: unknown option {}", quote(format), quote(name)),
-            )
-        };
+        let parsed = Self::from_options(format, &opts)?;
+        let ignored: Vec<String> = opts
+            .iter()
+            .filter(|(k, v)| !(k.is_empty() && v.is_empty()) && !parsed.uses(k))
+            .map(|(k, _)| quote(k))
+            .collect();
+        if !ignored.is_empty() {
+            tracing::warn!(
+                "ignoring unknown sdk.record.format.options for {}: {} (known options: {})",
+                quote(format),
+                ignored.join(", "),
+                parsed.known_options(),
+            );
+        }
+        Ok(parsed)
+    }
+
+    /// [`parse`](Self::parse) without the warning.
+    fn parse_quiet(format: &str, options: &str) -> Result<RecordFormat, ConfigErrors> {
+        Self::from_options(format, &parse_options(options))
+    }
+
+    fn from_options(format: &str, opts: &[(&str, &str)]) -> Result<RecordFormat, ConfigErrors> {
         match format {
-            "opencdc/json" => match opts.first() {
-                Some((k, _)) => Err(bad_option(k).into()),
-                None => Ok(RecordFormat::OpenCdcJson),
-            },
+            "opencdc/json" => Ok(RecordFormat::OpenCdcJson),
             "debezium/json" => {
                 let mut schema_name = None;
-                let mut raw_data_key = "opencdc.rawData".to_owned();
-                for (k, v) in opts {
+                let mut raw_data_key = DEFAULT_RAW_DATA_KEY;
+                // Later items win, as in Go's option map.
+                for &(k, v) in opts {
                     match k {
-                        "debezium.schema.name" => schema_name = Some(v.to_owned()).filter(|s| !s.is_empty()),
-                        "debezium.rawData.key" => raw_data_key = v.to_owned(),
-                        other => return Err(bad_option(other).into()),
+                        "debezium.schema.name" => schema_name = Some(v).filter(|s| !s.is_empty()),
+                        "debezium.rawData.key" => raw_data_key = if v.is_empty() { DEFAULT_RAW_DATA_KEY } else { v },
+                        _ => {}
                     }
                 }
-                Ok(RecordFormat::DebeziumJson { schema_name, raw_data_key })
+                Ok(RecordFormat::DebeziumJson {
+                    schema_name: schema_name.map(str::to_owned),
+                    raw_data_key: raw_data_key.to_owned(),
+                })
             }
             "template" => Err(ConfigError::custom(
                 "sdk.record.format",
@@ -204,6 +229,22 @@ impl RecordFormat {
                 format!("invalid sdk.record.format: {} not found in {}", quote(other), Self::KNOWN),
             )
             .into()),
+        }
+    }
+
+    /// Whether this format reads the option `name`.
+    fn uses(&self, name: &str) -> bool {
+        match self {
+            RecordFormat::OpenCdcJson => false,
+            RecordFormat::DebeziumJson { .. } => matches!(name, "debezium.schema.name" | "debezium.rawData.key"),
+        }
+    }
+
+    /// The options this format reads, for the warning about the others.
+    fn known_options(&self) -> &'static str {
+        match self {
+            RecordFormat::OpenCdcJson => "none",
+            RecordFormat::DebeziumJson { .. } => "debezium.schema.name, debezium.rawData.key",
         }
     }
 
@@ -222,8 +263,9 @@ fn quote(s: &str) -> String {
     crate::config::go::quote(s)
 }
 
-/// Generic `<converter>/<encoder>` options: trimmed, split on `,`, each item
-/// split on the first `=` (a missing value is `""`).
+/// Generic `<converter>/<encoder>` options, as Go's `parseFormatOptions`:
+/// trimmed, split on `,`, each item split on the first `=` (a missing value
+/// is `""`); the items themselves are not trimmed.
 fn parse_options(options: &str) -> Vec<(&str, &str)> {
     let options = options.trim();
     if options.is_empty() {

@@ -2,6 +2,8 @@
 //! `sdk.record.format.options`): selection at configure, what
 //! `Batch::encode` produces, and clear errors for unsupported formats.
 
+use std::sync::{Arc, Mutex};
+
 use conduit_connector::Config;
 use conduit_connector::destination::{Batch, BoxError, ConfigureError, Destination, DestinationRunner, WriteResult};
 use conduit_connector::middleware::RecordFormat;
@@ -130,19 +132,111 @@ async fn the_template_format_is_rejected_as_unsupported() {
     assert!(errors[0].1.contains("not supported by the Rust SDK"), "{}", errors[0].1);
 }
 
+/// Collects the messages of WARN events.
+#[derive(Debug, Clone, Default)]
+struct Warnings(Arc<Mutex<Vec<String>>>);
+
+struct MessageVisitor(String);
+
+impl tracing::field::Visit for MessageVisitor {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl tracing::Subscriber for Warnings {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        if *event.metadata().level() == tracing::Level::WARN {
+            let mut visitor = MessageVisitor(String::new());
+            event.record(&mut visitor);
+            self.0.lock().unwrap().push(visitor.0);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Configures and writes one record with `config`, collecting the warnings
+/// logged on the way (the test runtime is single-threaded, so a thread-local
+/// subscriber sees them all).
+async fn encode_collecting_warnings(config: &[(&str, &str)]) -> (RecordFormat, Vec<u8>, Vec<String>) {
+    let warnings = Warnings::default();
+    let _guard = tracing::subscriber::set_default(warnings.clone());
+    let (format, bytes) = encode_with(config).await;
+    let messages = warnings.0.lock().unwrap().clone();
+    (format, bytes, messages)
+}
+
 #[tokio::test]
-async fn an_unknown_format_option_is_rejected_naming_the_option() {
-    let errors =
-        config_errors(&[("sdk.record.format", "debezium/json"), ("sdk.record.format.options", "colour=red")]).await;
-    assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert_eq!(errors[0].0, "sdk.record.format.options");
-    assert!(
-        errors[0].1.contains(r#"invalid sdk.record.format.options for "debezium/json": unknown option "colour""#),
-        "{}",
-        errors[0].1
+async fn unknown_format_options_are_ignored_like_go_with_one_warning() {
+    let (format, bytes, warnings) = encode_collecting_warnings(&[
+        ("sdk.record.format", "debezium/json"),
+        ("sdk.record.format.options", "colour=red,debezium.schema.name=orders,size"),
+    ])
+    .await;
+    assert_eq!(
+        format,
+        RecordFormat::DebeziumJson {
+            schema_name: Some("orders".to_owned()),
+            raw_data_key: "opencdc.rawData".to_owned()
+        }
     );
-    let errors = config_errors(&[("sdk.record.format.options", "pretty=true")]).await;
-    assert!(errors[0].1.contains(r#"for "opencdc/json": unknown option "pretty""#), "{}", errors[0].1);
+    let mut want = Vec::new();
+    to_debezium_json(&record(), Some("orders"), "opencdc.rawData", &mut want);
+    assert_eq!(bytes, want);
+    assert_eq!(
+        warnings,
+        vec![
+            r#"ignoring unknown sdk.record.format.options for "debezium/json": "colour", "size" (known options: debezium.schema.name, debezium.rawData.key)"#
+        ]
+    );
+
+    let (format, bytes, warnings) = encode_collecting_warnings(&[("sdk.record.format.options", "pretty=true")]).await;
+    assert_eq!(format, RecordFormat::OpenCdcJson);
+    assert_eq!(bytes, record().to_json());
+    assert_eq!(
+        warnings,
+        vec![r#"ignoring unknown sdk.record.format.options for "opencdc/json": "pretty" (known options: none)"#]
+    );
+}
+
+#[tokio::test]
+async fn known_and_empty_format_options_give_no_warning() {
+    for options in ["", "  ", "debezium.schema.name=orders,", "debezium.rawData.key=raw,,debezium.schema.name="] {
+        let (_, _, warnings) = encode_collecting_warnings(&[
+            ("sdk.record.format", "debezium/json"),
+            ("sdk.record.format.options", options),
+        ])
+        .await;
+        assert_eq!(warnings, Vec::<String>::new(), "{options:?}");
+    }
+}
+
+#[test]
+fn format_options_are_parsed_as_go_parses_them() {
+    let debezium = |options| RecordFormat::parse("debezium/json", options).unwrap();
+    let format = |name: Option<&str>, key: &str| RecordFormat::DebeziumJson {
+        schema_name: name.map(str::to_owned),
+        raw_data_key: key.to_owned(),
+    };
+    // An empty raw data key means the default (Go: `if c.RawDataKey == ""`).
+    assert_eq!(debezium("debezium.rawData.key="), format(None, "opencdc.rawData"));
+    // Items are not trimmed: " debezium.schema.name" is another (unknown) option.
+    assert_eq!(debezium("debezium.rawData.key=k, debezium.schema.name=x"), format(None, "k"));
+    // The later of two equal keys wins, as in Go's option map.
+    assert_eq!(debezium("debezium.schema.name=a,debezium.schema.name=b"), format(Some("b"), "opencdc.rawData"));
+    // Values keep everything after the first `=`.
+    assert_eq!(debezium("debezium.schema.name=a=b"), format(Some("a=b"), "opencdc.rawData"));
 }
 
 #[tokio::test]
