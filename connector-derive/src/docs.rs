@@ -3,8 +3,9 @@
 use syn::{Attribute, Expr, ExprLit, Lit, Meta};
 
 /// The doc comment of `attrs` as rustdoc shows it: one leading space
-/// stripped from each `///` line, `/** */` blocks unindented by their common
-/// indentation (and a leading ` * ` column removed), lines joined with `\n`,
+/// stripped from each `///` line; in a `/** */` block the text on the
+/// opening line trimmed and the following lines unindented by their common
+/// indentation (and a leading ` * ` column removed); lines joined with `\n`,
 /// trailing whitespace trimmed, leading and trailing blank lines dropped.
 /// Non-literal `#[doc = ...]` attributes (e.g. `include_str!`) are ignored.
 pub fn description(attrs: &[Attribute]) -> String {
@@ -32,9 +33,13 @@ pub fn description(attrs: &[Attribute]) -> String {
 
 fn block_lines(text: &str, out: &mut Vec<String>) {
     let mut raw: Vec<&str> = text.split('\n').collect();
-    // `/**` is followed by a newline: that first, empty line is not content.
-    if raw.first().is_some_and(|l| l.trim().is_empty()) {
-        raw.remove(0);
+    // Text on the opening line (`/** A.`) is trimmed and stands apart: its
+    // indentation is the space after `/**`, not the source's, so it takes no
+    // part in the common indentation (or ` * ` column) of the lines below.
+    // `/**` followed by a newline leaves that first line empty: not content.
+    let first = raw.remove(0).trim();
+    if !first.is_empty() {
+        out.push(first.to_owned());
     }
     if raw.last().is_some_and(|l| l.trim().is_empty()) {
         raw.pop();
@@ -94,6 +99,18 @@ mod tests {
             struct S;
         });
         assert_eq!(description(&a), "Block line one.\n  more");
+    }
+
+    #[test]
+    fn text_on_the_opening_line_does_not_set_the_indentation() {
+        let a = attrs(syn::parse_str("/** A.\n    B. */\nstruct S;").unwrap());
+        assert_eq!(description(&a), "A.\nB.");
+        let a = attrs(syn::parse_str("/**   A.\n        B.\n          C.\n    */\nstruct S;").unwrap());
+        assert_eq!(description(&a), "A.\nB.\n  C.");
+        let a = attrs(syn::parse_str("/** A.\n     * B.\n     */\nstruct S;").unwrap());
+        assert_eq!(description(&a), "A.\nB.");
+        let a = attrs(syn::parse_str("/** Only. */\nstruct S;").unwrap());
+        assert_eq!(description(&a), "Only.");
     }
 
     #[test]

@@ -223,3 +223,35 @@ fn type_alias_fields_behave_like_the_aliased_type() {
 fn rename_all_applies_and_name_overrides_it() {
     assert_eq!(names(&Kebab::parameters()), ["batch-size", "explicitName"]);
 }
+
+/// Doc blocks whose text starts on the opening line, as people write them.
+#[derive(Debug, Config)]
+pub struct OpeningLineDocs {
+    /** Directory the files are written to.
+    It is created if it does not exist. */
+    pub directory: String,
+    /** Records per write.
+     *  At most 10,000.
+     */
+    pub batch_size: u32,
+    /** First.
+
+            Indented under the second paragraph.
+        Second paragraph.
+    */
+    pub notes: String,
+}
+
+#[test]
+fn block_docs_with_text_on_the_opening_line_lose_the_source_indentation() {
+    let params = OpeningLineDocs::parameters();
+    assert_eq!(
+        params.get("directory").unwrap().description,
+        "Directory the files are written to.\nIt is created if it does not exist."
+    );
+    assert_eq!(params.get("batchSize").unwrap().description, "Records per write.\nAt most 10,000.");
+    assert_eq!(
+        params.get("notes").unwrap().description,
+        "First.\n\n    Indented under the second paragraph.\nSecond paragraph."
+    );
+}
