@@ -214,3 +214,87 @@ fn type_alias_fields_decode_like_the_aliased_type() {
     assert_eq!(Aliased::from_config([("count", "7")]).unwrap().count, 7);
     assert!(Aliased::from_config([("count", "70000")]).is_err());
 }
+
+#[derive(Debug, PartialEq, Config)]
+pub struct Wide {
+    pub unsigned: u64,
+    pub size: usize,
+    pub signed: i64,
+    pub small: u8,
+    pub list: Vec<u64>,
+    pub map: HashMap<String, u64>,
+    #[param(default = 18446744073709551615)]
+    pub top: u64,
+    #[param(default = "18446744073709551615")]
+    pub top_text: u64,
+}
+
+fn wide_errors(pairs: &[(&str, &str)]) -> Vec<String> {
+    Wide::from_config(pairs).unwrap_err().iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn unsigned_64_bit_fields_accept_their_whole_range() {
+    let max = "18446744073709551615";
+    let cfg = Wide::from_config([
+        ("unsigned", max),
+        ("size", max),
+        ("list", "0, 18446744073709551615"),
+        ("map.a", max),
+        ("signed", "-9223372036854775808"),
+    ])
+    .unwrap();
+    assert_eq!(cfg.unsigned, u64::MAX);
+    assert_eq!(cfg.size as u64, u64::MAX);
+    assert_eq!(cfg.list, [0, u64::MAX]);
+    assert_eq!(cfg.map["a"], u64::MAX);
+    assert_eq!(cfg.signed, i64::MIN);
+    assert_eq!((cfg.top, cfg.top_text), (u64::MAX, u64::MAX));
+    assert_eq!(Wide::parameters().get("top").unwrap().default, max);
+}
+
+#[test]
+fn integers_beyond_the_field_type_are_range_errors_naming_the_type() {
+    assert_eq!(
+        wide_errors(&[("unsigned", "18446744073709551616"), ("map.b", "-1")]),
+        [
+            r#"error validating "map.b": "-1" value is out of range for u64 (0 to 18446744073709551615): invalid parameter type"#,
+            r#"error validating "unsigned": "18446744073709551616" value is out of range for u64 (0 to 18446744073709551615): invalid parameter type"#,
+        ]
+    );
+    // i64's bounds are unchanged: one past either end is a range error.
+    for value in ["9223372036854775808", "-9223372036854775809"] {
+        assert_eq!(
+            wide_errors(&[("signed", value)]),
+            [format!(
+                r#"error validating "signed": "{value}" value is out of range for i64 (-9223372036854775808 to 9223372036854775807): invalid parameter type"#
+            )]
+        );
+    }
+    assert_eq!(
+        wide_errors(&[("small", "256")]),
+        [r#"error validating "small": "256" value is out of range for u8 (0 to 255): invalid parameter type"#]
+    );
+    // Far beyond any integer type: still a range error, not "not an integer".
+    let huge = "1".repeat(60);
+    assert_eq!(
+        wide_errors(&[("size", &huge)]),
+        [format!(
+            r#"error validating "size": "{huge}" value is out of range for usize (0 to 18446744073709551615): invalid parameter type"#
+        )]
+    );
+}
+
+#[test]
+fn non_integers_keep_gos_wording() {
+    for value in ["1.5", "0x10", "1_000", "+", "-", "١٢", "18446744073709551615x"] {
+        assert_eq!(
+            wide_errors(&[("unsigned", value)]),
+            [format!(
+                r#"error validating "unsigned": {} value is not an integer: invalid parameter type"#,
+                conduit_connector::config::go::quote(value)
+            )],
+            "{value:?}"
+        );
+    }
+}

@@ -15,9 +15,11 @@ use super::{
 pub struct ValueCheck {
     /// The parameter type.
     pub ty: ParameterType,
-    /// Smallest integer the Rust type holds (ints only).
+    /// Smallest integer the field accepts (ints only): the Rust type's
+    /// minimum, at least `i64::MIN`.
     pub int_min: i128,
-    /// Largest integer the Rust type holds (ints only).
+    /// Largest integer the field accepts (ints only): the Rust type's
+    /// maximum, at most `u64::MAX`.
     pub int_max: i128,
     /// Whether negative durations are rejected (std `Duration`).
     pub nonnegative: bool,

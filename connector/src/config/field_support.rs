@@ -265,15 +265,10 @@ const fn check_value(check: &ValueCheck, s: &[u8]) -> Option<&'static str> {
     let Ok(s) = std::str::from_utf8(s) else { return Some("the default is not valid UTF-8") };
     match check.ty {
         ParameterType::String | ParameterType::File => None,
-        ParameterType::Int => match go::parse_int(s) {
-            None => Some("the default is not an integer"),
-            Some(n) => {
-                if (n as i128) < check.int_min || (n as i128) > check.int_max {
-                    Some("the default is out of range for the field's integer type")
-                } else {
-                    None
-                }
-            }
+        ParameterType::Int => match go::parse_wide_int(s) {
+            go::WideInt::NotAnInteger => Some("the default is not an integer"),
+            go::WideInt::Value(n) if n >= check.int_min && n <= check.int_max => None,
+            _ => Some("the default is out of range for the field's integer type"),
         },
         ParameterType::Float => {
             if go::is_float(s) {

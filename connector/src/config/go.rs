@@ -198,6 +198,65 @@ pub const fn parse_int(s: &str) -> Option<i64> {
     if neg { Some(n) } else { n.checked_neg() }
 }
 
+/// An integer read with [`parse_int`]'s syntax but without its `i64` range,
+/// for integer fields whose Rust type is wider than Go's `int`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WideInt {
+    /// The value, when it fits `i128`.
+    Value(i128),
+    /// Digits and sign are fine, the magnitude exceeds `i128`.
+    TooLarge,
+    /// Not Go integer syntax (`Atoi` would fail with a syntax error).
+    NotAnInteger,
+}
+
+/// [`parse_int`]'s syntax (an optional `+` or `-`, then base-10 digits) with
+/// the range of `i128`: a syntactically valid integer is never reported as
+/// "not an integer", whatever its size.
+pub(crate) const fn parse_wide_int(s: &str) -> WideInt {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut neg = false;
+    if !b.is_empty() && (b[0] == b'+' || b[0] == b'-') {
+        neg = b[0] == b'-';
+        i = 1;
+    }
+    if i == b.len() {
+        return WideInt::NotAnInteger;
+    }
+    // Accumulate negatively so that i128::MIN is reachable; once the value
+    // overflows, keep scanning for the syntax.
+    let mut n: i128 = 0;
+    let mut overflow = false;
+    while i < b.len() {
+        let c = b[i];
+        if !c.is_ascii_digit() {
+            return WideInt::NotAnInteger;
+        }
+        if !overflow {
+            match n.checked_mul(10) {
+                Some(m) => match m.checked_sub((c - b'0') as i128) {
+                    Some(m) => n = m,
+                    None => overflow = true,
+                },
+                None => overflow = true,
+            }
+        }
+        i += 1;
+    }
+    if overflow {
+        return WideInt::TooLarge;
+    }
+    if neg {
+        WideInt::Value(n)
+    } else {
+        match n.checked_neg() {
+            Some(n) => WideInt::Value(n),
+            None => WideInt::TooLarge,
+        }
+    }
+}
+
 /// Go's `strconv.ParseBool`: exactly `1 t T TRUE true True` and
 /// `0 f F FALSE false False`.
 ///

@@ -169,7 +169,7 @@ impl ConfigMap {
     /// ```
     pub fn validate(&self, params: &Parameters) -> Result<(), ConfigErrors> {
         let mut errors = ConfigErrors::new();
-        validate_into(self, params, &mut errors);
+        validate_into(self, params, IntCheck::Go, &mut errors);
         errors.into_result()
     }
 }
@@ -314,7 +314,19 @@ fn match_key<'m>(key: &'m str, pattern: &str) -> Option<Cow<'m, str>> {
     Some(Cow::Owned(out))
 }
 
-fn validate_into(map: &ConfigMap, params: &Parameters, errors: &mut ConfigErrors) {
+/// How `int` values are type-checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IntCheck {
+    /// As Go's `strconv.Atoi`: the syntax and the `i64` range
+    /// ([`ConfigMap::validate`], which ports conduit-commons' `Validate`).
+    Go,
+    /// The syntax only: decoding checks the range of the field's Rust type,
+    /// which may be wider than `i64` (`u64`) and reports a range error naming
+    /// the type ([`from_config`]).
+    Syntax,
+}
+
+fn validate_into(map: &ConfigMap, params: &Parameters, ints: IntCheck, errors: &mut ConfigErrors) {
     let plan = params.plan();
     // The expansions of wildcard parameters whose name does not end with `*` (index-aligned
     // with `plan.wildcards`; empty for the others). A name ending with `*` expands to
@@ -355,7 +367,7 @@ fn validate_into(map: &ConfigMap, params: &Parameters, errors: &mut ConfigErrors
         } else {
             ""
         };
-        if !entry.wildcard && entry.checked && !check_type(name, value, param.ty, errors) {
+        if !entry.wildcard && entry.checked && !check_type(name, value, param.ty, ints, errors) {
             check_validations(name, value, param, entry.required, errors);
         }
     }
@@ -383,7 +395,7 @@ fn validate_into(map: &ConfigMap, params: &Parameters, errors: &mut ConfigErrors
                     .filter(|(k, _)| w.simple || match_key(k, &w.name).is_some())
             };
             for (key, value) in entries() {
-                type_error |= check_type(key, value, param.ty, errors);
+                type_error |= check_type(key, value, param.ty, ints, errors);
             }
             // Go skips the value validations of a parameter with a type error.
             if !type_error {
@@ -394,7 +406,7 @@ fn validate_into(map: &ConfigMap, params: &Parameters, errors: &mut ConfigErrors
         } else {
             let keys = expanded.get(i).map(Vec::as_slice).unwrap_or_default();
             for key in keys {
-                type_error |= check_type(key, map.get(key).unwrap_or(""), param.ty, errors);
+                type_error |= check_type(key, map.get(key).unwrap_or(""), param.ty, ints, errors);
             }
             if !type_error {
                 for key in keys {
@@ -424,13 +436,17 @@ fn unrecognized(key: &str, params: &Parameters) -> ConfigError {
 
 /// Go's type check of one value (empty values always pass); `true` when it
 /// reported an error.
-fn check_type(key: &str, value: &str, ty: ParameterType, errors: &mut ConfigErrors) -> bool {
+fn check_type(key: &str, value: &str, ty: ParameterType, ints: IntCheck, errors: &mut ConfigErrors) -> bool {
     if value.is_empty() {
         return false;
     }
+    let not_an_integer = |value| match ints {
+        IntCheck::Go => go::parse_int(value).is_none(),
+        IntCheck::Syntax => go::parse_wide_int(value) == go::WideInt::NotAnInteger,
+    };
     let what = match ty {
         ParameterType::String | ParameterType::File => return false,
-        ParameterType::Int if go::parse_int(value).is_none() => "an integer",
+        ParameterType::Int if not_an_integer(value) => "an integer",
         ParameterType::Float if go::parse_float(value).is_none() => "a float",
         ParameterType::Duration if go::parse_duration(value).is_err() => "a duration",
         ParameterType::Bool if go::parse_bool(value).is_none() => "a boolean",
@@ -530,7 +546,7 @@ fn failure(validation: &Validation, value: &str, number: &mut Option<Option<f64>
 pub fn from_config<T: ConfigField>(config: impl IntoConfigMap, params: &Parameters) -> Result<T, ConfigErrors> {
     let (mut map, mut errors) = ConfigMap::sanitized(config);
     map.apply_defaults(params);
-    validate_into(&map, params, &mut errors);
+    validate_into(&map, params, IntCheck::Syntax, &mut errors);
     map.build_index();
     let value = {
         let mut cx = DecodeCx::new(&map, &mut errors);

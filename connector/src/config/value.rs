@@ -78,21 +78,29 @@ macro_rules! int_value {
         impl ConfigValue for $t {
             const TYPE: ParameterType = ParameterType::Int;
             #[doc(hidden)]
+            // The Rust type's range within 64 bits, signed or unsigned: Go's
+            // `int` range, and up to `u64::MAX` for unsigned 64-bit fields.
             const CHECK: ValueCheck = ValueCheck {
                 int_min: if (<$t>::MIN as i128) < (i64::MIN as i128) { i64::MIN as i128 } else { <$t>::MIN as i128 },
-                int_max: if (<$t>::MAX as u128) > (i64::MAX as u128) { i64::MAX as i128 } else { <$t>::MAX as i128 },
+                int_max: if (<$t>::MAX as u128) > (u64::MAX as u128) { u64::MAX as i128 } else { <$t>::MAX as i128 },
                 ..ValueCheck::of(ParameterType::Int)
             };
             fn parse(value: &str) -> Result<Self, String> {
-                let n = go::parse_int(value).ok_or_else(|| "value is not an integer".to_owned())?;
-                <$t>::try_from(n).map_err(|_| {
+                let out_of_range = || {
                     format!(
                         "value is out of range for {} ({} to {})",
                         stringify!($t),
                         Self::CHECK.int_min,
                         Self::CHECK.int_max
                     )
-                })
+                };
+                match go::parse_wide_int(value) {
+                    go::WideInt::Value(n) if n >= Self::CHECK.int_min && n <= Self::CHECK.int_max => {
+                        <$t>::try_from(n).map_err(|_| out_of_range())
+                    }
+                    go::WideInt::NotAnInteger => Err("value is not an integer".to_owned()),
+                    _ => Err(out_of_range()),
+                }
             }
             fn empty() -> Option<Self> {
                 Some(0)

@@ -1,6 +1,6 @@
 //! `strconv.Atoi`, `ParseBool` and `ParseFloat` tables.
 
-use crate::config::go::{is_float, parse_bool, parse_float, parse_int};
+use crate::config::go::{WideInt, is_float, parse_bool, parse_float, parse_int, parse_wide_int};
 
 #[test]
 fn parse_int_accepts_what_atoi_accepts() {
@@ -31,6 +31,35 @@ fn parse_int_accepts_what_atoi_accepts() {
     ];
     for &(input, want) in cases {
         assert_eq!(parse_int(input), want, "parse_int({input:?})");
+    }
+}
+
+#[test]
+fn parse_wide_int_has_atois_syntax_without_its_range() {
+    let cases: &[(&str, WideInt)] = &[
+        ("0", WideInt::Value(0)),
+        ("+1", WideInt::Value(1)),
+        ("-0", WideInt::Value(0)),
+        ("18446744073709551615", WideInt::Value(u64::MAX as i128)),
+        ("18446744073709551616", WideInt::Value(u64::MAX as i128 + 1)),
+        ("-9223372036854775809", WideInt::Value(i64::MIN as i128 - 1)),
+        ("170141183460469231731687303715884105727", WideInt::Value(i128::MAX)),
+        ("-170141183460469231731687303715884105728", WideInt::Value(i128::MIN)),
+        ("170141183460469231731687303715884105728", WideInt::TooLarge),
+        ("-170141183460469231731687303715884105729", WideInt::TooLarge),
+        ("99999999999999999999999999999999999999999999", WideInt::TooLarge),
+        ("", WideInt::NotAnInteger),
+        ("+", WideInt::NotAnInteger),
+        ("-", WideInt::NotAnInteger),
+        ("1_000", WideInt::NotAnInteger),
+        ("0x10", WideInt::NotAnInteger),
+        (" 1", WideInt::NotAnInteger),
+        ("1.0", WideInt::NotAnInteger),
+        ("١", WideInt::NotAnInteger),
+        ("99999999999999999999999999999999999999999999x", WideInt::NotAnInteger),
+    ];
+    for &(input, want) in cases {
+        assert_eq!(parse_wide_int(input), want, "parse_wide_int({input:?})");
     }
 }
 

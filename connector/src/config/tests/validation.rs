@@ -89,6 +89,17 @@ fn int_type_check_rejects_base_prefixes() {
 }
 
 #[test]
+fn int_type_check_keeps_gos_int64_range_for_untyped_parameters() {
+    // `ConfigMap::validate` is conduit-commons' `Validate`: no Rust type,
+    // so `Atoi`'s range. (Typed fields accept their own range, u64 included.)
+    let params = params([("i", param(ParameterType::Int, "", vec![]))]);
+    assert_eq!(
+        messages(&map([("i", "18446744073709551615")]), &params),
+        [r#"error validating "i": "18446744073709551615" value is not an integer: invalid parameter type"#]
+    );
+}
+
+#[test]
 fn empty_values_pass_type_checks_and_strings_are_never_checked() {
     let params = params([
         ("i", param(ParameterType::Int, "", vec![])),
