@@ -180,7 +180,9 @@ impl RecordFormat {
         let parsed = Self::from_options(format, &opts)?;
         let ignored: Vec<String> = opts
             .iter()
-            .filter(|(k, v)| !(k.is_empty() && v.is_empty()) && !parsed.uses(k))
+            // An empty item (`a=1,,b=2`, a trailing comma) names no option.
+            .filter(|&&(k, v)| !k.is_empty() || !v.is_empty())
+            .filter(|(k, _)| !parsed.uses(k))
             .map(|(k, _)| quote(k))
             .collect();
         if !ignored.is_empty() {

@@ -95,7 +95,7 @@ macro_rules! int_value {
                     )
                 };
                 match go::parse_wide_int(value) {
-                    go::WideInt::Value(n) if n >= Self::CHECK.int_min && n <= Self::CHECK.int_max => {
+                    go::WideInt::Value(n) if (Self::CHECK.int_min..=Self::CHECK.int_max).contains(&n) => {
                         <$t>::try_from(n).map_err(|_| out_of_range())
                     }
                     go::WideInt::NotAnInteger => Err("value is not an integer".to_owned()),
