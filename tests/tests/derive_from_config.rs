@@ -227,6 +227,8 @@ pub struct Wide {
     pub top: u64,
     #[param(default = "18446744073709551615")]
     pub top_text: u64,
+    #[param(lt = 1000)]
+    pub bounded: u32,
 }
 
 fn wide_errors(pairs: &[(&str, &str)]) -> Vec<String> {
@@ -274,6 +276,19 @@ fn integers_beyond_the_field_type_are_range_errors_naming_the_type() {
     assert_eq!(
         wide_errors(&[("small", "256")]),
         [r#"error validating "small": "256" value is out of range for u8 (0 to 255): invalid parameter type"#]
+    );
+    // Within 64 bits, validations run first (as for u8 = 300); beyond 64 bits
+    // the value is a type error for every field, so they are skipped, as Go
+    // skips them after a type error.
+    assert_eq!(
+        wide_errors(&[("bounded", "18446744073709551615")]),
+        [r#"error validating "bounded": "18446744073709551615" should be less than 1000: less-than validation failed"#]
+    );
+    assert_eq!(
+        wide_errors(&[("bounded", "18446744073709551616")]),
+        [
+            r#"error validating "bounded": "18446744073709551616" value is out of range for u32 (0 to 4294967295): invalid parameter type"#
+        ]
     );
     // Far beyond any integer type: still a range error, not "not an integer".
     let huge = "1".repeat(60);

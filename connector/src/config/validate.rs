@@ -321,8 +321,9 @@ enum IntCheck {
     /// ([`ConfigMap::validate`], which ports conduit-commons' `Validate`).
     Go,
     /// The syntax only: decoding checks the range of the field's Rust type,
-    /// which may be wider than `i64` (`u64`) and reports a range error naming
-    /// the type ([`from_config`]).
+    /// which may be wider than `i64` (`u64`), and reports a range error
+    /// naming the type ([`from_config`]). An integer beyond 64 bits skips the
+    /// value validations, as a type error does.
     Syntax,
 }
 
@@ -434,19 +435,26 @@ fn unrecognized(key: &str, params: &Parameters) -> ConfigError {
     ConfigError::raw(key, ErrorKind::Unrecognized, message)
 }
 
-/// Go's type check of one value (empty values always pass); `true` when it
-/// reported an error.
+/// Go's type check of one value (empty values always pass); `true` when the
+/// value failed it, so that its value validations are skipped (as Go skips
+/// them). The error is reported here, except for an integer beyond 64 bits
+/// in [`IntCheck::Syntax`] mode: no integer field accepts it, and decoding
+/// reports the range error that names the field's type.
 fn check_type(key: &str, value: &str, ty: ParameterType, ints: IntCheck, errors: &mut ConfigErrors) -> bool {
     if value.is_empty() {
         return false;
     }
-    let not_an_integer = |value| match ints {
-        IntCheck::Go => go::parse_int(value).is_none(),
-        IntCheck::Syntax => go::parse_wide_int(value) == go::WideInt::NotAnInteger,
-    };
     let what = match ty {
         ParameterType::String | ParameterType::File => return false,
-        ParameterType::Int if not_an_integer(value) => "an integer",
+        ParameterType::Int => match ints {
+            IntCheck::Go if go::parse_int(value).is_none() => "an integer",
+            IntCheck::Go => return false,
+            IntCheck::Syntax => match go::parse_wide_int(value) {
+                go::WideInt::NotAnInteger => "an integer",
+                go::WideInt::Value(n) if (i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(&n) => return false,
+                go::WideInt::Value(_) | go::WideInt::TooLarge => return true,
+            },
+        },
         ParameterType::Float if go::parse_float(value).is_none() => "a float",
         ParameterType::Duration if go::parse_duration(value).is_err() => "a duration",
         ParameterType::Bool if go::parse_bool(value).is_none() => "a boolean",
