@@ -268,7 +268,10 @@ impl DirWriter {
     ///
     /// # Errors
     /// [`FsError::InvalidKey`] (nothing touched) or [`FsError::Entry`]. In atomic mode a failed
-    /// write leaves the key as it was and removes its temporary file.
+    /// write leaves the key as it was and removes its temporary file. In non-atomic mode a write
+    /// that fails after the file was truncated or created (writing or syncing the data) removes
+    /// the file, so the key is absent, never partial; a failure before that (opening,
+    /// inspecting, truncating) leaves the key as it was.
     pub fn write(&mut self, key: &[u8], data: &[u8]) -> Result<(), FsError> {
         validate_key(key)?;
         let result = if self.options.atomic { self.write_atomic(key, data) } else { self.write_in_place(key, data) };
@@ -364,18 +367,78 @@ impl DirWriter {
 
     /// Temp file, write, sync, close, rename. On failure the temporary file is removed.
     fn write_atomic(&mut self, key: &[u8], data: &[u8]) -> Result<(), EntryCause> {
+        self.fill_temp(data)?;
+        let result = rustix::fs::renameat(self.dir.as_fd(), self.temp_cstr(), self.dir.as_fd(), key)
+            .map_err(|errno| classify(errno, Step::Rename));
+        if result.is_err() {
+            self.remove_temp();
+        }
+        result
+    }
+
+    /// A new temporary file (its name left in `self.temp_name`) holding `data`, synced as the
+    /// sync mode asks and closed. On failure the temporary file is removed.
+    fn fill_temp(&mut self, data: &[u8]) -> Result<(), EntryCause> {
         let file = self.create_temp()?;
         let result = write_all(file.as_fd(), data).and_then(|()| self.sync_file(file.as_fd()));
         drop(file);
-        let result = result.and_then(|()| {
-            rustix::fs::renameat(self.dir.as_fd(), self.temp_cstr(), self.dir.as_fd(), key)
-                .map_err(|errno| classify(errno, Step::Rename))
-        });
         if result.is_err() {
-            // Best effort: a leftover is removed by the next `open`.
-            let _ = rustix::fs::unlinkat(self.dir.as_fd(), self.temp_cstr(), AtFlags::empty());
+            self.remove_temp();
         }
         result
+    }
+
+    /// Removes the temporary file named in `self.temp_name`. Best effort: a leftover is
+    /// removed by the next `open`.
+    fn remove_temp(&self) {
+        let _ = rustix::fs::unlinkat(self.dir.as_fd(), self.temp_cstr(), AtFlags::empty());
+    }
+
+    /// Writes `data` to a new hidden temporary file for `key` (validated by [`validate_key`]),
+    /// synced as the [`SyncMode`] asks, without making it visible under the key: the first half
+    /// of an atomic write. [`publish`](Self::publish) renames it onto the key; dropping the
+    /// [`Staged`] file removes it. Works in either mode (the staged file is always a temporary
+    /// file).
+    ///
+    /// Staging is what lets several threads write files in parallel while the commit points
+    /// (the renames) happen in one chosen order.
+    ///
+    /// ```
+    /// use directory_destination::fs::{DirWriter, WriteOptions};
+    ///
+    /// # let tmp = tempfile::tempdir().unwrap();
+    /// let mut writer = DirWriter::open(tmp.path(), WriteOptions::default())?;
+    /// let staged = writer.stage(b"a", b"1")?;
+    /// assert!(!tmp.path().join("a").exists());
+    /// writer.publish(staged, b"a")?;
+    /// assert_eq!(std::fs::read(tmp.path().join("a"))?, b"1");
+    /// drop(writer.stage(b"b", b"2")?); // never published: removed
+    /// assert_eq!(std::fs::read_dir(tmp.path())?.count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`FsError::InvalidKey`] (nothing touched) or [`FsError::Entry`] (the temporary file is
+    /// removed).
+    pub fn stage(&mut self, key: &[u8], data: &[u8]) -> Result<Staged, FsError> {
+        validate_key(key)?;
+        self.fill_temp(data).map_err(|cause| self.entry_error(Op::Write, key, cause))?;
+        Ok(Staged { dir: Arc::clone(&self.dir), name: self.temp_name.clone() })
+    }
+
+    /// Renames a file [`stage`](Self::stage)d by this writer or a
+    /// [`try_clone`](Self::try_clone) of it onto `key`, replacing any existing file (the second
+    /// half of an atomic write), then syncs the directory as [`write`](Self::write) does.
+    ///
+    /// # Errors
+    /// [`FsError::InvalidKey`] or [`FsError::Entry`]; on a failed rename the staged file is
+    /// removed and the key left as it was.
+    pub fn publish(&mut self, mut staged: Staged, key: &[u8]) -> Result<(), FsError> {
+        validate_key(key)?;
+        rustix::fs::renameat(staged.dir.as_fd(), staged.cstr(), self.dir.as_fd(), key)
+            .map_err(|errno| self.entry_error(Op::Write, key, classify(errno, Step::Rename)))?;
+        staged.name.clear();
+        self.after_change(Op::Write, key)
     }
 
     /// Creates a new temporary file with a fresh name left in `self.temp_name`.
@@ -426,10 +489,48 @@ impl DirWriter {
             return Err(EntryCause::HardLinked { links });
         }
         if stat.st_size != 0 {
+            // A failed truncate changed nothing: the old content stays.
             rustix::fs::ftruncate(&file, 0).map_err(|errno| io_cause(Step::Truncate, errno))?;
         }
-        write_all(file.as_fd(), data)?;
-        self.sync_file(file.as_fd())
+        let result = write_all(file.as_fd(), data).and_then(|()| self.sync_file(file.as_fd()));
+        if result.is_err() {
+            // The file is empty or partial (or complete but not durable): remove it, so a failed
+            // write never leaves part of a record under the key. The old content is gone already
+            // (truncated), so an overwrite that fails leaves the key absent.
+            drop(file);
+            let _ = rustix::fs::unlinkat(self.dir.as_fd(), key, AtFlags::empty());
+        }
+        result
+    }
+}
+
+/// A complete file under a hidden temporary name, waiting to be renamed onto its key by
+/// [`DirWriter::publish`]; see [`DirWriter::stage`]. Dropping it removes the temporary file.
+pub struct Staged {
+    dir: Arc<OwnedFd>,
+    /// The NUL-terminated temporary name; empty once published.
+    name: Vec<u8>,
+}
+
+impl Staged {
+    fn cstr(&self) -> &CStr {
+        // Copied from a writer's `temp_name`: always NUL-terminated.
+        CStr::from_bytes_until_nul(&self.name).unwrap_or(c"")
+    }
+}
+
+impl fmt::Debug for Staged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Staged").field("name", &escape_key(self.cstr().to_bytes())).finish_non_exhaustive()
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.name.is_empty() {
+            // Best effort: a leftover is removed by the next `open`.
+            let _ = rustix::fs::unlinkat(self.dir.as_fd(), self.cstr(), AtFlags::empty());
+        }
     }
 }
 
