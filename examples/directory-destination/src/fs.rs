@@ -54,12 +54,16 @@
 //! `close` errors are not reported (they carry no durable information on local file systems);
 //! use a sync mode when an acknowledgement must mean "on disk".
 //!
-//! # Concurrency
+//! # One writer per directory
 //!
-//! One process should write a directory at a time: opening removes every file with the
-//! reserved prefix, including temporary files another live writer is about to rename. Within a
-//! process, [`DirWriter::try_clone`] gives another writer on the same directory handle (its own
-//! temporary names), so threads can write disjoint sets of keys.
+//! [`DirWriter::open`] takes an exclusive `flock` on the directory and holds it for as long as
+//! the writer (or any [`try_clone`](DirWriter::try_clone) of it) is alive; a second `open` of
+//! the same directory, from another process or from this one, fails with
+//! [`FsError::Locked`] and touches nothing. Stale temporary files are removed only under the
+//! lock, so one writer can never delete another's live temporary files. (On a file system
+//! without `flock` support the lock is skipped and one writer per directory is up to you.)
+//! Within a writer, [`DirWriter::try_clone`] gives another writer on the same directory handle
+//! (its own temporary names) for another thread.
 
 mod error;
 mod key;
@@ -187,15 +191,17 @@ impl fmt::Debug for DirWriter {
 
 impl DirWriter {
     /// Opens (creating it and its parents with mode 0755, less the umask, if missing) the
-    /// directory at `path`, and removes temporary files a crash left in it (see
-    /// [`stale_removed`](DirWriter::stale_removed)).
+    /// directory at `path`, locks it for this writer (see
+    /// [one writer per directory](self#one-writer-per-directory)), and removes temporary files
+    /// a crash left in it (see [`stale_removed`](DirWriter::stale_removed)).
     ///
     /// The directory is opened `O_DIRECTORY|O_RDONLY|O_CLOEXEC` once; every later operation is
     /// relative to that handle. A symlink *at* `path` itself is followed (it is configuration).
     ///
     /// # Errors
     /// [`FsError::EmptyPath`], [`FsError::CreateDir`], [`FsError::NotADirectory`] (the path or
-    /// a parent is not a directory), [`FsError::OpenDir`], and [`FsError::ListDir`] or
+    /// a parent is not a directory), [`FsError::OpenDir`], [`FsError::Locked`] (another writer
+    /// has the directory open), and [`FsError::ListDir`] or
     /// [`FsError::RemoveStale`] when cleaning fails.
     pub fn open(path: &Path, options: WriteOptions) -> Result<DirWriter, FsError> {
         if path.as_os_str().is_empty() {
@@ -218,6 +224,8 @@ impl DirWriter {
             }
             Err(errno) => return Err(open_error(errno)),
         };
+        lock(dir.as_fd(), path)?;
+        // Only under the lock: no other writer's temporary files can be live now.
         let stale_removed = remove_stale_temp_files(dir.as_fd(), path)?;
         Ok(DirWriter::with_handle(Arc::new(dir), Arc::from(path), options, stale_removed))
     }
@@ -541,6 +549,24 @@ impl AsFd for DirWriter {
     }
 }
 
+/// Takes the exclusive, non-blocking `flock` on the directory handle that makes a writer the
+/// directory's only one. The lock belongs to this open handle: it is released when the handle
+/// (shared by every [`DirWriter::try_clone`]) is closed, or by the kernel when the process dies.
+/// A file system without `flock` support is written without the lock.
+fn lock(dir: BorrowedFd<'_>, path: &Path) -> Result<(), FsError> {
+    use rustix::fs::FlockOperation;
+    loop {
+        return match rustix::fs::flock(dir, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(()),
+            Err(Errno::INTR) => continue,
+            Err(Errno::WOULDBLOCK) => Err(FsError::Locked { path: path.to_path_buf() }),
+            // Not supported here (some network and FUSE file systems): nothing to enforce with.
+            Err(Errno::NOLCK | Errno::OPNOTSUPP | Errno::INVAL) => Ok(()),
+            Err(errno) => Err(FsError::OpenDir { path: path.to_path_buf(), error: errno.into() }),
+        };
+    }
+}
+
 /// Removes files whose names start with [`TEMP_PREFIX`]; directories with such names are left
 /// alone (this writer never creates them).
 fn remove_stale_temp_files(dir: BorrowedFd<'_>, path: &Path) -> Result<usize, FsError> {
@@ -626,6 +652,8 @@ fn push_hex(buf: &mut Vec<u8>, mut value: u64) {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::ffi::OsStrExt;
+
     use super::*;
 
     #[test]
@@ -659,6 +687,29 @@ mod tests {
                 assert!(names.insert(name));
             }
         }
+    }
+
+    #[test]
+    fn a_second_writer_on_the_same_directory_is_refused_until_the_first_is_gone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut first = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap();
+        let clone = first.try_clone();
+        // A live temporary file of the first writer, as during a write.
+        drop(first.create_temp().unwrap());
+        let live = tmp.path().join(std::ffi::OsStr::from_bytes(first.temp_cstr().to_bytes()));
+        let error = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap_err();
+        assert!(matches!(error, FsError::Locked { .. }), "{error:?}");
+        let message = error.to_string();
+        assert!(message.contains(&tmp.path().display().to_string()), "{message}");
+        assert!(message.contains("another writer holds it"), "{message}");
+        assert!(live.exists(), "the refused writer removed a live temporary file");
+        // The lock lives as long as any clone of the writer.
+        drop(first);
+        assert!(matches!(DirWriter::open(tmp.path(), WriteOptions::default()), Err(FsError::Locked { .. })));
+        drop(clone);
+        let again = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap();
+        assert_eq!(again.stale_removed(), 1, "the next writer cleans what the first left");
+        assert!(!live.exists());
     }
 
     #[test]

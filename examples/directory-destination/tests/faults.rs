@@ -465,3 +465,49 @@ fn full_disk_child_checks_acks_against_files() {
     assert!(written > 10 && failed > 100, "the disk did not fill as planned: {written} written, {failed} failed");
     println!("atomic={atomic} sync={sync}: {written} written, {failed} failed, {} files", present.len());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Two processes on one directory
+
+#[test]
+fn a_second_process_on_the_same_directory_is_refused_and_deletes_no_live_temporary_file() {
+    let tmp = scratch();
+    let dir = tmp.path().join("out");
+    // The first writer: a run reading stdin, with a record written so its directory is open.
+    let mut cmd = Command::new(BIN);
+    run_args(&mut cmd, &dir, "-");
+    let mut first = cmd.stdin(Stdio::piped()).spawn().unwrap();
+    let mut stdin = first.stdin.take().unwrap();
+    stdin.write_all(&record(0, 100).2).unwrap();
+    stdin.flush().unwrap();
+    let start = Instant::now();
+    while !dir.join("k-0000").exists() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the first record was not written");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // What a live temporary file of the first writer looks like mid-write.
+    let live = dir.join(format!("{TEMP_PREFIX}live"));
+    fs::write(&live, b"half").unwrap();
+
+    let (path, _) = input(tmp.path(), &[10; 3]);
+    let mut second = Command::new(BIN);
+    run_args(&mut second, &dir, path.to_str().unwrap());
+    let out = second.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("directory {} is locked: another writer holds it", dir.display())), "{stderr}");
+    assert!(live.exists(), "the second process deleted the first one's live temporary file");
+    assert!(!dir.join("k-0001").exists(), "the second process wrote");
+
+    // The first keeps writing; once it is gone the directory can be opened again (and the
+    // leftover is cleaned then).
+    stdin.write_all(&record(1, 100).2).unwrap();
+    drop(stdin);
+    let s = summary(wait_with_timeout(first, Duration::from_secs(30)));
+    assert_eq!((s.written, s.failed, s.code), (2, 0, Some(0)), "{s:?}");
+    let mut again = Command::new(BIN);
+    run_args(&mut again, &dir, path.to_str().unwrap());
+    let s = summary(again.output().unwrap());
+    assert_eq!((s.written, s.failed, s.code), (3, 0, Some(0)), "{s:?}");
+    assert!(!live.exists(), "the stale temporary file is cleaned by the next writer");
+}

@@ -234,8 +234,10 @@ fn check_record(
 #[test]
 fn arbitrary_byte_keys_are_rejected_naming_the_key_or_written_as_one_entry_inside_the_directory() {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let s = Sandbox::new();
+    // One sandbox per mode: one writer per directory.
+    let sandboxes = [Sandbox::new(), Sandbox::new()];
     let runners = [true, false].map(|atomic| {
+        let s = &sandboxes[usize::from(!atomic)];
         let config = [
             ("directory", s.dir.to_str().unwrap().to_owned()),
             ("atomic", atomic.to_string()),
@@ -252,7 +254,8 @@ fn arbitrary_byte_keys_are_rejected_naming_the_key_or_written_as_one_entry_insid
     proptest
         .run(&strategy, |(atomic, key, delete)| {
             let mut runner = runners[usize::from(!atomic)].borrow_mut();
-            let counter = if check_key(&rt, &mut runner, &s, atomic, &key, delete)? { &acked } else { &nacked };
+            let s = &sandboxes[usize::from(!atomic)];
+            let counter = if check_key(&rt, &mut runner, s, atomic, &key, delete)? { &acked } else { &nacked };
             counter.set(counter.get() + 1);
             Ok(())
         })
@@ -269,8 +272,10 @@ fn arbitrary_byte_keys_are_rejected_naming_the_key_or_written_as_one_entry_insid
 #[test]
 fn structured_keys_are_named_by_their_json_or_rejected_naming_the_key() {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let s = Sandbox::new();
+    // One sandbox per mode: one writer per directory.
+    let sandboxes = [Sandbox::new(), Sandbox::new()];
     let runners = [true, false].map(|atomic| {
+        let s = &sandboxes[usize::from(!atomic)];
         let config = [("directory", s.dir.to_str().unwrap().to_owned()), ("atomic", atomic.to_string())];
         let mut runner = rt.block_on(DestinationRunner::<DirectoryDestination>::configure(config)).unwrap();
         rt.block_on(runner.open()).unwrap();
@@ -290,7 +295,8 @@ fn structured_keys_are_named_by_their_json_or_rejected_naming_the_key() {
     proptest
         .run(&(any::<bool>(), key, proptest::bool::weighted(0.2)), |(atomic, key, delete)| {
             let mut runner = runners[usize::from(!atomic)].borrow_mut();
-            let counter = if check_record(&rt, &mut runner, &s, atomic, key, delete)? { &acked } else { &nacked };
+            let s = &sandboxes[usize::from(!atomic)];
+            let counter = if check_record(&rt, &mut runner, s, atomic, key, delete)? { &acked } else { &nacked };
             counter.set(counter.get() + 1);
             Ok(())
         })
