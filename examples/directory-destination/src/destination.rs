@@ -27,11 +27,14 @@ pub enum Sync {
 /// The directory destination's parameters.
 #[derive(Debug, Clone, Config)]
 pub struct DirectoryConfig {
-    /// Directory the files are written to. It is created (mode 0755) if it does not exist.
+    /// Directory the files are written to. It is created (mode 0755) if it does not exist. One
+    /// writer per directory: it is locked while the destination is open, and a second writer
+    /// is refused.
     #[param(required)]
     pub directory: PathBuf,
     /// Write each file atomically: to a hidden temporary file first, renamed into place when
-    /// complete, so readers never see a partial file. When false, files are written in place.
+    /// complete, so readers never see a partial file. When false, files are written in place
+    /// (a write that fails removes the file, so its key is then absent, never partial).
     #[param(default = true)]
     pub atomic: bool,
     /// When files are synced to stable storage before their records are acknowledged: `none`
@@ -47,10 +50,11 @@ pub fn specification() -> Specification {
         name: "directory".to_owned(),
         summary: "Writes each record to a file named by its key, inside one directory.".to_owned(),
         description: "A destination that writes the payload of each record (payload.after; structured \
-                      payloads as JSON) to a file named by the record key inside the configured \
-                      directory. Deletes remove the file. Writes are atomic by default, keys are \
-                      validated to be single safe file names, and nothing is ever written outside \
-                      the directory or through a symlink planted in it."
+                      payloads as JSON) to a file named by the record key (structured keys as their \
+                      JSON, e.g. {\"id\":1}) inside the configured directory. Deletes remove the \
+                      file. Writes are atomic by default, keys are validated to be single safe file \
+                      names, nothing is ever written outside the directory or through a symlink \
+                      planted in it, and one writer at a time holds the directory."
             .to_owned(),
         version: concat!("v", env!("CARGO_PKG_VERSION")).to_owned(),
         author: "The Conduit Rust SDK authors".to_owned(),
@@ -317,6 +321,9 @@ impl Destination for DirectoryDestination {
             Sync::File => SyncMode::File,
             Sync::Batch => SyncMode::Batch,
         };
+        // Opened again: let go of the directory (and its lock) first.
+        self.helper = None;
+        self.writer = None;
         let writer = DirWriter::open(&self.config.directory, WriteOptions { atomic: self.config.atomic, sync })?;
         if writer.stale_removed() > 0 {
             tracing::info!(removed = writer.stale_removed(), "removed temporary files left by an earlier crash");
@@ -485,6 +492,15 @@ mod tests {
         records[150] = record("bad/1", "v");
         assert!(matches!(write(&mut d, &records), WriteResult::Stopped { written: 150, .. }));
         assert_prefix_only(tmp.path(), 150, 300);
+    }
+
+    #[test]
+    fn opening_again_releases_the_directory_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut d = destination(tmp.path(), 2);
+        block_on(d.open()).unwrap();
+        assert!(write(&mut d, &[record("k", "v")]).is_all());
+        assert_eq!(std::fs::read_to_string(tmp.path().join("k")).unwrap(), "v");
     }
 
     #[test]

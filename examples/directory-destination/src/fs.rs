@@ -51,6 +51,10 @@
 //! | non-atomic, `Batch`  | durable once `commit` returns `Ok`        | any content, possibly partial    |
 //!
 //! A crash in atomic mode can leave a temporary file behind; [`DirWriter::open`] removes them.
+//! A write that fails (a full disk, the file-size limit) leaves the key as it was in atomic
+//! mode; in non-atomic mode it removes the empty or partial file, so the key is absent.
+//! [`DirWriter::stage`] and [`DirWriter::publish`] split an atomic write in two, so several
+//! threads can write temporary files while the renames happen in an order of your choosing.
 //! `close` errors are not reported (they carry no durable information on local file systems);
 //! use a sync mode when an acknowledgement must mean "on disk".
 //!
