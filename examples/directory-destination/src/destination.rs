@@ -3,7 +3,8 @@
 
 use std::borrow::Cow;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
 
 use conduit_connector::destination::{Batch, BoxError, Destination, WriteResult};
 use conduit_connector::opencdc::{Data, Operation, Record};
@@ -17,7 +18,8 @@ pub enum Sync {
     /// Never sync: the operating system writes data back when it likes (fastest).
     #[default]
     None,
-    /// Sync each file, and the directory after each file: every ack means "on disk".
+    /// Sync each file, and the directory after each file: every ack means "on disk". (A batch
+    /// written by two threads syncs the directory once, before its acks.)
     File,
     /// Sync each file's data, and the directory once per batch: acks mean "on disk", with one
     /// directory sync per batch.
@@ -149,20 +151,22 @@ impl DirectoryDestination {
     }
 }
 
-/// Writes `records` with two writers, in two phases, so that acknowledgements always match the
-/// files:
+/// Writes `records` with two writers so that acknowledgements always match the files:
 ///
-/// 1. **Stage** (both threads): each thread takes the next record not yet taken and writes its
-///    payload to a temporary file ([`DirWriter::stage`], synced when the sync mode asks);
-///    after a record fails, records behind it are no longer taken.
-/// 2. **Publish** (this thread): in record order, each staged file is renamed onto its key and
-///    each delete is applied. These are the commit points: at the first record that failed to
-///    stage or to publish, the temporary files of every record behind it are removed unseen and
-///    the batch stops there.
+/// - **Stage** (both threads): each thread takes the next record not yet taken and writes its
+///   payload to a temporary file ([`DirWriter::stage`], synced when the sync mode asks); after
+///   a record fails, records behind it are no longer taken.
+/// - **Publish** (this thread, in record order, while the helper goes on staging): each staged
+///   file is renamed onto its key and each delete applied. These are the commit points. While
+///   the next record to publish is still being staged by the helper, this thread stages a later
+///   one (or waits when none is left).
 ///
-/// So the records before the failure are written (and, with a sync mode, durable once the
-/// final commit returns), the failed one and those behind it changed nothing, and records with
-/// one key are applied in batch order whichever thread staged them.
+/// At the first record that failed to stage or to publish, the temporary files of every record
+/// behind it are removed unseen and the batch stops there. So the records before the failure
+/// are written (and, with a sync mode, durable once the final directory sync returns: one per
+/// batch here, for `sync=file` too, as acknowledgements leave only after it), the failed one and
+/// those behind it changed nothing, and records with one key are applied in batch order
+/// whichever thread staged them.
 fn write_records_parallel(
     (writer, buf): (&mut DirWriter, &mut Vec<u8>),
     (helper, helper_buf): (&mut DirWriter, &mut Vec<u8>),
@@ -170,47 +174,62 @@ fn write_records_parallel(
 ) -> WriteResult {
     let next = AtomicUsize::new(0);
     let stop = AtomicUsize::new(usize::MAX);
-    let stage_records = |writer: &mut DirWriter, buf: &mut Vec<u8>| -> Vec<(usize, Prepared<'_>)> {
-        let mut prepared = Vec::new();
-        loop {
-            let i = next.fetch_add(1, AtomicOrdering::Relaxed);
-            let Some(record) = records.get(i) else { break };
-            if i > stop.load(AtomicOrdering::Relaxed) {
+    let helper_done = AtomicBool::new(false);
+    let slots: Vec<Mutex<Option<Prepared<'_>>>> =
+        std::iter::repeat_with(|| Mutex::new(None)).take(records.len()).collect();
+    let publisher = std::thread::current();
+    // Takes the next record and stages it into its slot; false when none is left to take.
+    let stage_next = |writer: &mut DirWriter, buf: &mut Vec<u8>| -> bool {
+        let i = next.fetch_add(1, AtomicOrdering::Relaxed);
+        let (Some(record), Some(slot)) = (records.get(i), slots.get(i)) else { return false };
+        if i > stop.load(AtomicOrdering::Relaxed) {
+            return false;
+        }
+        let prepared = prepare(writer, buf, record);
+        if matches!(prepared, Prepared::Failed(_)) {
+            stop.fetch_min(i, AtomicOrdering::Relaxed);
+        }
+        *lock(slot) = Some(prepared);
+        true
+    };
+    let failure = std::thread::scope(|scope| {
+        let stager = scope.spawn(|| {
+            // Set when the helper is done staging, even if it panics, so the publisher never
+            // waits for a slot nobody will fill.
+            let _done = Done { flag: &helper_done, publisher: &publisher };
+            while stage_next(helper, helper_buf) {
+                publisher.unpark();
+            }
+        });
+        let mut failure = None;
+        for (i, slot) in slots.iter().enumerate() {
+            let prepared = loop {
+                // Read before looking at the slot: once the helper is done, an empty slot stays empty.
+                let done = helper_done.load(AtomicOrdering::Acquire);
+                if let Some(prepared) = lock(slot).take() {
+                    break Ok(prepared);
+                }
+                if stage_next(writer, buf) {
+                    continue;
+                }
+                if done {
+                    // Every record before a failure is taken and staged; only a panic in the
+                    // helper leaves one empty.
+                    break Err(BoxError::from("internal error: the record was not staged"));
+                }
+                std::thread::park_timeout(std::time::Duration::from_millis(100));
+            };
+            if let Err(e) = prepared.and_then(|prepared| publish(writer, prepared)) {
+                stop.fetch_min(i, AtomicOrdering::Relaxed);
+                failure = Some((i, e));
                 break;
             }
-            let p = prepare(writer, buf, record);
-            if matches!(p, Prepared::Failed(_)) {
-                stop.fetch_min(i, AtomicOrdering::Relaxed);
-            }
-            prepared.push((i, p));
         }
-        prepared
-    };
-    let (mine, theirs) = std::thread::scope(|scope| {
-        let other = scope.spawn(|| stage_records(helper, helper_buf));
-        let mine = stage_records(writer, buf);
-        let theirs = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (mine, theirs)
+        if let Err(panic) = stager.join() {
+            std::panic::resume_unwind(panic);
+        }
+        failure
     });
-    let mut slots: Vec<Option<Prepared<'_>>> = std::iter::repeat_with(|| None).take(records.len()).collect();
-    for (i, p) in mine.into_iter().chain(theirs) {
-        if let Some(slot) = slots.get_mut(i) {
-            *slot = Some(p);
-        }
-    }
-    let mut failure = None;
-    for (i, slot) in slots.iter_mut().enumerate() {
-        // Every record before the first failure was staged: records are taken in order, and none
-        // behind a failure is taken after it.
-        let result = match slot.take() {
-            Some(p) => publish(writer, p),
-            None => Err("internal error: the record was not staged".into()),
-        };
-        if let Err(e) = result {
-            failure = Some((i, e));
-            break;
-        }
-    }
     // Removes the temporary files of the records behind a failure, unseen.
     drop(slots);
     // Make what was published durable before reporting where the batch stopped.
@@ -221,6 +240,24 @@ fn write_records_parallel(
         None => WriteResult::All,
         Some((i, e)) => WriteResult::stopped(i, e),
     }
+}
+
+/// Marks the staging helper done when dropped (also on a panic) and wakes the publisher.
+struct Done<'a> {
+    flag: &'a AtomicBool,
+    publisher: &'a std::thread::Thread,
+}
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.flag.store(true, AtomicOrdering::Release);
+        self.publisher.unpark();
+    }
+}
+
+/// Locks a slot; a poisoned lock (a panic while holding it) still holds a usable value.
+fn lock<'a, T>(mutex: &'a Mutex<T>) -> std::sync::MutexGuard<'a, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A record after the staging phase of a parallel write.
@@ -256,7 +293,7 @@ fn prepare<'a>(writer: &mut DirWriter, buf: &mut Vec<u8>, record: &'a Record) ->
 fn publish(writer: &mut DirWriter, prepared: Prepared<'_>) -> Result<(), BoxError> {
     match prepared {
         Prepared::Write { key, staged, bytes } => {
-            writer.publish(staged, &key)?;
+            writer.publish_deferred(staged, &key)?;
             tracing::debug!(key = %escape_key(&key), bytes, "wrote file");
         }
         Prepared::Delete { key } => {

@@ -269,7 +269,8 @@ impl DirWriter {
     }
 
     /// Whether changes were made since the last [`commit`](DirWriter::commit) that it would
-    /// sync (only ever `true` with [`SyncMode::Batch`]).
+    /// sync (only ever `true` with [`SyncMode::Batch`], or after
+    /// [`publish_deferred`](DirWriter::publish_deferred) with a sync mode).
     pub fn has_uncommitted(&self) -> bool {
         self.uncommitted
     }
@@ -338,8 +339,9 @@ impl DirWriter {
         }
     }
 
-    /// With [`SyncMode::Batch`], syncs the directory if anything changed since the last
-    /// commit, making those writes and deletes durable. Otherwise does nothing.
+    /// With [`SyncMode::Batch`] (or after [`publish_deferred`](Self::publish_deferred) with a
+    /// sync mode), syncs the directory if anything changed since the last commit, making those
+    /// writes and deletes durable. Otherwise does nothing.
     ///
     /// # Errors
     /// [`FsError::SyncDir`]; the changes stay uncommitted and the next commit retries.
@@ -445,12 +447,31 @@ impl DirWriter {
     /// # Errors
     /// [`FsError::InvalidKey`] or [`FsError::Entry`]; on a failed rename the staged file is
     /// removed and the key left as it was.
-    pub fn publish(&mut self, mut staged: Staged, key: &[u8]) -> Result<(), FsError> {
+    pub fn publish(&mut self, staged: Staged, key: &[u8]) -> Result<(), FsError> {
+        self.rename_staged(staged, key)?;
+        self.after_change(Op::Write, key)
+    }
+
+    /// [`publish`](Self::publish), but with [`SyncMode::File`] as with [`SyncMode::Batch`]: the
+    /// directory sync is left to the next [`commit`](Self::commit), so that publishing many
+    /// files costs one directory sync. (The staged data was synced already.)
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    pub fn publish_deferred(&mut self, staged: Staged, key: &[u8]) -> Result<(), FsError> {
+        self.rename_staged(staged, key)?;
+        if self.options.sync != SyncMode::None {
+            self.uncommitted = true;
+        }
+        Ok(())
+    }
+
+    fn rename_staged(&mut self, mut staged: Staged, key: &[u8]) -> Result<(), FsError> {
         validate_key(key)?;
         rustix::fs::renameat(staged.dir.as_fd(), staged.cstr(), self.dir.as_fd(), key)
             .map_err(|errno| self.entry_error(Op::Write, key, classify(errno, Step::Rename)))?;
         staged.name.clear();
-        self.after_change(Op::Write, key)
+        Ok(())
     }
 
     /// Creates a new temporary file with a fresh name left in `self.temp_name`.
