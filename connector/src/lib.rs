@@ -203,6 +203,7 @@ pub mod log;
 pub mod middleware;
 pub mod opencdc;
 pub mod plugin;
+mod signals;
 pub mod spec;
 pub mod testing;
 
@@ -252,6 +253,11 @@ use destination::Destination;
 /// ```
 pub fn serve<D: Destination>(spec: Specification) -> ExitCode {
     let spec = spec.with_destination::<D>();
+    // Before any write: past the file-size limit a write fails (EFBIG) instead of the signal
+    // killing the process. If that cannot be set up the default stays; say so once.
+    if let Err(e) = signals::survive_file_size_limit() {
+        eprintln!("warning: cannot handle SIGXFSZ ({e}); exceeding the file-size limit will end the process");
+    }
     match plugin::launch_mode() {
         plugin::Launch::Plugin => plugin::serve::<D>(spec),
         plugin::Launch::WrongCookie => {

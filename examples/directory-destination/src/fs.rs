@@ -51,15 +51,23 @@
 //! | non-atomic, `Batch`  | durable once `commit` returns `Ok`        | any content, possibly partial    |
 //!
 //! A crash in atomic mode can leave a temporary file behind; [`DirWriter::open`] removes them.
+//! A write that fails (a full disk, the file-size limit) leaves the key as it was in atomic
+//! mode; in non-atomic mode it removes the empty or partial file, so the key is absent.
+//! [`DirWriter::stage`] and [`DirWriter::publish`] split an atomic write in two, so several
+//! threads can write temporary files while the renames happen in an order of your choosing.
 //! `close` errors are not reported (they carry no durable information on local file systems);
 //! use a sync mode when an acknowledgement must mean "on disk".
 //!
-//! # Concurrency
+//! # One writer per directory
 //!
-//! One process should write a directory at a time: opening removes every file with the
-//! reserved prefix, including temporary files another live writer is about to rename. Within a
-//! process, [`DirWriter::try_clone`] gives another writer on the same directory handle (its own
-//! temporary names), so threads can write disjoint sets of keys.
+//! [`DirWriter::open`] takes an exclusive `flock` on the directory and holds it for as long as
+//! the writer (or any [`try_clone`](DirWriter::try_clone) of it) is alive; a second `open` of
+//! the same directory, from another process or from this one, fails with
+//! [`FsError::Locked`] and touches nothing. Stale temporary files are removed only under the
+//! lock, so one writer can never delete another's live temporary files. (On a file system
+//! without `flock` support the lock is skipped and one writer per directory is up to you.)
+//! Within a writer, [`DirWriter::try_clone`] gives another writer on the same directory handle
+//! (its own temporary names) for another thread.
 
 mod error;
 mod key;
@@ -187,15 +195,17 @@ impl fmt::Debug for DirWriter {
 
 impl DirWriter {
     /// Opens (creating it and its parents with mode 0755, less the umask, if missing) the
-    /// directory at `path`, and removes temporary files a crash left in it (see
-    /// [`stale_removed`](DirWriter::stale_removed)).
+    /// directory at `path`, locks it for this writer (see
+    /// [one writer per directory](self#one-writer-per-directory)), and removes temporary files
+    /// a crash left in it (see [`stale_removed`](DirWriter::stale_removed)).
     ///
     /// The directory is opened `O_DIRECTORY|O_RDONLY|O_CLOEXEC` once; every later operation is
     /// relative to that handle. A symlink *at* `path` itself is followed (it is configuration).
     ///
     /// # Errors
     /// [`FsError::EmptyPath`], [`FsError::CreateDir`], [`FsError::NotADirectory`] (the path or
-    /// a parent is not a directory), [`FsError::OpenDir`], and [`FsError::ListDir`] or
+    /// a parent is not a directory), [`FsError::OpenDir`], [`FsError::Locked`] (another writer
+    /// has the directory open), and [`FsError::ListDir`] or
     /// [`FsError::RemoveStale`] when cleaning fails.
     pub fn open(path: &Path, options: WriteOptions) -> Result<DirWriter, FsError> {
         if path.as_os_str().is_empty() {
@@ -218,6 +228,8 @@ impl DirWriter {
             }
             Err(errno) => return Err(open_error(errno)),
         };
+        lock(dir.as_fd(), path)?;
+        // Only under the lock: no other writer's temporary files can be live now.
         let stale_removed = remove_stale_temp_files(dir.as_fd(), path)?;
         Ok(DirWriter::with_handle(Arc::new(dir), Arc::from(path), options, stale_removed))
     }
@@ -257,7 +269,8 @@ impl DirWriter {
     }
 
     /// Whether changes were made since the last [`commit`](DirWriter::commit) that it would
-    /// sync (only ever `true` with [`SyncMode::Batch`]).
+    /// sync (only ever `true` with [`SyncMode::Batch`], or after
+    /// [`publish_deferred`](DirWriter::publish_deferred) with a sync mode).
     pub fn has_uncommitted(&self) -> bool {
         self.uncommitted
     }
@@ -268,7 +281,10 @@ impl DirWriter {
     ///
     /// # Errors
     /// [`FsError::InvalidKey`] (nothing touched) or [`FsError::Entry`]. In atomic mode a failed
-    /// write leaves the key as it was and removes its temporary file.
+    /// write leaves the key as it was and removes its temporary file. In non-atomic mode a write
+    /// that fails after the file was truncated or created (writing or syncing the data) removes
+    /// the file, so the key is absent, never partial; a failure before that (opening,
+    /// inspecting, truncating) leaves the key as it was.
     pub fn write(&mut self, key: &[u8], data: &[u8]) -> Result<(), FsError> {
         validate_key(key)?;
         let result = if self.options.atomic { self.write_atomic(key, data) } else { self.write_in_place(key, data) };
@@ -323,8 +339,9 @@ impl DirWriter {
         }
     }
 
-    /// With [`SyncMode::Batch`], syncs the directory if anything changed since the last
-    /// commit, making those writes and deletes durable. Otherwise does nothing.
+    /// With [`SyncMode::Batch`] (or after [`publish_deferred`](Self::publish_deferred) with a
+    /// sync mode), syncs the directory if anything changed since the last commit, making those
+    /// writes and deletes durable. Otherwise does nothing.
     ///
     /// # Errors
     /// [`FsError::SyncDir`]; the changes stay uncommitted and the next commit retries.
@@ -364,18 +381,97 @@ impl DirWriter {
 
     /// Temp file, write, sync, close, rename. On failure the temporary file is removed.
     fn write_atomic(&mut self, key: &[u8], data: &[u8]) -> Result<(), EntryCause> {
+        self.fill_temp(data)?;
+        let result = rustix::fs::renameat(self.dir.as_fd(), self.temp_cstr(), self.dir.as_fd(), key)
+            .map_err(|errno| classify(errno, Step::Rename));
+        if result.is_err() {
+            self.remove_temp();
+        }
+        result
+    }
+
+    /// A new temporary file (its name left in `self.temp_name`) holding `data`, synced as the
+    /// sync mode asks and closed. On failure the temporary file is removed.
+    fn fill_temp(&mut self, data: &[u8]) -> Result<(), EntryCause> {
         let file = self.create_temp()?;
         let result = write_all(file.as_fd(), data).and_then(|()| self.sync_file(file.as_fd()));
         drop(file);
-        let result = result.and_then(|()| {
-            rustix::fs::renameat(self.dir.as_fd(), self.temp_cstr(), self.dir.as_fd(), key)
-                .map_err(|errno| classify(errno, Step::Rename))
-        });
         if result.is_err() {
-            // Best effort: a leftover is removed by the next `open`.
-            let _ = rustix::fs::unlinkat(self.dir.as_fd(), self.temp_cstr(), AtFlags::empty());
+            self.remove_temp();
         }
         result
+    }
+
+    /// Removes the temporary file named in `self.temp_name`. Best effort: a leftover is
+    /// removed by the next `open`.
+    fn remove_temp(&self) {
+        let _ = rustix::fs::unlinkat(self.dir.as_fd(), self.temp_cstr(), AtFlags::empty());
+    }
+
+    /// Writes `data` to a new hidden temporary file for `key` (validated by [`validate_key`]),
+    /// synced as the [`SyncMode`] asks, without making it visible under the key: the first half
+    /// of an atomic write. [`publish`](Self::publish) renames it onto the key; dropping the
+    /// [`Staged`] file removes it. Works in either mode (the staged file is always a temporary
+    /// file).
+    ///
+    /// Staging is what lets several threads write files in parallel while the commit points
+    /// (the renames) happen in one chosen order.
+    ///
+    /// ```
+    /// use directory_destination::fs::{DirWriter, WriteOptions};
+    ///
+    /// # let tmp = tempfile::tempdir().unwrap();
+    /// let mut writer = DirWriter::open(tmp.path(), WriteOptions::default())?;
+    /// let staged = writer.stage(b"a", b"1")?;
+    /// assert!(!tmp.path().join("a").exists());
+    /// writer.publish(staged, b"a")?;
+    /// assert_eq!(std::fs::read(tmp.path().join("a"))?, b"1");
+    /// drop(writer.stage(b"b", b"2")?); // never published: removed
+    /// assert_eq!(std::fs::read_dir(tmp.path())?.count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`FsError::InvalidKey`] (nothing touched) or [`FsError::Entry`] (the temporary file is
+    /// removed).
+    pub fn stage(&mut self, key: &[u8], data: &[u8]) -> Result<Staged, FsError> {
+        validate_key(key)?;
+        self.fill_temp(data).map_err(|cause| self.entry_error(Op::Write, key, cause))?;
+        Ok(Staged { dir: Arc::clone(&self.dir), name: self.temp_name.clone() })
+    }
+
+    /// Renames a file [`stage`](Self::stage)d by this writer or a
+    /// [`try_clone`](Self::try_clone) of it onto `key`, replacing any existing file (the second
+    /// half of an atomic write), then syncs the directory as [`write`](Self::write) does.
+    ///
+    /// # Errors
+    /// [`FsError::InvalidKey`] or [`FsError::Entry`]; on a failed rename the staged file is
+    /// removed and the key left as it was.
+    pub fn publish(&mut self, staged: Staged, key: &[u8]) -> Result<(), FsError> {
+        self.rename_staged(staged, key)?;
+        self.after_change(Op::Write, key)
+    }
+
+    /// [`publish`](Self::publish), but with [`SyncMode::File`] as with [`SyncMode::Batch`]: the
+    /// directory sync is left to the next [`commit`](Self::commit), so that publishing many
+    /// files costs one directory sync. (The staged data was synced already.)
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    pub fn publish_deferred(&mut self, staged: Staged, key: &[u8]) -> Result<(), FsError> {
+        self.rename_staged(staged, key)?;
+        if self.options.sync != SyncMode::None {
+            self.uncommitted = true;
+        }
+        Ok(())
+    }
+
+    fn rename_staged(&mut self, mut staged: Staged, key: &[u8]) -> Result<(), FsError> {
+        validate_key(key)?;
+        rustix::fs::renameat(staged.dir.as_fd(), staged.cstr(), self.dir.as_fd(), key)
+            .map_err(|errno| self.entry_error(Op::Write, key, classify(errno, Step::Rename)))?;
+        staged.name.clear();
+        Ok(())
     }
 
     /// Creates a new temporary file with a fresh name left in `self.temp_name`.
@@ -426,10 +522,48 @@ impl DirWriter {
             return Err(EntryCause::HardLinked { links });
         }
         if stat.st_size != 0 {
+            // A failed truncate changed nothing: the old content stays.
             rustix::fs::ftruncate(&file, 0).map_err(|errno| io_cause(Step::Truncate, errno))?;
         }
-        write_all(file.as_fd(), data)?;
-        self.sync_file(file.as_fd())
+        let result = write_all(file.as_fd(), data).and_then(|()| self.sync_file(file.as_fd()));
+        if result.is_err() {
+            // The file is empty or partial (or complete but not durable): remove it, so a failed
+            // write never leaves part of a record under the key. The old content is gone already
+            // (truncated), so an overwrite that fails leaves the key absent.
+            drop(file);
+            let _ = rustix::fs::unlinkat(self.dir.as_fd(), key, AtFlags::empty());
+        }
+        result
+    }
+}
+
+/// A complete file under a hidden temporary name, waiting to be renamed onto its key by
+/// [`DirWriter::publish`]; see [`DirWriter::stage`]. Dropping it removes the temporary file.
+pub struct Staged {
+    dir: Arc<OwnedFd>,
+    /// The NUL-terminated temporary name; empty once published.
+    name: Vec<u8>,
+}
+
+impl Staged {
+    fn cstr(&self) -> &CStr {
+        // Copied from a writer's `temp_name`: always NUL-terminated.
+        CStr::from_bytes_until_nul(&self.name).unwrap_or(c"")
+    }
+}
+
+impl fmt::Debug for Staged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Staged").field("name", &escape_key(self.cstr().to_bytes())).finish_non_exhaustive()
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.name.is_empty() {
+            // Best effort: a leftover is removed by the next `open`.
+            let _ = rustix::fs::unlinkat(self.dir.as_fd(), self.cstr(), AtFlags::empty());
+        }
     }
 }
 
@@ -437,6 +571,24 @@ impl AsFd for DirWriter {
     /// The directory handle every operation is relative to.
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.dir.as_fd()
+    }
+}
+
+/// Takes the exclusive, non-blocking `flock` on the directory handle that makes a writer the
+/// directory's only one. The lock belongs to this open handle: it is released when the handle
+/// (shared by every [`DirWriter::try_clone`]) is closed, or by the kernel when the process dies.
+/// A file system without `flock` support is written without the lock.
+fn lock(dir: BorrowedFd<'_>, path: &Path) -> Result<(), FsError> {
+    use rustix::fs::FlockOperation;
+    loop {
+        return match rustix::fs::flock(dir, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(()),
+            Err(Errno::INTR) => continue,
+            Err(Errno::WOULDBLOCK) => Err(FsError::Locked { path: path.to_path_buf() }),
+            // Not supported here (some network and FUSE file systems): nothing to enforce with.
+            Err(Errno::NOLCK | Errno::OPNOTSUPP | Errno::INVAL) => Ok(()),
+            Err(errno) => Err(FsError::OpenDir { path: path.to_path_buf(), error: errno.into() }),
+        };
     }
 }
 
@@ -525,6 +677,8 @@ fn push_hex(buf: &mut Vec<u8>, mut value: u64) {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::ffi::OsStrExt;
+
     use super::*;
 
     #[test]
@@ -558,6 +712,29 @@ mod tests {
                 assert!(names.insert(name));
             }
         }
+    }
+
+    #[test]
+    fn a_second_writer_on_the_same_directory_is_refused_until_the_first_is_gone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut first = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap();
+        let clone = first.try_clone();
+        // A live temporary file of the first writer, as during a write.
+        drop(first.create_temp().unwrap());
+        let live = tmp.path().join(std::ffi::OsStr::from_bytes(first.temp_cstr().to_bytes()));
+        let error = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap_err();
+        assert!(matches!(error, FsError::Locked { .. }), "{error:?}");
+        let message = error.to_string();
+        assert!(message.contains(&tmp.path().display().to_string()), "{message}");
+        assert!(message.contains("another writer holds it"), "{message}");
+        assert!(live.exists(), "the refused writer removed a live temporary file");
+        // The lock lives as long as any clone of the writer.
+        drop(first);
+        assert!(matches!(DirWriter::open(tmp.path(), WriteOptions::default()), Err(FsError::Locked { .. })));
+        drop(clone);
+        let again = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap();
+        assert_eq!(again.stale_removed(), 1, "the next writer cleans what the first left");
+        assert!(!live.exists());
     }
 
     #[test]

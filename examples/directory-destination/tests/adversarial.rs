@@ -230,18 +230,58 @@ async fn stale_temporary_files_are_cleaned_on_open() {
     assert_eq!(names(&dest), vec!["keep"]);
 }
 
-#[tokio::test]
-async fn a_structured_key_or_no_key_is_nacked() {
-    let (_tmp, dest, _outside) = scratch();
-    let mut runner = runner(&dest, &[]).await;
-    let mut structured = record(0, b"", b"x");
+/// A record whose key is structured data (`{"k":v}`) for `members`.
+fn structured_key(i: usize, members: &[(&str, serde_json::Value)], after: &[u8]) -> Record {
     let mut key = conduit_connector::opencdc::StructuredData::new();
-    key.insert("id".to_owned(), 1.into());
-    structured.key = Some(Data::Structured(key));
-    let mut none = record(1, b"", b"x");
+    for (name, value) in members {
+        key.insert((*name).to_owned(), value.clone());
+    }
+    Record { key: Some(Data::Structured(key)), ..record(i, b"", after) }
+}
+
+#[tokio::test]
+async fn a_structured_key_names_the_file_by_its_go_json() {
+    for atomic in ["true", "false"] {
+        let (_tmp, dest, outside) = scratch();
+        let mut runner = runner(&dest, &[("atomic", atomic)]).await;
+        let records = vec![
+            structured_key(0, &[("id", 1.into())], b"one"),
+            // Members are sorted, as Go's encoding/json sorts map keys; `<` `>` `&` are escaped.
+            structured_key(1, &[("z", "<&>".into()), ("a", serde_json::json!([1.5, null, true]))], b"two"),
+            structured_key(2, &[("id", 1.into())], b"one, updated"),
+        ];
+        let acks = write_all(&mut runner, records).await;
+        for ack in &acks {
+            assert_ok(ack);
+        }
+        assert_eq!(std::fs::read(dest.join(r#"{"id":1}"#)).unwrap(), b"one, updated");
+        assert_eq!(std::fs::read(dest.join(r#"{"a":[1.5,null,true],"z":"\u003c\u0026\u003e"}"#)).unwrap(), b"two");
+        assert_eq!(names(&dest).len(), 2, "atomic={atomic}");
+        // A delete with the structured key removes the file.
+        let delete = Record { operation: Operation::Delete, ..structured_key(3, &[("id", 1.into())], b"") };
+        assert_ok(&write_all(&mut runner, vec![delete]).await[0]);
+        assert!(!dest.join(r#"{"id":1}"#).exists());
+        assert_eq!(names(&outside), vec!["secret"]);
+    }
+}
+
+#[tokio::test]
+async fn a_structured_key_that_is_not_a_safe_file_name_is_nacked_naming_the_key() {
+    let (_tmp, dest, outside) = scratch();
+    let mut runner = runner(&dest, &[]).await;
+    let records = vec![
+        structured_key(0, &[("path", "../outside/secret".into())], b"escape"),
+        structured_key(1, &[("id", "x".repeat(250).into())], b"long"),
+        structured_key(2, &[("nul", "a\0b".into())], b"ok: NUL is escaped in JSON"),
+    ];
+    let mut none = record(3, b"", b"x");
     none.key = None;
-    let acks = write_all(&mut runner, vec![structured, none]).await;
-    assert_nack(&acks[0], "structured");
-    assert_nack(&acks[1], "no key");
-    assert!(names(&dest).is_empty());
+    let acks = write_all(&mut runner, records.into_iter().chain([none]).collect()).await;
+    let error = assert_nack(&acks[0], r#"invalid key "{\"path\":\"../outside/secret\"}""#);
+    assert!(error.contains("it contains '/'"), "{error}");
+    assert_nack(&acks[1], "(259 bytes)");
+    assert_ok(&acks[2]);
+    assert_nack(&acks[3], "no key");
+    assert_eq!(names(&dest), vec![r#"{"nul":"a\u0000b"}"#]);
+    assert_eq!(std::fs::read(outside.join("secret")).unwrap(), b"keep me");
 }

@@ -227,6 +227,7 @@ fn dangling_symlink_is_not_followed_to_create_a_file_outside() {
     assert!(matches!(cause(&writer.write(b"k", b"x").unwrap_err()), EntryCause::Symlink));
     assert!(!target.exists());
 
+    drop(writer); // one writer per directory
     let mut writer = open(&dest, ATOMIC);
     writer.write(b"k", b"x").unwrap();
     assert!(!target.exists());
@@ -346,6 +347,7 @@ fn hard_link_to_outside_is_refused_in_place_and_replaced_atomically() {
     assert!(matches!(cause(&err), EntryCause::HardLinked { links: 2 }), "{err:?}");
     assert_eq!(fs::read(&outside).unwrap(), b"secret");
 
+    drop(writer); // one writer per directory
     let mut writer = open(&dest, ATOMIC);
     writer.write(b"k", b"new").unwrap();
     assert_eq!(fs::read(&outside).unwrap(), b"secret");
@@ -477,6 +479,7 @@ fn batch_sync_defers_the_directory_sync_to_commit() {
     writer.commit().unwrap();
     assert!(!writer.has_uncommitted());
     writer.commit().unwrap();
+    drop(writer); // one writer per directory
 
     for sync in [SyncMode::None, SyncMode::File] {
         let mut writer = open(&dest, WriteOptions { atomic: true, sync });

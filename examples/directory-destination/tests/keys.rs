@@ -126,11 +126,11 @@ fn key_strategy() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-fn record(key: &[u8], delete: bool) -> Record {
+fn record(key: Data, delete: bool) -> Record {
     Record {
         position: Position(b"pos-1".to_vec()),
         operation: if delete { Operation::Delete } else { Operation::Create },
-        key: Some(Data::Raw(key.to_vec())),
+        key: Some(key),
         payload: Change { before: None, after: (!delete).then(|| Data::Raw(PAYLOAD.to_vec())) },
         ..Record::default()
     }
@@ -157,9 +157,24 @@ fn check_key(
     key: &[u8],
     delete: bool,
 ) -> Result<bool, TestCaseError> {
+    check_record(rt, runner, s, atomic, Data::Raw(key.to_vec()), delete)
+}
+
+/// [`check_key`] for any key data: the file name is the key's bytes as Go's
+/// `record.Key.Bytes()` gives them (structured keys as their JSON).
+fn check_record(
+    rt: &tokio::runtime::Runtime,
+    runner: &mut DestinationRunner<DirectoryDestination>,
+    s: &Sandbox,
+    atomic: bool,
+    key_data: Data,
+    delete: bool,
+) -> Result<bool, TestCaseError> {
+    let key_bytes = key_data.bytes().into_owned();
+    let key = key_bytes.as_slice();
     let before = names(&s.dir);
     let outside = s.outside_state();
-    let mut acks = rt.block_on(runner.write(vec![record(key, delete)]));
+    let mut acks = rt.block_on(runner.write(vec![record(key_data, delete)]));
     acks.extend(rt.block_on(runner.flush()));
     prop_assert_eq!(acks.len(), 1, "one ack per record");
     let after = names(&s.dir);
@@ -219,8 +234,10 @@ fn check_key(
 #[test]
 fn arbitrary_byte_keys_are_rejected_naming_the_key_or_written_as_one_entry_inside_the_directory() {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let s = Sandbox::new();
+    // One sandbox per mode: one writer per directory.
+    let sandboxes = [Sandbox::new(), Sandbox::new()];
     let runners = [true, false].map(|atomic| {
+        let s = &sandboxes[usize::from(!atomic)];
         let config = [
             ("directory", s.dir.to_str().unwrap().to_owned()),
             ("atomic", atomic.to_string()),
@@ -237,13 +254,54 @@ fn arbitrary_byte_keys_are_rejected_naming_the_key_or_written_as_one_entry_insid
     proptest
         .run(&strategy, |(atomic, key, delete)| {
             let mut runner = runners[usize::from(!atomic)].borrow_mut();
-            let counter = if check_key(&rt, &mut runner, &s, atomic, &key, delete)? { &acked } else { &nacked };
+            let s = &sandboxes[usize::from(!atomic)];
+            let counter = if check_key(&rt, &mut runner, s, atomic, &key, delete)? { &acked } else { &nacked };
             counter.set(counter.get() + 1);
             Ok(())
         })
         .unwrap();
     // The generator reaches both outcomes often (not a vacuous pass).
     assert!(acked.get() >= 32 && nacked.get() >= 32, "acked {}, nacked {}", acked.get(), nacked.get());
+    for runner in runners {
+        rt.block_on(runner.into_inner().teardown()).unwrap();
+    }
+}
+
+/// Structured keys (members whose values are built from the same dangerous pieces, numbers and
+/// nested values): the file name is the key's Go JSON, checked by the same rules as raw keys.
+#[test]
+fn structured_keys_are_named_by_their_json_or_rejected_naming_the_key() {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    // One sandbox per mode: one writer per directory.
+    let sandboxes = [Sandbox::new(), Sandbox::new()];
+    let runners = [true, false].map(|atomic| {
+        let s = &sandboxes[usize::from(!atomic)];
+        let config = [("directory", s.dir.to_str().unwrap().to_owned()), ("atomic", atomic.to_string())];
+        let mut runner = rt.block_on(DestinationRunner::<DirectoryDestination>::configure(config)).unwrap();
+        rt.block_on(runner.open()).unwrap();
+        std::cell::RefCell::new(runner)
+    });
+    let value = prop_oneof![
+        key_strategy().prop_map(|k| serde_json::Value::String(String::from_utf8_lossy(&k).into_owned())),
+        any::<i64>().prop_map(serde_json::Value::from),
+        Just(serde_json::json!({"nested": [1, "a/b"]})),
+        Just(serde_json::Value::Null),
+    ];
+    let key = proptest::collection::btree_map("[a-z./]{1,3}", value, 1..4)
+        .prop_map(|members| Data::Structured(members.into_iter().collect()));
+    let mut proptest =
+        TestRunner::new(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() });
+    let (acked, nacked) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    proptest
+        .run(&(any::<bool>(), key, proptest::bool::weighted(0.2)), |(atomic, key, delete)| {
+            let mut runner = runners[usize::from(!atomic)].borrow_mut();
+            let s = &sandboxes[usize::from(!atomic)];
+            let counter = if check_record(&rt, &mut runner, s, atomic, key, delete)? { &acked } else { &nacked };
+            counter.set(counter.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+    assert!(acked.get() >= 16 && nacked.get() >= 16, "acked {}, nacked {}", acked.get(), nacked.get());
     for runner in runners {
         rt.block_on(runner.into_inner().teardown()).unwrap();
     }

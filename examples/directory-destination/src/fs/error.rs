@@ -45,6 +45,17 @@ pub enum FsError {
         /// The cause.
         error: io::Error,
     },
+    /// Another writer (another process, or another open destination in this one) has the
+    /// directory open and holds its lock: one writer per directory.
+    #[error(
+        "directory {} is locked: another writer holds it (another process, or another open destination \
+         in this one, is writing to it; only one writer per directory is allowed)",
+        path.display()
+    )]
+    Locked {
+        /// The configured directory.
+        path: PathBuf,
+    },
     /// Listing the directory for stale temporary files failed.
     #[error("listing directory {} to remove stale temporary files: {error}", path.display())]
     ListDir {
