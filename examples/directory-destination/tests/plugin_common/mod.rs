@@ -20,6 +20,12 @@ use tonic::transport::Channel;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_directory-destination");
 
+/// The binary under test: `BIN`, or `PLUGIN_TEST_BIN` when set (to check
+/// that a test fails against another build, e.g. an older commit's).
+pub fn bin() -> String {
+    std::env::var("PLUGIN_TEST_BIN").unwrap_or_else(|_| BIN.to_owned())
+}
+
 /// Awaits `fut`, failing the test after `secs` seconds.
 pub async fn within<T>(what: &str, secs: u64, fut: impl Future<Output = T>) -> T {
     match tokio::time::timeout(Duration::from_secs(secs), fut).await {
@@ -48,7 +54,7 @@ pub fn env(id: &str, ports: Option<(u16, u16)>) -> Vec<(String, String)> {
 }
 
 pub async fn start(env: Vec<(String, String)>) -> Plugin {
-    let process = PluginProcess::launch(BIN, env, Duration::from_secs(20)).expect("plugin starts");
+    let process = PluginProcess::launch(bin(), env, Duration::from_secs(20)).expect("plugin starts");
     let channel = within("connect", 10, process.connect()).await.expect("connects");
     let destination = DestinationPluginClient::new(channel.clone());
     Plugin { process, channel, destination }
@@ -170,7 +176,7 @@ pub fn positions(acks: &[run::response::Ack]) -> Vec<String> {
 /// Runs the binary with the inherited environment minus Conduit's variables,
 /// plus `env`, until it exits (10 s at most): status, stdout, stderr.
 pub fn run_to_exit(env: &[(&str, &str)]) -> (ExitStatus, String, String) {
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(bin());
     for (k, _) in conduit_env("x") {
         command.env_remove(k);
     }
