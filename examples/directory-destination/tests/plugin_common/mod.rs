@@ -106,6 +106,17 @@ impl Plugin {
     }
 }
 
+impl Plugin {
+    /// Opens a Run stream that sends already-encoded request bytes.
+    pub async fn raw_run(&mut self) -> (tokio::sync::mpsc::Sender<Vec<u8>>, RunStream) {
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let acks = within("Run", 10, conduit_connector::plugin::host::raw_run(self.channel.clone(), ReceiverStream::new(rx)))
+            .await
+            .expect("Run starts");
+        (tx, RunStream { tx: None, acks: Some(acks) })
+    }
+}
+
 /// The client side of a Run stream.
 pub struct RunStream {
     tx: Option<tokio::sync::mpsc::Sender<run::Request>>,
@@ -126,6 +137,29 @@ impl RunStream {
             Ok(Ok(None)) => panic!("the Run response stream ended"),
             Ok(Err(status)) => panic!("the Run response stream failed: {status}"),
             Err(_) => None,
+        }
+    }
+
+    /// The next Run response, the stream's end (`Ok(None)`) or its error
+    /// status; `None` if nothing happens within `wait`.
+    pub async fn next_result(&mut self, wait: Duration) -> Option<Result<Option<run::Response>, tonic::Status>> {
+        let acks = self.acks.as_mut().expect("stream open");
+        tokio::time::timeout(wait, acks.message()).await.ok()
+    }
+
+    /// Reads acks until the stream ends; returns them with its error status
+    /// (`None` for a clean end). Fails the test after `secs` seconds.
+    pub async fn acks_until_end(&mut self, secs: u64) -> (Vec<run::response::Ack>, Option<tonic::Status>) {
+        let mut out = Vec::new();
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.next_result(left).await {
+                Some(Ok(Some(response))) => out.extend(response.acks),
+                Some(Ok(None)) => return (out, None),
+                Some(Err(status)) => return (out, Some(status)),
+                None => panic!("the Run stream did not end within {secs}s; acks so far: {out:?}"),
+            }
         }
     }
 
