@@ -406,6 +406,8 @@ mod tests {
         let bytes = nested_run_request(b"p1", b"k", MAX_STRUCT_DEPTH);
         let request: pbconn::destination::run::Request = decode(&bytes).unwrap();
         let record = Record::try_from(request.records.into_iter().next().unwrap()).unwrap();
+        // `run` reads the same record back from its JSON line.
+        assert_eq!(Record::from_json(&record.to_json()).unwrap(), record);
         let Some(Data::Structured(after)) = record.payload.after else { panic!("structured payload") };
         assert_eq!(depth_of(&serde_json::Value::Object(after)), MAX_STRUCT_DEPTH);
     }

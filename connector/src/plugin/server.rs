@@ -941,6 +941,32 @@ mod tests {
         assert_eq!(records.iter().map(|r| r.position.0.clone()).collect::<Vec<_>>(), [b"a".to_vec(), b"b".to_vec()]);
     }
 
+    #[tokio::test]
+    async fn accepted_tcp_connections_have_nodelay() {
+        use tonic::codegen::tokio_stream::StreamExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut incoming = tcp_incoming(listener);
+        let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let accepted = incoming.next().await.unwrap().unwrap();
+        assert!(accepted.nodelay().unwrap(), "acks would wait for Nagle's algorithm");
+        drop(client);
+    }
+
+    #[test]
+    fn receive_errors_end_the_stream_with_what_went_wrong_and_cancels_are_clean() {
+        let too_large = Status::out_of_range(
+            "Error, decoded message length too large: found 100012 bytes, the limit is: 65536 bytes",
+        );
+        let RunEnd::Failed(status) = run_end(too_large) else { panic!("a failure") };
+        assert_eq!(status.code(), Code::OutOfRange);
+        assert!(status.message().contains("found 100012 bytes, the limit is: 65536 bytes"), "{status}");
+        assert!(status.message().contains("CONDUIT_CONNECTOR_MAX_RECEIVE_RECORD_SIZE"), "{status}");
+        assert!(matches!(run_end(Status::cancelled("h2 protocol error: stream reset")), RunEnd::Cancelled(_)));
+        assert!(matches!(run_end(Status::unknown("h2 protocol error: connection reset")), RunEnd::Cancelled(_)));
+        assert!(matches!(run_end(Status::invalid_argument("nested too deep")), RunEnd::Failed(_)));
+    }
+
     #[test]
     fn an_empty_nack_message_is_never_sent_as_success() {
         let ack = ack_to_proto(Ack { position: Position(b"p".to_vec()), error: Some(String::new()) });

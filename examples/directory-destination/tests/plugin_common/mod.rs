@@ -110,9 +110,10 @@ impl Plugin {
     /// Opens a Run stream that sends already-encoded request bytes.
     pub async fn raw_run(&mut self) -> (tokio::sync::mpsc::Sender<Vec<u8>>, RunStream) {
         let (tx, rx) = tokio::sync::mpsc::channel(8);
-        let acks = within("Run", 10, conduit_connector::plugin::host::raw_run(self.channel.clone(), ReceiverStream::new(rx)))
-            .await
-            .expect("Run starts");
+        let acks =
+            within("Run", 10, conduit_connector::plugin::host::raw_run(self.channel.clone(), ReceiverStream::new(rx)))
+                .await
+                .expect("Run starts");
         (tx, RunStream { tx: None, acks: Some(acks) })
     }
 }
