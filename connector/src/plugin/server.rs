@@ -265,6 +265,29 @@ fn watch_sigterm(commands: mpsc::Sender<Command>) {
     let _ = commands;
 }
 
+/// Asks Linux to send SIGHUP when the parent dies, and returns the SIGHUP
+/// stream (`None` where that is not available: the pid is polled only).
+#[cfg(target_os = "linux")]
+fn parent_death_signal() -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let hangup = match signal(SignalKind::hangup()) {
+        Ok(hangup) => hangup,
+        Err(e) => {
+            tracing::debug!(error = %e, "no SIGHUP handler; polling the parent pid only");
+            return None;
+        }
+    };
+    if let Err(e) = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::HUP)) {
+        tracing::debug!(error = %e, "PR_SET_PDEATHSIG failed; polling the parent pid only");
+    }
+    Some(hangup)
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn parent_death_signal() -> Option<tokio::signal::unix::Signal> {
+    None
+}
+
 /// Parent death: when Conduit dies the plugin is re-parented. Linux sends
 /// SIGHUP at once (`PR_SET_PDEATHSIG`); everywhere the parent pid is also
 /// checked every [`PARENT_CHECK_INTERVAL`]. Then the destination is torn
@@ -272,35 +295,21 @@ fn watch_sigterm(commands: mpsc::Sender<Command>) {
 fn watch_parent(commands: mpsc::Sender<Command>) {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
         let parent = rustix::process::getppid();
-        #[cfg(target_os = "linux")]
-        let mut hangup = match signal(SignalKind::hangup()) {
-            Ok(hangup) => {
-                if let Err(e) = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::HUP)) {
-                    tracing::debug!(error = %e, "PR_SET_PDEATHSIG failed; polling the parent pid only");
-                }
-                Some(hangup)
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "no SIGHUP handler; polling the parent pid only");
-                None
-            }
-        };
-        #[cfg(not(target_os = "linux"))]
-        let mut hangup: Option<tokio::signal::unix::Signal> = None;
-        #[cfg(not(target_os = "linux"))]
-        let _ = (signal, SignalKind::hangup);
+        let mut hangup = parent_death_signal();
         tokio::spawn(async move {
             loop {
                 let sighup = async {
-                    match hangup.as_mut() {
-                        Some(h) => h.recv().await,
-                        None => std::future::pending().await,
+                    let received = match hangup.as_mut() {
+                        Some(h) => h.recv().await.is_some(),
+                        None => false,
+                    };
+                    if !received {
+                        std::future::pending::<()>().await;
                     }
                 };
                 tokio::select! {
-                    _ = sighup => {}
+                    () = sighup => {}
                     () = tokio::time::sleep(PARENT_CHECK_INTERVAL) => {}
                 }
                 if rustix::process::getppid() != parent {
@@ -572,12 +581,7 @@ impl<D: Destination> Actor<D> {
     }
 
     async fn write(&mut self, run: u64, records: Result<Vec<Record>, Nack>) {
-        if !self.out.as_ref().is_some_and(|(current, _)| *current == run) {
-            tracing::error!(
-                records = records.as_ref().map_or_else(|n| n.positions.len(), Vec::len),
-                "records arrived on a Run stream that has ended; they are written, but their acks cannot be sent"
-            );
-        }
+        let current = self.out.as_ref().is_some_and(|(current, _)| *current == run);
         let positions_end = match &records {
             Ok(records) => records.last().map(|r| r.position.0.clone()),
             Err(nack) => nack.positions.last().map(|p| p.0.clone()),
@@ -600,7 +604,17 @@ impl<D: Destination> Actor<D> {
         if let Some(last) = positions_end {
             self.last_position = last;
         }
-        self.send_acks(acks).await;
+        if current {
+            self.send_acks(acks).await;
+        } else if !acks.is_empty() {
+            // Never on another stream: Conduit would read acks for records it
+            // did not send there.
+            tracing::error!(
+                acks = acks.len(),
+                nacks = acks.iter().filter(|a| a.error.is_some()).count(),
+                "records arrived on a Run stream that has ended: handled, but their acks cannot be sent"
+            );
+        }
         if let Some(stop) = self.stop.as_mut()
             && stop.want == self.last_position
         {
