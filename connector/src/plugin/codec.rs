@@ -214,7 +214,9 @@ fn check_depth(root: Kind, bytes: &[u8]) -> Result<(), DecodeError> {
 /// The codec of the generated services and clients: prost's encoding, and
 /// [`decode`] for decoding.
 #[derive(Debug, Clone, Copy)]
-pub struct PluginCodec<T, U>(PhantomData<(fn() -> T, fn() -> U)>);
+pub struct PluginCodec<T, U>(PhantomData<Types<T, U>>);
+
+type Types<T, U> = (fn() -> T, fn() -> U);
 
 impl<T, U> Default for PluginCodec<T, U> {
     fn default() -> Self {

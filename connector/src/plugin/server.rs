@@ -537,7 +537,7 @@ impl<D: Destination> Actor<D> {
     }
 
     async fn run_ended(&mut self, run: u64, end: RunEnd) {
-        if !self.out.as_ref().is_some_and(|(current, _)| *current == run) {
+        if self.out.as_ref().is_none_or(|(current, _)| *current != run) {
             return;
         }
         match end {
