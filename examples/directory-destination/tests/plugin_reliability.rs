@@ -157,8 +157,9 @@ async fn archv2(id: &str, config: &[(&str, &str)]) {
         assert_eq!(positions(&run.acks(7).await), want, "batch {batch}");
     }
     assert!(started.elapsed() < Duration::from_secs(30), "five batches took {:?}", started.elapsed());
-    run.cancel();
+    let sender = run.abort();
     let stderr = shut_down(plugin).await;
+    drop(sender);
     assert_eq!(std::fs::read_dir(dir.path().join("out")).unwrap().count(), 35);
     assert_eq!(errors_with(&stderr, ""), 0, "no errors:\n{stderr}");
 }
@@ -180,12 +181,15 @@ async fn records_sent_just_before_the_stream_is_cancelled_are_written_before_tea
     let (dir, mut plugin) = opened("cancel-pending", &[("sdk.batch.size", "100"), ("sdk.batch.delay", "1m")]).await;
     let run = plugin.run().await;
     run.send((0..5).map(|i| create(&format!("p{i}"), &format!("k{i}"), "x")).collect()).await;
-    // Give the request time to arrive; then cancel without reading any ack.
+    // Give the request time to arrive; then cancel without reading any ack
+    // (a reset, not an end of stream).
     tokio::time::sleep(Duration::from_millis(300)).await;
-    run.cancel();
-    shut_down(plugin).await;
+    let sender = run.abort();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stderr = shut_down(plugin).await;
+    drop(sender);
     for i in 0..5 {
-        assert!(dir.path().join(format!("out/k{i}")).exists(), "record p{i} was never written");
+        assert!(dir.path().join(format!("out/k{i}")).exists(), "record p{i} was never written:\n{stderr}");
     }
 }
 

@@ -177,6 +177,15 @@ impl RunStream {
         out
     }
 
+    /// Cancels the stream as Conduit's context cancellation does
+    /// (RST_STREAM): the response side goes away while the request side is
+    /// still open, so the plugin sees a cancel, never an end of stream. Keep
+    /// the returned sender alive until the plugin has handled the cancel.
+    pub fn abort(mut self) -> Option<tokio::sync::mpsc::Sender<run::Request>> {
+        drop(self.acks.take());
+        self.tx.take()
+    }
+
     /// Ends the stream like Conduit does: by cancelling it (the response
     /// side goes away first, so the request side is reset, not closed).
     pub fn cancel(mut self) {
