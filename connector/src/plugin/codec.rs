@@ -6,7 +6,7 @@
 //! `Struct` is three messages on the wire (`Struct` → `StructField` →
 //! `Value`). The crate is built with prost's `no-recursion-limit`, and every
 //! message that can hold structured data is first checked by
-//! [`check_depth`], an iterative scan of the wire bytes that never recurses,
+//! an iterative scan of the wire bytes that never recurses,
 //! so a message nested 100,000 levels deep is refused with a clear error
 //! instead of overflowing the stack. Structured data up to
 //! [`MAX_STRUCT_DEPTH`] levels is accepted.
