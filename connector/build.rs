@@ -31,6 +31,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Maps as BTreeMap: entries are written in key order, so re-encoding a
         // message gives the same bytes as Conduit's deterministic encoding.
         .btree_map(".")
+        // prost plus our own nesting limit for structured data (see
+        // `plugin::codec`): the crate builds prost without its recursion limit.
+        .codec_path("crate::plugin::codec::PluginCodec")
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -10,14 +10,14 @@ use libfuzzer_sys::fuzz_target;
 use prost::Message;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(request) = Request::decode(data) else { return };
+    let Ok(request) = conduit_connector::plugin::codec::decode::<Request>(data) else { return };
     for proto in request.records {
         let position = proto.position.clone();
         match Record::try_from(proto) {
             Ok(record) => {
                 let back = pb::Record::from(record.clone());
                 let bytes = back.encode_to_vec();
-                let decoded = pb::Record::decode(&bytes[..]).expect("re-encoded record does not decode");
+                let decoded = conduit_connector::plugin::codec::decode::<pb::Record>(&bytes[..]).expect("re-encoded record does not decode");
                 let again = Record::try_from(decoded).expect("re-encoded record does not convert");
                 assert_eq!(record, again, "proto round trip changed the record");
                 let json = record.to_json();

@@ -265,8 +265,11 @@ fn check_request(request: Request) -> Result<(), TestCaseError> {
         match Record::try_from(proto) {
             Ok(record) => {
                 let bytes = pb::Record::from(record.clone()).encode_to_vec();
-                let again = Record::try_from(pb::Record::decode(&bytes[..]).expect("re-encoded record decodes"))
-                    .expect("re-encoded record converts");
+                let again = Record::try_from(
+                    conduit_connector::plugin::codec::decode::<pb::Record>(&bytes[..])
+                        .expect("re-encoded record decodes"),
+                )
+                .expect("re-encoded record converts");
                 prop_assert_eq!(&record, &again, "proto round trip changed the record");
                 let from_json = Record::from_json(&record.to_json()).expect("JSON of a converted record decodes");
                 prop_assert_eq!(&record, &from_json, "JSON round trip changed the record");
@@ -291,7 +294,7 @@ proptest! {
     /// Mirror of fuzz target `proto_record`, on arbitrary bytes.
     #[test]
     fn arbitrary_bytes_as_a_run_request_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..128)) {
-        if let Ok(request) = Request::decode(&bytes[..]) {
+        if let Ok(request) = conduit_connector::plugin::codec::decode::<Request>(&bytes[..]) {
             check_request(request)?;
         }
     }

@@ -15,8 +15,10 @@ use serde_json::{Number, Value};
 use super::base64;
 use super::{Change, Data, Metadata, Operation, ParseOperationError, Position, Record, StructuredData};
 
-/// Nesting limit for arrays and objects when reading (deeper input is a syntax error).
-pub const MAX_DEPTH: usize = 256;
+/// Nesting limit for arrays and objects when reading (deeper input is a syntax error): the
+/// record object and its `payload` object plus 256 levels of structured data, so every record
+/// the plugin protocol accepts (structured data up to 256 levels deep) reads back from its JSON.
+pub const MAX_DEPTH: usize = 258;
 
 /// Where in the input a syntax error was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -79,7 +79,8 @@ pub enum HostError {
         /// Stderr so far.
         stderr: String,
     },
-    /// The first stdout line is not `1|2|tcp|ADDRESS|grpc|`.
+    /// The first stdout line is not `1|2|tcp|ADDRESS|grpc|` or
+    /// `1|2|unix|PATH|grpc|`.
     #[error("unrecognized handshake line {line:?}: {reason}")]
     BadHandshake {
         /// The line (without its newline).
@@ -94,6 +95,7 @@ pub enum HostError {
 pub struct PluginProcess {
     child: Child,
     handshake: String,
+    network: String,
     address: String,
     stdout_rest: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
@@ -121,8 +123,15 @@ fn text(buf: &Mutex<Vec<u8>>) -> String {
     buf.lock().map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default()
 }
 
-/// Checks a handshake line (without its newline) and returns the address.
+/// Checks a handshake line (without its newline) and returns the address
+/// (`host:port` or the unix socket's path).
 pub fn parse_handshake(line: &str) -> Result<String, HostError> {
+    parse_handshake_network(line).map(|(_, address)| address)
+}
+
+/// Checks a handshake line (without its newline) and returns the network
+/// (`tcp` or `unix`) and the address.
+pub fn parse_handshake_network(line: &str) -> Result<(String, String), HostError> {
     let bad = |reason: &str| HostError::BadHandshake { line: line.to_owned(), reason: reason.to_owned() };
     let parts: Vec<&str> = line.split('|').collect();
     if parts.len() != 6 {
@@ -134,8 +143,8 @@ pub fn parse_handshake(line: &str) -> Result<String, HostError> {
     if parts[1] != "2" {
         return Err(bad("app protocol version is not 2"));
     }
-    if parts[2] != "tcp" {
-        return Err(bad("network is not tcp"));
+    if parts[2] != "tcp" && parts[2] != "unix" {
+        return Err(bad("network is neither tcp nor unix"));
     }
     if parts[4] != "grpc" {
         return Err(bad("protocol is not grpc"));
@@ -143,7 +152,10 @@ pub fn parse_handshake(line: &str) -> Result<String, HostError> {
     if !parts[5].is_empty() {
         return Err(bad("unexpected server certificate"));
     }
-    Ok(parts[3].to_owned())
+    if parts[3].is_empty() {
+        return Err(bad("empty address"));
+    }
+    Ok((parts[2].to_owned(), parts[3].to_owned()))
 }
 
 impl PluginProcess {
@@ -199,6 +211,7 @@ impl PluginProcess {
         let mut process = PluginProcess {
             child,
             handshake: String::new(),
+            network: String::new(),
             address: String::new(),
             stdout_rest,
             stderr,
@@ -207,7 +220,7 @@ impl PluginProcess {
         };
         match first_line_rx.recv_timeout(timeout) {
             Ok(Some(line)) => {
-                process.address = parse_handshake(&line)?;
+                (process.network, process.address) = parse_handshake_network(&line)?;
                 process.handshake = line;
                 Ok(process)
             }
@@ -224,9 +237,14 @@ impl PluginProcess {
         &self.handshake
     }
 
-    /// The server's `host:port`.
+    /// The server's `host:port`, or its unix socket's path.
     pub fn address(&self) -> &str {
         &self.address
+    }
+
+    /// The handshake's network: `unix` or `tcp`.
+    pub fn network(&self) -> &str {
+        &self.network
     }
 
     /// The process id.
@@ -234,9 +252,10 @@ impl PluginProcess {
         self.child.id()
     }
 
-    /// Opens a gRPC channel to the plugin's server.
+    /// Opens a gRPC channel to the plugin's server, over TCP or its unix
+    /// socket as the handshake says (as go-plugin's client does).
     pub async fn connect(&self) -> Result<tonic::transport::Channel, tonic::transport::Error> {
-        tonic::transport::Endpoint::from_shared(format!("http://{}", self.address))?.connect().await
+        connect(&self.network, &self.address).await
     }
 
     /// Everything written to stdout after the handshake line so far (complete
@@ -286,6 +305,37 @@ impl PluginProcess {
     }
 }
 
+/// Opens a gRPC channel to a plugin server at `address` on `network` (`tcp`
+/// or `unix`).
+pub async fn connect(network: &str, address: &str) -> Result<tonic::transport::Channel, tonic::transport::Error> {
+    #[cfg(unix)]
+    if network == "unix" {
+        let path = std::path::PathBuf::from(address);
+        // The URI is not used to connect; the connector below is.
+        return tonic::transport::Endpoint::from_static("http://plugin.unix")
+            .connect_with_connector(tower::service_fn(move |_: tonic::transport::Uri| {
+                let path = path.clone();
+                async move { tokio::net::UnixStream::connect(path).await.map(hyper_util::rt::TokioIo::new) }
+            }))
+            .await;
+    }
+    let _ = network;
+    tonic::transport::Endpoint::from_shared(format!("http://{address}"))?.connect().await
+}
+
+/// Opens a destination Run stream that sends already-encoded request bytes
+/// (e.g. a request prost could not build), for tests.
+pub async fn raw_run(
+    channel: tonic::transport::Channel,
+    requests: impl tonic::codegen::tokio_stream::Stream<Item = Vec<u8>> + Send + 'static,
+) -> Result<tonic::Streaming<super::proto::connector::v2::destination::run::Response>, tonic::Status> {
+    let mut client = tonic::client::Grpc::new(channel);
+    client.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static("/connector.v2.DestinationPlugin/Run");
+    let codec = super::codec::RawCodec::default();
+    client.streaming(tonic::Request::new(requests), path, codec).await.map(tonic::Response::into_inner)
+}
+
 impl Drop for PluginProcess {
     fn drop(&mut self) {
         self.kill();
@@ -302,8 +352,16 @@ mod tests {
     }
 
     #[test]
+    fn parse_handshake_accepts_a_unix_socket() {
+        let line = "1|2|unix|/tmp/conduit-plugin-1/plugin.sock|grpc|";
+        assert_eq!(parse_handshake_network(line).unwrap(), ("unix".into(), "/tmp/conduit-plugin-1/plugin.sock".into()));
+    }
+
+    #[test]
     fn parse_handshake_rejects_other_lines() {
-        for line in ["hello", "1|1|tcp|127.0.0.1:1|grpc|", "1|2|tcp|127.0.0.1:1|netrpc|", "1|2|unix|/tmp/x|grpc|"] {
+        for line in
+            ["hello", "1|1|tcp|127.0.0.1:1|grpc|", "1|2|tcp|127.0.0.1:1|netrpc|", "1|2|udp|x|grpc|", "1|2|unix||grpc|"]
+        {
             assert!(matches!(parse_handshake(line), Err(HostError::BadHandshake { .. })), "{line}");
         }
     }

@@ -1,8 +1,10 @@
 //! The standalone plugin protocol (go-plugin handshake + gRPC services).
 //!
 //! [`serve`] is what a connector binary does when Conduit starts it: it
-//! negotiates the protocol version, listens on `127.0.0.1`, prints go-plugin's
-//! handshake line (the only thing ever written to stdout), and serves health,
+//! negotiates the protocol version, listens (on Unix a socket inside a fresh
+//! 0700 directory, as go-plugin's Go servers do; `127.0.0.1` TCP elsewhere),
+//! prints go-plugin's handshake line (the only thing ever written to stdout),
+//! and serves health,
 //! `plugin.GRPCController/Shutdown`, `connector.v2.SpecifierPlugin` and
 //! `connector.v2.DestinationPlugin` (`SourcePlugin` answers Unimplemented)
 //! until Conduit calls `Shutdown`. Logs go to stderr as hclog JSON lines.
@@ -10,14 +12,19 @@
 //! [`host`] plays Conduit's side of the handshake, to test connector binaries
 //! the way Conduit starts them.
 
+pub mod codec;
 pub mod convert;
 pub mod host;
 pub mod proto;
 mod server;
+#[cfg(unix)]
+mod socket;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::RangeInclusive;
+#[cfg(unix)]
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -64,6 +71,24 @@ pub const TEARDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long `Shutdown` lets the destination tear down before the process
 /// exits (Conduit kills the process 2 s after `Shutdown`).
 pub const SHUTDOWN_TEARDOWN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long the plugin keeps serving after SIGTERM, waiting for Conduit's
+/// Teardown and Shutdown (Conduit drains its pipelines on SIGTERM and still
+/// drives its plugins); after it the destination is torn down and the
+/// process exits with status 143.
+pub const SIGTERM_GRACE: Duration = Duration::from_secs(30);
+
+/// How often the plugin checks that its parent (Conduit) is still alive. On
+/// Linux the parent's death is also signalled at once (`PR_SET_PDEATHSIG`).
+pub const PARENT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The environment variable that chooses the network: `unix` (the default
+/// on Unix) or `tcp` (`127.0.0.1`, the only choice elsewhere).
+pub const NETWORK_KEY: &str = "CONDUIT_CONNECTOR_PLUGIN_NETWORK";
+
+/// go-plugin's variable for the directory that holds the unix socket's
+/// directory (the temp dir when unset).
+pub const UNIX_SOCKET_DIR_KEY: &str = "PLUGIN_UNIX_SOCKET_DIR";
 
 /// How the binary was started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +157,12 @@ pub enum StartError {
         /// The error of the last attempt.
         last_error: String,
     },
+    /// `CONDUIT_CONNECTOR_PLUGIN_NETWORK` is neither `unix` nor `tcp`.
+    #[error("invalid CONDUIT_CONNECTOR_PLUGIN_NETWORK={value:?}: expected \"unix\" or \"tcp\"")]
+    InvalidNetwork {
+        /// Its value.
+        value: String,
+    },
     /// `CONDUIT_CONNECTOR_MAX_RECEIVE_RECORD_SIZE` is not a positive integer.
     #[error("invalid CONDUIT_CONNECTOR_MAX_RECEIVE_RECORD_SIZE={value:?}: not a positive integer")]
     InvalidMaxReceiveSize {
@@ -194,6 +225,13 @@ pub fn handshake_line(addr: SocketAddr) -> String {
     format!("{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|tcp|{addr}|grpc|\n")
 }
 
+/// The go-plugin handshake line for a gRPC server on the unix socket at
+/// `path`, with the trailing newline: `1|2|unix|PATH|grpc|\n`.
+#[cfg(unix)]
+pub fn handshake_line_unix(path: &Path) -> String {
+    format!("{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|unix|{}|grpc|\n", path.display())
+}
+
 /// Binds `127.0.0.1`: the first free port of `range` in order, or any free
 /// port when `range` is `None`.
 pub fn bind_listener(range: Option<RangeInclusive<u16>>) -> Result<std::net::TcpListener, StartError> {
@@ -215,7 +253,7 @@ pub fn bind_listener(range: Option<RangeInclusive<u16>>) -> Result<std::net::Tcp
 /// The plugin's settings, read from the environment Conduit gives it.
 #[derive(Debug, Clone)]
 struct Settings {
-    ports: Option<RangeInclusive<u16>>,
+    listen: server::Listen,
     max_receive_size: usize,
     log_level: Level,
 }
@@ -224,10 +262,37 @@ impl Settings {
     fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Self, StartError> {
         negotiate_protocol(env("PLUGIN_PROTOCOL_VERSIONS").as_deref())?;
         let ports = port_range(env("PLUGIN_MIN_PORT").as_deref(), env("PLUGIN_MAX_PORT").as_deref())?;
+        let listen = match env(NETWORK_KEY).as_deref().map(str::trim) {
+            None | Some("") => default_listen(ports, env(UNIX_SOCKET_DIR_KEY)),
+            Some("tcp") => server::Listen::Tcp(ports),
+            #[cfg(unix)]
+            Some("unix") => default_listen(ports, env(UNIX_SOCKET_DIR_KEY)),
+            Some(other) => return Err(StartError::InvalidNetwork { value: other.to_owned() }),
+        };
         let max_receive_size = max_receive_size(env("CONDUIT_CONNECTOR_MAX_RECEIVE_RECORD_SIZE").as_deref())?;
         let log_level = crate::log::level_from_env(env("CONDUIT_CONNECTOR_LOG_LEVEL").as_deref());
-        Ok(Settings { ports, max_receive_size, log_level })
+        Ok(Settings { listen, max_receive_size, log_level })
     }
+}
+
+/// A unix socket on Unix (under `PLUGIN_UNIX_SOCKET_DIR` when set and not
+/// empty); TCP elsewhere.
+#[cfg(unix)]
+fn default_listen(_ports: Option<RangeInclusive<u16>>, socket_dir: Option<String>) -> server::Listen {
+    server::Listen::Unix(socket_dir.filter(|d| !d.is_empty()).map(PathBuf::from))
+}
+
+#[cfg(not(unix))]
+fn default_listen(ports: Option<RangeInclusive<u16>>, _socket_dir: Option<String>) -> server::Listen {
+    server::Listen::Tcp(ports)
+}
+
+/// Exits the process with `code`, removing the unix socket and its
+/// directory first.
+pub(crate) fn exit_process(code: i32) -> ! {
+    #[cfg(unix)]
+    socket::remove();
+    std::process::exit(code)
 }
 
 /// Serves the plugin protocol for destination `D` until Conduit shuts it
@@ -255,7 +320,10 @@ pub fn serve<D: Destination>(spec: Specification) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(server::run::<D>(spec, settings.ports, settings.max_receive_size)) {
+    let result = runtime.block_on(server::run::<D>(spec, settings.listen, settings.max_receive_size));
+    #[cfg(unix)]
+    socket::remove();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "plugin server failed");

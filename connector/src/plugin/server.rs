@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::ops::RangeInclusive;
+#[cfg(unix)]
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -25,7 +27,8 @@ use super::proto::opencdc::v1 as pbcdc;
 use super::proto::plugin::Empty;
 use super::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
 use super::{
-    FLUSH_TIMEOUT, SHUTDOWN_TEARDOWN_TIMEOUT, STOP_TIMEOUT, StartError, TEARDOWN_TIMEOUT, bind_listener, handshake_line,
+    APP_PROTOCOL_VERSION, CORE_PROTOCOL_VERSION, FLUSH_TIMEOUT, PARENT_CHECK_INTERVAL, SHUTDOWN_TEARDOWN_TIMEOUT,
+    SIGTERM_GRACE, STOP_TIMEOUT, StartError, TEARDOWN_TIMEOUT, bind_listener, handshake_line,
 };
 use crate::config::ConfigMap;
 use crate::destination::{Ack, ConfigureError, Destination, DestinationRunner};
@@ -44,15 +47,10 @@ const ACK_QUEUE: usize = 64;
 /// Binds, prints the handshake line, and serves until the process exits.
 pub(super) async fn run<D: Destination>(
     spec: Specification,
-    ports: Option<RangeInclusive<u16>>,
+    listen: Listen,
     max_receive_size: usize,
 ) -> Result<(), StartError> {
-    let listener = bind_listener(ports)?;
-    listener.set_nonblocking(true).map_err(|e| StartError::Other(format!("could not configure the socket: {e}")))?;
-    let listener = tokio::net::TcpListener::from_std(listener)
-        .map_err(|e| StartError::Other(format!("could not register the socket: {e}")))?;
-    let addr =
-        listener.local_addr().map_err(|e| StartError::Other(format!("could not read the socket address: {e}")))?;
+    let listener = listen.bind()?;
 
     let (health_reporter, health_service) = health::health_reporter();
     health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
@@ -60,6 +58,8 @@ pub(super) async fn run<D: Destination>(
     let (commands, inbox) = mpsc::channel::<Command>(COMMAND_QUEUE);
     tokio::spawn(Actor::<D>::new().run(inbox));
     ignore_sigint();
+    watch_sigterm(commands.clone());
+    watch_parent(commands.clone());
 
     let specify = pb::specifier::specify::Response::from(&spec);
     let destination = DestinationService::<D> { commands: commands.clone(), _destination: PhantomData };
@@ -72,18 +72,132 @@ pub(super) async fn run<D: Destination>(
         .add_service(DestinationPluginServer::new(destination).max_decoding_message_size(max_receive_size));
 
     // The handshake: exactly one line on stdout, flushed, before serving.
+    let line = listener.handshake_line();
     {
         use std::io::Write;
         let mut stdout = std::io::stdout().lock();
         stdout
-            .write_all(handshake_line(addr).as_bytes())
+            .write_all(line.as_bytes())
             .and_then(|()| stdout.flush())
             .map_err(|e| StartError::Other(format!("could not write the handshake to stdout: {e}")))?;
     }
-    tracing::info!(address = %addr, name = %spec.name, version = %spec.version, "plugin server listening");
+    tracing::info!(
+        network = listener.network(),
+        address = %listener.address(),
+        name = %spec.name,
+        version = %spec.version,
+        "plugin server listening"
+    );
 
-    let incoming = tonic::transport::server::TcpIncoming::from(listener);
-    router.serve_with_incoming(incoming).await.map_err(|e| StartError::Other(format!("gRPC server error: {e}")))
+    let served = match listener {
+        Listener::Tcp(listener) => {
+            // Acks are small: without TCP_NODELAY one can wait for Nagle's
+            // algorithm (tens of milliseconds) behind an HTTP/2 ping reply.
+            let incoming = tcp_incoming(listener);
+            router.serve_with_incoming(incoming).await
+        }
+        #[cfg(unix)]
+        Listener::Unix(listener, _) => {
+            let incoming = tonic::codegen::tokio_stream::wrappers::UnixListenerStream::new(listener);
+            router.serve_with_incoming(incoming).await
+        }
+    };
+    served.map_err(|e| StartError::Other(format!("gRPC server error: {e}")))
+}
+
+/// The accepted TCP connections, each with `TCP_NODELAY` set.
+fn tcp_incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::TcpIncoming {
+    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))
+}
+
+/// Where the server listens.
+#[derive(Debug, Clone)]
+pub(super) enum Listen {
+    /// `127.0.0.1`, a port of the range (any when `None`).
+    Tcp(Option<RangeInclusive<u16>>),
+    /// A unix socket in a fresh 0700 directory inside this directory (the
+    /// temp dir when `None`).
+    #[cfg(unix)]
+    Unix(Option<PathBuf>),
+}
+
+enum Listener {
+    Tcp(tokio::net::TcpListener),
+    #[cfg(unix)]
+    Unix(tokio::net::UnixListener, PathBuf),
+}
+
+impl Listen {
+    fn bind(self) -> Result<Listener, StartError> {
+        match self {
+            Listen::Tcp(ports) => {
+                let listener = bind_listener(ports)?;
+                listener
+                    .set_nonblocking(true)
+                    .map_err(|e| StartError::Other(format!("could not configure the socket: {e}")))?;
+                let listener = tokio::net::TcpListener::from_std(listener)
+                    .map_err(|e| StartError::Other(format!("could not register the socket: {e}")))?;
+                Ok(Listener::Tcp(listener))
+            }
+            #[cfg(unix)]
+            Listen::Unix(parent) => {
+                let dir = super::socket::create_dir(parent.as_deref())?;
+                let path = dir.join(super::socket::SOCKET_NAME);
+                let listener = tokio::net::UnixListener::bind(&path).map_err(|e| {
+                    super::socket::remove();
+                    StartError::Other(format!("could not listen on the unix socket {}: {e}", path.display()))
+                })?;
+                Ok(Listener::Unix(listener, path))
+            }
+        }
+    }
+}
+
+impl Listener {
+    fn network(&self) -> &'static str {
+        match self {
+            Listener::Tcp(_) => "tcp",
+            #[cfg(unix)]
+            Listener::Unix(..) => "unix",
+        }
+    }
+
+    fn address(&self) -> String {
+        match self {
+            Listener::Tcp(l) => l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            #[cfg(unix)]
+            Listener::Unix(_, path) => path.display().to_string(),
+        }
+    }
+
+    fn handshake_line(&self) -> String {
+        match self {
+            Listener::Tcp(l) => match l.local_addr() {
+                Ok(addr) => handshake_line(addr),
+                Err(_) => format!("{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|tcp|{}|grpc|\n", self.address()),
+            },
+            #[cfg(unix)]
+            Listener::Unix(_, path) => super::handshake_line_unix(path),
+        }
+    }
+}
+
+/// Tears the destination down (within [`SHUTDOWN_TEARDOWN_TIMEOUT`]) and
+/// exits the process with `code`, removing the unix socket first.
+async fn teardown_and_exit(commands: mpsc::Sender<Command>, code: i32) -> ! {
+    let started = Instant::now();
+    let teardown = ask(&commands, |reply| Command::Teardown { reply });
+    match tokio::time::timeout(SHUTDOWN_TEARDOWN_TIMEOUT, teardown).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e.message(), "teardown on shutdown failed"),
+        Err(_) => tracing::error!(
+            timeout = ?SHUTDOWN_TEARDOWN_TIMEOUT,
+            "teardown on shutdown did not finish in time; exiting anyway"
+        ),
+    }
+    // Give a Shutdown response a moment to reach Conduit.
+    tokio::time::sleep_until(started + Duration::from_millis(50)).await;
+    super::exit_process(code)
 }
 
 /// go-plugin plugins ignore SIGINT: Conduit's Ctrl-C reaches the whole
@@ -112,6 +226,103 @@ fn ignore_sigint() {
     });
 }
 
+/// SIGTERM: Conduit gets SIGTERM too (the same process group) and drains
+/// its pipelines, still driving this plugin; keep serving until Shutdown,
+/// and exit on [`SIGTERM_GRACE`] only if it never comes.
+fn watch_sigterm(commands: mpsc::Sender<Command>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                tokio::spawn(async move {
+                    if sigterm.recv().await.is_none() {
+                        return;
+                    }
+                    tracing::info!(
+                        grace = ?SIGTERM_GRACE,
+                        "SIGTERM received: serving on until Conduit's Teardown and Shutdown (exiting after the grace \
+                         period if they never come)"
+                    );
+                    let repeated = async {
+                        while sigterm.recv().await.is_some() {
+                            tracing::info!("SIGTERM received again; still waiting for Conduit's Shutdown");
+                        }
+                        std::future::pending::<()>().await;
+                    };
+                    let _ = tokio::time::timeout(SIGTERM_GRACE, repeated).await;
+                    tracing::error!(
+                        grace = ?SIGTERM_GRACE,
+                        "no Shutdown from Conduit within the grace period after SIGTERM; tearing down and exiting"
+                    );
+                    teardown_and_exit(commands, 143).await
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "could not install a SIGTERM handler; SIGTERM will end the plugin"),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = commands;
+}
+
+/// Asks Linux to send SIGHUP when the parent dies, and returns the SIGHUP
+/// stream (`None` where that is not available: the pid is polled only).
+#[cfg(target_os = "linux")]
+fn parent_death_signal() -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let hangup = match signal(SignalKind::hangup()) {
+        Ok(hangup) => hangup,
+        Err(e) => {
+            tracing::debug!(error = %e, "no SIGHUP handler; polling the parent pid only");
+            return None;
+        }
+    };
+    if let Err(e) = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::HUP)) {
+        tracing::debug!(error = %e, "PR_SET_PDEATHSIG failed; polling the parent pid only");
+    }
+    Some(hangup)
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn parent_death_signal() -> Option<tokio::signal::unix::Signal> {
+    None
+}
+
+/// Parent death: when Conduit dies the plugin is re-parented. Linux sends
+/// SIGHUP at once (`PR_SET_PDEATHSIG`); everywhere the parent pid is also
+/// checked every [`PARENT_CHECK_INTERVAL`]. Then the destination is torn
+/// down and the process exits.
+fn watch_parent(commands: mpsc::Sender<Command>) {
+    #[cfg(unix)]
+    {
+        let parent = rustix::process::getppid();
+        let mut hangup = parent_death_signal();
+        tokio::spawn(async move {
+            loop {
+                let sighup = async {
+                    let received = match hangup.as_mut() {
+                        Some(h) => h.recv().await.is_some(),
+                        None => false,
+                    };
+                    if !received {
+                        std::future::pending::<()>().await;
+                    }
+                };
+                tokio::select! {
+                    () = sighup => {}
+                    () = tokio::time::sleep(PARENT_CHECK_INTERVAL) => {}
+                }
+                if rustix::process::getppid() != parent {
+                    tracing::error!("the parent process (Conduit) is gone; tearing down and exiting");
+                    teardown_and_exit(commands, 1).await
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = commands;
+}
+
 // ---------------------------------------------------------------------------
 // Commands and the actor
 // ---------------------------------------------------------------------------
@@ -129,14 +340,28 @@ enum Command {
     OnUpdated { before: ConfigMap, after: ConfigMap, reply: Reply },
     Open { reply: Reply },
     Attach { run: u64, out: RunOut, reply: Reply },
-    Write { records: Result<Vec<Record>, Nack> },
-    RunEnded { run: u64, eof: bool },
+    Write { run: u64, records: Result<Vec<Record>, Nack> },
+    RunEnded { run: u64, end: RunEnd },
     Stop { last_position: Vec<u8>, reply: Reply },
     Teardown { reply: Reply },
 }
 
+/// How the request side of a Run stream ended.
+#[derive(Debug)]
+enum RunEnd {
+    /// The client closed its side (EOF).
+    Closed,
+    /// The client cancelled the stream, or the connection went away.
+    Cancelled(String),
+    /// A request could not be received (too large, nested too deep, not
+    /// protobuf): the stream ends with this status.
+    Failed(Status),
+}
+
 struct PendingStop {
     want: Vec<u8>,
+    /// Whether a record at `want` has been received.
+    seen: bool,
     deadline: Instant,
     reply: Reply,
 }
@@ -145,6 +370,7 @@ struct Actor<D: Destination> {
     runner: Option<DestinationRunner<D>>,
     opened: bool,
     torn_down: bool,
+    /// The open Run stream: its id and its response side.
     out: Option<(u64, RunOut)>,
     /// The position of the last record received on a Run stream.
     last_position: Vec<u8>,
@@ -171,17 +397,29 @@ impl<D: Destination> Actor<D> {
             tokio::select! {
                 biased;
                 command = inbox.recv() => match command {
-                    Some(command) => self.handle(command).await,
+                    Some(command) => {
+                        self.handle(command).await;
+                        if inbox.is_empty() {
+                            self.idle().await;
+                        }
+                    }
                     None => break,
                 },
-                () = sleep_until(batch_deadline), if batch_deadline.is_some() => {
-                    if let Some(runner) = self.runner.as_mut() {
-                        let acks = runner.flush().await;
-                        self.send_acks(acks).await;
-                    }
-                }
+                () = sleep_until(batch_deadline), if batch_deadline.is_some() => self.flush().await,
                 () = sleep_until(stop_deadline), if stop_deadline.is_some() => self.stop_timed_out().await,
             }
+        }
+    }
+
+    /// Nothing more is queued: a partial batch is written now (Conduit may
+    /// be waiting for its acks before it sends more; `sdk.batch.size` and
+    /// `sdk.batch.delay` are upper bounds), and a Stop whose last position
+    /// arrived finishes.
+    async fn idle(&mut self) {
+        if self.stop.as_ref().is_some_and(|s| s.seen) {
+            self.finish_stop(Ok(())).await;
+        } else {
+            self.flush().await;
         }
     }
 
@@ -207,6 +445,9 @@ impl<D: Destination> Actor<D> {
             Command::Open { reply } => {
                 let result = match self.runner.as_mut() {
                     Some(_) if self.torn_down => Err(unknown("Open called after Teardown")),
+                    Some(_) if self.opened => {
+                        Err(Status::failed_precondition("Open called twice: the destination is already open"))
+                    }
                     Some(runner) => match runner.open().await {
                         Ok(()) => {
                             self.opened = true;
@@ -220,33 +461,19 @@ impl<D: Destination> Actor<D> {
                 let _ = reply.send(result);
             }
             Command::Attach { run, out, reply } => {
-                let result = if !self.opened || self.torn_down {
-                    Err(unknown("destination is not open: Run needs a successful Open first"))
-                } else {
-                    if self.out.is_some() {
-                        tracing::warn!("a new Run stream replaces the previous one");
-                    }
-                    self.out = Some((run, out));
-                    Ok(())
-                };
-                let _ = reply.send(result);
+                let _ = reply.send(self.attach(run, out).await);
             }
-            Command::Write { records } => self.write(records).await,
-            Command::RunEnded { run, eof } => {
-                if self.out.as_ref().is_some_and(|(current, _)| *current == run) {
-                    if eof {
-                        // The client closed its side: write what waits for its
-                        // batch, send the acks, then end the response stream.
-                        self.flush().await;
-                    }
-                    self.out = None;
-                }
-            }
+            Command::Write { run, records } => self.write(run, records).await,
+            Command::RunEnded { run, end } => self.run_ended(run, end).await,
             Command::Stop { last_position, reply } => self.stop(last_position, reply).await,
             Command::Teardown { reply } => {
                 if let Some(stop) = self.stop.take() {
                     let _ = stop.reply.send(Err(unknown("Teardown was called before Stop saw its last position")));
                 }
+                // Records still waiting for their batch (Conduit's pipeline
+                // architecture v2 never calls Stop): written, and acked if
+                // the Run stream is still open.
+                self.flush().await;
                 let result = match self.runner.as_mut() {
                     Some(runner) if !self.torn_down => {
                         let result = runner.teardown().await.map_err(|e| unknown(e.to_string()));
@@ -263,11 +490,19 @@ impl<D: Destination> Actor<D> {
     }
 
     async fn configure(&mut self, config: ConfigMap) -> Result<(), Status> {
+        if self.opened && !self.torn_down {
+            let pending = self.runner.as_ref().map_or(0, DestinationRunner::pending);
+            return Err(Status::failed_precondition(format!(
+                "Configure called after Open: the destination is open and keeps its configuration ({pending} records \
+                 waiting for their batch); Teardown first"
+            )));
+        }
         match DestinationRunner::<D>::configure(&config).await {
             Ok(runner) => {
                 self.runner = Some(runner);
                 self.opened = false;
                 self.torn_down = false;
+                self.last_position.clear();
                 Ok(())
             }
             // Go: `failed to parse configuration: config invalid: <errors joined by \n>`.
@@ -280,7 +515,73 @@ impl<D: Destination> Actor<D> {
         }
     }
 
-    async fn write(&mut self, records: Result<Vec<Record>, Nack>) {
+    async fn attach(&mut self, run: u64, out: RunOut) -> Result<(), Status> {
+        if !self.opened || self.torn_down {
+            return Err(unknown("destination is not open: Run needs a successful Open first"));
+        }
+        if let Some((current, previous)) = &self.out {
+            if !previous.is_closed() {
+                tracing::error!("a second Run stream was refused: the first one is still open");
+                return Err(Status::failed_precondition(
+                    "a Run stream is already open: this destination takes one Run stream at a time (end the first \
+                     one before opening another)",
+                ));
+            }
+            // The previous stream's client went away; its end may still be
+            // on its way to the actor.
+            let current = *current;
+            self.run_ended(current, RunEnd::Cancelled("its client went away".to_owned())).await;
+        }
+        self.out = Some((run, out));
+        Ok(())
+    }
+
+    async fn run_ended(&mut self, run: u64, end: RunEnd) {
+        if self.out.as_ref().is_none_or(|(current, _)| *current != run) {
+            return;
+        }
+        match end {
+            // The client closed its side: write what waits for its batch,
+            // send the acks, then end the response stream.
+            RunEnd::Closed => self.flush().await,
+            RunEnd::Cancelled(reason) => {
+                tracing::debug!(reason = %reason, "Run stream cancelled");
+                let pending = self.runner.as_ref().map_or(0, DestinationRunner::pending);
+                if pending > 0 {
+                    tracing::error!(
+                        records = pending,
+                        "the Run stream was cancelled while records waited for their batch; writing them, but their \
+                         acks cannot be sent"
+                    );
+                }
+                self.flush().await;
+            }
+            RunEnd::Failed(status) => {
+                // Earlier records first: written and acked on the stream,
+                // then the stream ends with the error.
+                self.flush().await;
+                tracing::error!(error = %status.message(), "the Run stream failed");
+                if let Some((_, out)) = &self.out
+                    && out.send(Err(status)).await.is_err()
+                {
+                    tracing::error!("the Run stream's error could not be sent: its client is gone");
+                }
+            }
+        }
+        self.out = None;
+        if let Some(stop) = self.stop.as_ref().filter(|s| !s.seen) {
+            let error = format!(
+                "the Run stream ended before the record at the last position {} arrived (last position received {})",
+                go_quote(&stop.want),
+                go_quote(&self.last_position)
+            );
+            tracing::error!(error = %error, "Stop failed");
+            self.finish_stop(Err(unknown(error))).await;
+        }
+    }
+
+    async fn write(&mut self, run: u64, records: Result<Vec<Record>, Nack>) {
+        let current = self.out.as_ref().is_some_and(|(current, _)| *current == run);
         let positions_end = match &records {
             Ok(records) => records.last().map(|r| r.position.0.clone()),
             Err(nack) => nack.positions.last().map(|p| p.0.clone()),
@@ -303,9 +604,21 @@ impl<D: Destination> Actor<D> {
         if let Some(last) = positions_end {
             self.last_position = last;
         }
-        self.send_acks(acks).await;
-        if self.stop.as_ref().is_some_and(|s| s.want == self.last_position) {
-            self.finish_stop(Ok(())).await;
+        if current {
+            self.send_acks(acks).await;
+        } else if !acks.is_empty() {
+            // Never on another stream: Conduit would read acks for records it
+            // did not send there.
+            tracing::error!(
+                acks = acks.len(),
+                nacks = acks.iter().filter(|a| a.error.is_some()).count(),
+                "records arrived on a Run stream that has ended: handled, but their acks cannot be sent"
+            );
+        }
+        if let Some(stop) = self.stop.as_mut()
+            && stop.want == self.last_position
+        {
+            stop.seen = true;
         }
     }
 
@@ -320,13 +633,23 @@ impl<D: Destination> Actor<D> {
         if acks.is_empty() {
             return;
         }
+        let count = acks.len();
+        let failed = acks.iter().filter(|a| a.error.is_some()).count();
         let Some((_, out)) = &self.out else {
-            tracing::warn!(acks = acks.len(), "acks produced while no Run stream is open; they are dropped");
+            tracing::error!(
+                acks = count,
+                nacks = failed,
+                "acks that cannot be sent: no Run stream is open; Conduit never sees them"
+            );
             return;
         };
         let response = pb::destination::run::Response { acks: acks.into_iter().map(ack_to_proto).collect() };
         if out.send(Ok(response)).await.is_err() {
-            tracing::debug!("the Run stream is closed; acks dropped");
+            tracing::error!(
+                acks = count,
+                nacks = failed,
+                "acks that cannot be sent: the Run stream is closed; Conduit never sees them"
+            );
             self.out = None;
         }
     }
@@ -339,12 +662,24 @@ impl<D: Destination> Actor<D> {
         if let Some(previous) = self.stop.take() {
             let _ = previous.reply.send(Err(unknown("superseded by a later Stop call")));
         }
-        self.stop = Some(PendingStop { want, deadline: Instant::now() + STOP_TIMEOUT, reply });
-        if self.stop.as_ref().is_some_and(|s| s.want == self.last_position) {
-            self.finish_stop(Ok(())).await;
-        } else {
+        let seen = want == self.last_position;
+        if !seen && self.out.is_none() {
+            let error = format!(
+                "no Run stream is open, so the record at the last position {} cannot arrive (last position received \
+                 {})",
+                go_quote(&want),
+                go_quote(&self.last_position)
+            );
+            self.flush().await;
+            let _ = reply.send(Err(unknown(error)));
+            return;
+        }
+        if !seen {
             tracing::info!("Stop: waiting for the last position to arrive");
         }
+        // Finished when nothing more is queued (in `idle`): records after the
+        // first one at `want` (positions can repeat) are written first.
+        self.stop = Some(PendingStop { want, seen, deadline: Instant::now() + STOP_TIMEOUT, reply });
     }
 
     async fn stop_timed_out(&mut self) {
@@ -411,6 +746,24 @@ fn convert_records(records: Vec<pbcdc::Record>) -> Result<Vec<Record>, Nack> {
 // Services
 // ---------------------------------------------------------------------------
 
+/// Classifies a Run stream's receive error: Conduit ends the stream by
+/// cancelling it (a clean end); a request that cannot be received ends the
+/// stream with an error that says why.
+fn run_end(status: Status) -> RunEnd {
+    if status.code() == Code::Cancelled || status.message().starts_with("h2 protocol error") {
+        return RunEnd::Cancelled(status.message().to_owned());
+    }
+    let hint = if status.code() == Code::OutOfRange {
+        " (the receive limit is CONDUIT_CONNECTOR_MAX_RECEIVE_RECORD_SIZE)"
+    } else {
+        ""
+    };
+    RunEnd::Failed(Status::new(
+        status.code(),
+        format!("a Run request could not be received: {}{hint}; the Run stream ends here", status.message()),
+    ))
+}
+
 /// Sends `make(reply)` to the actor and waits for the reply.
 async fn ask(commands: &mpsc::Sender<Command>, make: impl FnOnce(Reply) -> Command) -> Result<(), Status> {
     let (reply, answer) = oneshot::channel();
@@ -451,21 +804,7 @@ impl GrpcController for Controller {
     async fn shutdown(&self, _request: Request<Empty>) -> Result<Response<Empty>, Status> {
         tracing::info!("shutdown requested");
         let commands = self.commands.clone();
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let teardown = ask(&commands, |reply| Command::Teardown { reply });
-            match tokio::time::timeout(SHUTDOWN_TEARDOWN_TIMEOUT, teardown).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!(error = %e.message(), "teardown on shutdown failed"),
-                Err(_) => tracing::error!(
-                    timeout = ?SHUTDOWN_TEARDOWN_TIMEOUT,
-                    "teardown on shutdown did not finish in time; exiting anyway"
-                ),
-            }
-            // Give the Shutdown response a moment to reach Conduit.
-            tokio::time::sleep_until(started + Duration::from_millis(50)).await;
-            std::process::exit(0);
-        });
+        tokio::spawn(teardown_and_exit(commands, 0));
         Ok(Response::new(Empty {}))
     }
 }
@@ -508,26 +847,22 @@ impl<D: Destination> DestinationPlugin for DestinationService<D> {
         ask(&self.commands, |reply| Command::Attach { run, out, reply }).await?;
         let commands = self.commands.clone();
         tokio::spawn(async move {
-            let eof = loop {
+            let end = loop {
                 match stream.message().await {
                     Ok(Some(request)) => {
                         if request.records.is_empty() {
                             continue;
                         }
                         let records = convert_records(request.records);
-                        if commands.send(Command::Write { records }).await.is_err() {
-                            break false;
+                        if commands.send(Command::Write { run, records }).await.is_err() {
+                            return;
                         }
                     }
-                    Ok(None) => break true,
-                    // Conduit ends the stream by cancelling it: a clean end.
-                    Err(status) => {
-                        tracing::debug!(code = ?status.code(), message = %status.message(), "Run stream ended");
-                        break false;
-                    }
+                    Ok(None) => break RunEnd::Closed,
+                    Err(status) => break run_end(status),
                 }
             };
-            let _ = commands.send(Command::RunEnded { run, eof }).await;
+            let _ = commands.send(Command::RunEnded { run, end }).await;
         });
         Ok(Response::new(ReceiverStream::new(acks)))
     }
@@ -618,6 +953,32 @@ mod tests {
     fn convert_records_keeps_order() {
         let records = convert_records(vec![record("a", 1), record("b", 3)]).unwrap();
         assert_eq!(records.iter().map(|r| r.position.0.clone()).collect::<Vec<_>>(), [b"a".to_vec(), b"b".to_vec()]);
+    }
+
+    #[tokio::test]
+    async fn accepted_tcp_connections_have_nodelay() {
+        use tonic::codegen::tokio_stream::StreamExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut incoming = tcp_incoming(listener);
+        let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let accepted = incoming.next().await.unwrap().unwrap();
+        assert!(accepted.nodelay().unwrap(), "acks would wait for Nagle's algorithm");
+        drop(client);
+    }
+
+    #[test]
+    fn receive_errors_end_the_stream_with_what_went_wrong_and_cancels_are_clean() {
+        let too_large = Status::out_of_range(
+            "Error, decoded message length too large: found 100012 bytes, the limit is: 65536 bytes",
+        );
+        let RunEnd::Failed(status) = run_end(too_large) else { panic!("a failure") };
+        assert_eq!(status.code(), Code::OutOfRange);
+        assert!(status.message().contains("found 100012 bytes, the limit is: 65536 bytes"), "{status}");
+        assert!(status.message().contains("CONDUIT_CONNECTOR_MAX_RECEIVE_RECORD_SIZE"), "{status}");
+        assert!(matches!(run_end(Status::cancelled("h2 protocol error: stream reset")), RunEnd::Cancelled(_)));
+        assert!(matches!(run_end(Status::unknown("h2 protocol error: connection reset")), RunEnd::Cancelled(_)));
+        assert!(matches!(run_end(Status::invalid_argument("nested too deep")), RunEnd::Failed(_)));
     }
 
     #[test]

@@ -52,12 +52,13 @@ fn an_invalid_port_range_is_refused_with_a_clear_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn version_2_with_whitespace_and_no_port_range_serves_on_any_port() {
+async fn version_2_with_whitespace_and_no_port_range_serves_tcp_on_any_port() {
     let env = vec![
         (MAGIC_COOKIE_KEY.to_owned(), MAGIC_COOKIE_VALUE.to_owned()),
         ("PLUGIN_PROTOCOL_VERSIONS".to_owned(), " 2 , 1 ".to_owned()),
+        ("CONDUIT_CONNECTOR_PLUGIN_NETWORK".to_owned(), "tcp".to_owned()),
     ];
-    let process = PluginProcess::launch(BIN, env, Duration::from_secs(20)).expect("plugin starts");
+    let process = PluginProcess::launch(bin(), env, Duration::from_secs(20)).expect("plugin starts");
     assert!(process.handshake().starts_with("1|2|tcp|127.0.0.1:"), "{}", process.handshake());
     let channel = within("connect", 10, process.connect()).await.expect("connects");
     let destination =
@@ -67,6 +68,27 @@ async fn version_2_with_whitespace_and_no_port_range_serves_on_any_port() {
     let mut plugin = Plugin { process, channel, destination };
     let sent = plugin.shutdown().await;
     assert!(plugin.exited_within_2s(sent).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_listens_on_127_0_0_1_in_the_port_range() {
+    let mut env = env("tcp-range", Some((10000, 25000)));
+    env.push(("CONDUIT_CONNECTOR_PLUGIN_NETWORK".into(), "tcp".into()));
+    let mut plugin = start(env).await;
+    let port: u16 = plugin.process.address().strip_prefix("127.0.0.1:").expect("listens on 127.0.0.1").parse().unwrap();
+    assert!((10000..=25000).contains(&port), "port {port} outside PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT");
+    assert_eq!(plugin.process.handshake(), format!("1|2|tcp|127.0.0.1:{port}|grpc|"));
+    let sent = plugin.shutdown().await;
+    assert!(plugin.exited_within_2s(sent).success());
+}
+
+#[test]
+fn an_unknown_network_is_refused_with_a_clear_error() {
+    let (status, stdout, stderr) =
+        run_to_exit(&[(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE), ("CONDUIT_CONNECTOR_PLUGIN_NETWORK", "udp")]);
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("CONDUIT_CONNECTOR_PLUGIN_NETWORK=\"udp\""), "{stderr}");
 }
 
 #[cfg(unix)]

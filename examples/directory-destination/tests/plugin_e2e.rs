@@ -19,12 +19,22 @@ async fn plugin_mode_writes_files_and_acks_every_record_in_order_like_conduit_dr
     let out = dir.path().join("out");
     let out_str = out.to_str().unwrap().to_owned();
 
-    // Launch with Conduit's environment (port range 10000-25000).
+    // Launch with Conduit's environment: a unix socket in a fresh 0700
+    // directory, as go-plugin's Go servers do (the port range is for TCP).
     let mut plugin = start(env("e2e-destination", Some((10000, 25000)))).await;
     let handshake = plugin.process.handshake().to_owned();
-    let port: u16 = plugin.process.address().strip_prefix("127.0.0.1:").expect("listens on 127.0.0.1").parse().unwrap();
-    assert!((10000..=25000).contains(&port), "port {port} outside PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT");
-    assert_eq!(handshake, format!("1|2|tcp|127.0.0.1:{port}|grpc|"));
+    let socket = std::path::PathBuf::from(plugin.process.address());
+    assert_eq!(plugin.process.network(), "unix");
+    assert_eq!(handshake, format!("1|2|unix|{}|grpc|", socket.display()));
+    let socket_dir = socket.parent().expect("the socket is in a directory").to_owned();
+    assert!(socket_dir.starts_with(std::env::temp_dir()), "{}", socket_dir.display());
+    {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let meta = std::fs::metadata(&socket_dir).unwrap();
+        assert_eq!(meta.mode() & 0o7777, 0o700, "the socket's directory is private");
+        assert_eq!(meta.uid(), std::fs::metadata("/proc/self").unwrap().uid());
+        assert!(std::fs::metadata(&socket).unwrap().file_type().is_socket());
+    }
 
     // Health: service "plugin" is SERVING.
     let mut health = HealthClient::new(plugin.channel.clone());
@@ -103,6 +113,7 @@ async fn plugin_mode_writes_files_and_acks_every_record_in_order_like_conduit_dr
     let sent = plugin.shutdown().await;
     let status = plugin.exited_within_2s(sent);
     assert!(status.success(), "exit status {status}");
+    assert!(!socket_dir.exists(), "the socket and its directory are removed on exit");
 
     // The files, byte for byte.
     let names: BTreeSet<String> =

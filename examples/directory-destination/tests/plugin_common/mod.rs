@@ -20,6 +20,12 @@ use tonic::transport::Channel;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_directory-destination");
 
+/// The binary under test: `BIN`, or `PLUGIN_TEST_BIN` when set (to check
+/// that a test fails against another build, e.g. an older commit's).
+pub fn bin() -> String {
+    std::env::var("PLUGIN_TEST_BIN").unwrap_or_else(|_| BIN.to_owned())
+}
+
 /// Awaits `fut`, failing the test after `secs` seconds.
 pub async fn within<T>(what: &str, secs: u64, fut: impl Future<Output = T>) -> T {
     match tokio::time::timeout(Duration::from_secs(secs), fut).await {
@@ -48,7 +54,7 @@ pub fn env(id: &str, ports: Option<(u16, u16)>) -> Vec<(String, String)> {
 }
 
 pub async fn start(env: Vec<(String, String)>) -> Plugin {
-    let process = PluginProcess::launch(BIN, env, Duration::from_secs(20)).expect("plugin starts");
+    let process = PluginProcess::launch(bin(), env, Duration::from_secs(20)).expect("plugin starts");
     let channel = within("connect", 10, process.connect()).await.expect("connects");
     let destination = DestinationPluginClient::new(channel.clone());
     Plugin { process, channel, destination }
@@ -100,6 +106,18 @@ impl Plugin {
     }
 }
 
+impl Plugin {
+    /// Opens a Run stream that sends already-encoded request bytes.
+    pub async fn raw_run(&mut self) -> (tokio::sync::mpsc::Sender<Vec<u8>>, RunStream) {
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let acks =
+            within("Run", 10, conduit_connector::plugin::host::raw_run(self.channel.clone(), ReceiverStream::new(rx)))
+                .await
+                .expect("Run starts");
+        (tx, RunStream { tx: None, acks: Some(acks) })
+    }
+}
+
 /// The client side of a Run stream.
 pub struct RunStream {
     tx: Option<tokio::sync::mpsc::Sender<run::Request>>,
@@ -123,6 +141,29 @@ impl RunStream {
         }
     }
 
+    /// The next Run response, the stream's end (`Ok(None)`) or its error
+    /// status; `None` if nothing happens within `wait`.
+    pub async fn next_result(&mut self, wait: Duration) -> Option<Result<Option<run::Response>, tonic::Status>> {
+        let acks = self.acks.as_mut().expect("stream open");
+        tokio::time::timeout(wait, acks.message()).await.ok()
+    }
+
+    /// Reads acks until the stream ends; returns them with its error status
+    /// (`None` for a clean end). Fails the test after `secs` seconds.
+    pub async fn acks_until_end(&mut self, secs: u64) -> (Vec<run::response::Ack>, Option<tonic::Status>) {
+        let mut out = Vec::new();
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.next_result(left).await {
+                Some(Ok(Some(response))) => out.extend(response.acks),
+                Some(Ok(None)) => return (out, None),
+                Some(Err(status)) => return (out, Some(status)),
+                None => panic!("the Run stream did not end within {secs}s; acks so far: {out:?}"),
+            }
+        }
+    }
+
     /// Reads responses until `n` acks arrived (10 s at most).
     pub async fn acks(&mut self, n: usize) -> Vec<run::response::Ack> {
         let mut out = Vec::new();
@@ -134,6 +175,15 @@ impl RunStream {
         }
         assert_eq!(out.len(), n, "more acks than records: {out:?}");
         out
+    }
+
+    /// Cancels the stream as Conduit's context cancellation does
+    /// (RST_STREAM): the response side goes away while the request side is
+    /// still open, so the plugin sees a cancel, never an end of stream. Keep
+    /// the returned sender alive until the plugin has handled the cancel.
+    pub fn abort(mut self) -> Option<tokio::sync::mpsc::Sender<run::Request>> {
+        drop(self.acks.take());
+        self.tx.take()
     }
 
     /// Ends the stream like Conduit does: by cancelling it (the response
@@ -170,7 +220,7 @@ pub fn positions(acks: &[run::response::Ack]) -> Vec<String> {
 /// Runs the binary with the inherited environment minus Conduit's variables,
 /// plus `env`, until it exits (10 s at most): status, stdout, stderr.
 pub fn run_to_exit(env: &[(&str, &str)]) -> (ExitStatus, String, String) {
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(bin());
     for (k, _) in conduit_env("x") {
         command.env_remove(k);
     }
