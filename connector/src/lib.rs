@@ -191,6 +191,7 @@
 //! - [`opencdc`]: records and their JSON form.
 //! - [`destination`]: the [`destination::Destination`] trait and the runner.
 //! - [`middleware`]: the `sdk.*` parameters (batching, rate limit, record format).
+//! - [`schema`]: Conduit's schema service and decoding of schema-encoded records.
 //! - [`cli`] and [`plugin`]: what [`serve`] runs.
 //! - [`testing`]: acceptance tests and config assertions for your own tests.
 #![deny(missing_docs)]
@@ -203,6 +204,7 @@ pub mod log;
 pub mod middleware;
 pub mod opencdc;
 pub mod plugin;
+pub mod schema;
 pub mod spec;
 pub mod testing;
 
