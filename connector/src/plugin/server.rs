@@ -264,7 +264,8 @@ impl<D: Destination> Actor<D> {
 
     async fn configure(&mut self, config: ConfigMap) -> Result<(), Status> {
         match DestinationRunner::<D>::configure(&config).await {
-            Ok(runner) => {
+            Ok(mut runner) => {
+                runner.set_schema_service(super::schema_service());
                 self.runner = Some(runner);
                 self.opened = false;
                 self.torn_down = false;

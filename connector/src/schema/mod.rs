@@ -8,6 +8,7 @@
 //! [`SchemaExtraction`](crate::middleware::SchemaExtraction)), fetching each
 //! schema from the service once.
 
+pub mod avro;
 mod service;
 
 pub use service::{
