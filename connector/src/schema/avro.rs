@@ -25,7 +25,19 @@ fn to_json(v: Value) -> serde_json::Value {
         Value::Long(i) => J::from(i),
         Value::Float(f) => J::from(f as f64),
         Value::Double(f) => J::from(f),
-        Value::Bytes(b) | Value::Fixed(_, b) => J::String(format!("{b:?}")),
+        Value::Bytes(b) | Value::Fixed(_, b) => {
+            const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let mut out = String::new();
+            for c in b.chunks(3) {
+                let n = (u32::from(c[0]) << 16)
+                    | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                    | u32::from(*c.get(2).unwrap_or(&0));
+                for i in 0..4 {
+                    if i <= c.len() { out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char) } else { out.push('=') }
+                }
+            }
+            J::String(out)
+        }
         Value::String(s) | Value::Enum(_, s) => J::String(s),
         Value::Union(_, v) => to_json(*v),
         Value::Array(a) => J::Array(a.into_iter().map(to_json).collect()),
