@@ -342,3 +342,46 @@ async fn a_plugin_started_without_the_schema_service_nacks_records_that_need_it(
     assert_eq!(files(&out), ["plain"], "never written as Avro bytes");
     stream.cancel();
 }
+
+/// `run` has no schema service: a schema-encoded record fails with the
+/// clear error, the others are written, and the exit code is 1.
+#[test]
+fn run_fails_a_schema_encoded_record_with_a_clear_error_and_writes_the_others() {
+    use conduit_connector::opencdc::{Change, Data, Metadata, Operation, Record};
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let input = tmp.path().join("in.jsonl");
+    let plain = |position: &str, key: &str| Record {
+        position: position.into(),
+        operation: Operation::Create,
+        key: Some(Data::Raw(key.as_bytes().to_vec())),
+        payload: Change { before: None, after: Some(Data::Raw(b"plain".to_vec())) },
+        ..Record::default()
+    };
+    let mut encoded = plain("p2", "order-2");
+    encoded.payload.after = Some(Data::Raw(payload_avro(2)));
+    encoded.metadata.set_payload_schema_subject("orders.payload");
+    encoded.metadata.set(Metadata::PAYLOAD_SCHEMA_VERSION, "1");
+    let lines: Vec<String> =
+        [plain("p1", "one"), encoded, plain("p3", "three")].iter().map(Record::to_json_string).collect();
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+
+    let mut command = std::process::Command::new(BIN);
+    for (k, _) in conduit_connector::plugin::host::conduit_env("x") {
+        command.env_remove(k);
+    }
+    let output = command
+        .args(["run", "--config", &format!("directory={}", out.display()), "--input", input.to_str().unwrap()])
+        .arg("--quiet")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(files(&out), ["one", "three"], "the Avro record is not written");
+    let line = stdout.lines().find(|l| l.contains("\"p2\"")).unwrap_or_else(|| panic!("no failure for p2:\n{stdout}"));
+    assert!(line.contains("failed to decode payload.after: failed to get schema for orders.payload:1: "), "{line}");
+    assert!(line.contains("decoding needs Conduit's schema service"), "{line}");
+    assert!(line.contains("sdk.schema.extract.payload.enabled"), "{line}");
+}
