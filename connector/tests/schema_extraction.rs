@@ -351,8 +351,7 @@ fn warnings_of(extra: &'static [(&'static str, &'static str)], records: fn() -> 
             }
         });
     });
-    let seen = seen.lock().unwrap().clone();
-    seen
+    seen.lock().unwrap().clone()
 }
 
 #[test]

@@ -214,6 +214,8 @@ impl<S: SchemaService + ?Sized> SchemaService for Arc<S> {
 }
 
 type Slot = Arc<OnceCell<Schema>>;
+/// A created schema's identity: subject, type and text.
+type CreateKey = (String, SchemaType, Vec<u8>);
 
 /// A [`SchemaService`] that asks the inner one once per subject and version
 /// (and once per created schema), for as long as it lives — the SDK keeps one
@@ -226,7 +228,7 @@ type Slot = Arc<OnceCell<Schema>>;
 pub struct CachedSchemaService<S> {
     inner: S,
     get: Mutex<HashMap<(String, i32), Slot>>,
-    create: Mutex<HashMap<(String, SchemaType, Vec<u8>), Slot>>,
+    create: Mutex<HashMap<CreateKey, Slot>>,
 }
 
 impl<S: fmt::Debug> fmt::Debug for CachedSchemaService<S> {

@@ -54,7 +54,7 @@ impl SchemaService for OneSchema {
 /// metadata.
 fn encoded_record(rng: &mut Rng, i: usize, operation: Operation) -> Record {
     let schema = apache_avro::Schema::parse_str(SCHEMA).unwrap();
-    let name = if i % 3 == 0 {
+    let name = if i.is_multiple_of(3) {
         Value::Union(1, Box::new(Value::Null))
     } else {
         Value::Union(0, Box::new(Value::String(rng.string(12))))
