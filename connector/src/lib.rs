@@ -203,6 +203,7 @@ pub mod log;
 pub mod middleware;
 pub mod opencdc;
 pub mod plugin;
+pub mod schema;
 pub mod spec;
 pub mod testing;
 
