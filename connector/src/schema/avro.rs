@@ -92,7 +92,9 @@
 //!   data with the rules above instead of failing.
 //! - Go does not limit a schema's depth and overflows its stack on a recursive schema; we
 //!   refuse recursive schemas and schemas nested deeper than 128 levels when parsing (as
-//!   [`AvroError::UnsupportedSchema`]), and a `decimal` scale above 1000.
+//!   [`AvroError::UnsupportedSchema`]), a `decimal` scale above 1000, and arrays whose items
+//!   take no bytes (`null`, `fixed` of size 0, records of only those), where a datum of a few
+//!   bytes could claim billions of items.
 //!
 //! Bytes after the datum are ignored, as hamba/avro's `Unmarshal` does. A datum that ends
 //! early is an error. Lengths are bounded by apache-avro's allocation limit (512 MiB unless the
@@ -172,7 +174,7 @@ impl AvroSchema {
         let resolved = ResolvedSchema::try_from(&schema).map_err(|e| AvroError::InvalidSchema(e.to_string()))?;
         let mut compiler =
             Compiler { names: resolved.get_names(), done: HashMap::new(), active: Vec::new(), strings: false };
-        let (root, _) = compiler.compile(&schema, None)?;
+        let root = compiler.compile(&schema, None)?.node;
         let parse = |lenient| {
             let text = Plain { lenient, strings: 0 }.schema(&json);
             Schema::parse(&text).map_err(|e| AvroError::InvalidSchema(e.to_string()))
@@ -261,8 +263,8 @@ enum Node {
     Double,
     String,
     Bytes,
-    /// `fixed`: a Go byte array.
-    Fixed,
+    /// `fixed` of a size: a Go byte array.
+    Fixed(usize),
     Enum,
     Array(Arc<Node>),
     Map(Arc<Node>),
@@ -288,7 +290,7 @@ impl Node {
             Node::Double => "double",
             Node::String => "string",
             Node::Bytes | Node::Decimal(_) => "bytes",
-            Node::Fixed | Node::Duration => "fixed",
+            Node::Fixed(_) | Node::Duration => "fixed",
             Node::Enum => "enum",
             Node::Array(_) => "array",
             Node::Map(_) => "map",
@@ -325,31 +327,39 @@ struct Variant {
 }
 
 /// Turns apache-avro's schema into [`Node`]s, resolving references (a named type is compiled
-/// once and shared) and refusing recursion and excessive depth.
+/// once and shared) and refusing recursion, excessive depth and arrays of items that take no
+/// bytes (a few bytes of input could claim billions of them).
 struct Compiler<'a> {
     names: &'a NamesRef<'a>,
-    /// Compiled named types: node, name, height.
-    done: HashMap<String, (Arc<Node>, Arc<str>, usize)>,
+    /// Compiled named types.
+    done: HashMap<String, Compiled>,
     /// Named types being compiled (a reference to one of them is recursion).
     active: Vec<String>,
     /// The schema has a `string` somewhere.
     strings: bool,
 }
 
-impl Compiler<'_> {
-    /// Returns the node and its height (levels of nesting, 1 for a leaf).
-    fn compile(&mut self, schema: &Schema, ns: NamespaceRef<'_>) -> Result<(Arc<Node>, usize), AvroError> {
-        let (node, _, height) = self.compile_named(schema, ns)?;
-        Ok((node, height))
-    }
+#[derive(Clone)]
+struct Compiled {
+    node: Arc<Node>,
+    /// hamba/avro's name of the type (the key of a wrapped union value).
+    name: Arc<str>,
+    /// Levels of nesting, 1 for a leaf.
+    height: usize,
+    /// A value can take zero bytes (`null`, `fixed` of size 0, records of only those).
+    empty: bool,
+}
 
-    /// Also returns hamba/avro's name of the type (for union wrappers).
-    fn compile_named(
-        &mut self,
-        schema: &Schema,
-        ns: NamespaceRef<'_>,
-    ) -> Result<(Arc<Node>, Arc<str>, usize), AvroError> {
-        let leaf = |node: Node, name: &str| Ok((Arc::new(node), Arc::<str>::from(name), 1));
+impl Compiled {
+    fn leaf(node: Node, name: &str) -> Compiled {
+        let empty = matches!(node, Node::Null | Node::Fixed(0));
+        Compiled { node: Arc::new(node), name: Arc::from(name), height: 1, empty }
+    }
+}
+
+impl Compiler<'_> {
+    fn compile(&mut self, schema: &Schema, ns: NamespaceRef<'_>) -> Result<Compiled, AvroError> {
+        let leaf = |node, name| Ok(Compiled::leaf(node, name));
         match schema {
             Schema::Null => leaf(Node::Null, "null"),
             Schema::Boolean => leaf(Node::Boolean, "boolean"),
@@ -375,115 +385,105 @@ impl Compiler<'_> {
             Schema::LocalTimestampMicros => leaf(Node::Timestamp(1_000_000), "long.local-timestamp-micros"),
             Schema::Decimal(decimal) => self.decimal(decimal, ns),
             Schema::Array(array) => {
-                let (items, height) = self.compile(&array.items, ns)?;
-                self.nested(Node::Array(items), "array", height)
+                let items = self.compile(&array.items, ns)?;
+                if items.empty {
+                    return Err(AvroError::UnsupportedSchema(format!(
+                        "an array of {} (items that take no bytes, so that a few bytes could claim billions of them)",
+                        items.name
+                    )));
+                }
+                nested(Node::Array(items.node), "array", items.height, false)
             }
             Schema::Map(map) => {
-                let (values, height) = self.compile(&map.types, ns)?;
-                self.nested(Node::Map(values), "map", height)
+                let values = self.compile(&map.types, ns)?;
+                nested(Node::Map(values.node), "map", values.height, false)
             }
             Schema::Union(union) => {
                 let mut variants = Vec::with_capacity(union.variants().len());
                 let mut height = 0;
                 for variant in union.variants() {
-                    let (node, name, h) = self.compile_named(variant, ns)?;
-                    height = height.max(h);
-                    variants.push(Variant { null: matches!(*node, Node::Null), name, node });
+                    let compiled = self.compile(variant, ns)?;
+                    height = height.max(compiled.height);
+                    let null = matches!(*compiled.node, Node::Null);
+                    variants.push(Variant { null, name: compiled.name, node: compiled.node });
                 }
                 let resolvable = variants.iter().all(|v| RESOLVABLE.contains(&&*v.name));
                 let null_pair = variants.len() == 2 && variants.iter().any(|v| v.null);
                 let has_container = variants.iter().any(|v| matches!(*v.node, Node::Array(_) | Node::Map(_)));
                 let union = Union { variants: variants.into_boxed_slice(), resolvable, null_pair, has_container };
-                self.nested(Node::Union(Box::new(union)), "union", height)
+                nested(Node::Union(Box::new(union)), "union", height, false)
             }
-            Schema::Record(record) => {
-                let fullname = record.name.fullname(ns);
-                self.named(fullname, |this, fullname| {
-                    let inner_ns = namespace_of(fullname);
-                    let mut fields = Vec::with_capacity(record.fields.len());
-                    let mut height = 0;
-                    for field in &record.fields {
-                        let (node, h) = this.compile(&field.schema, inner_ns)?;
-                        height = height.max(h);
-                        fields.push((field.name.clone(), node));
-                    }
-                    Ok((Node::Record(fields.into_boxed_slice()), height + 1))
-                })
-            }
-            Schema::Enum(e) => self.named(e.name.fullname(ns), |_, _| Ok((Node::Enum, 1))),
+            Schema::Record(record) => self.named(record.name.fullname(ns), |this, fullname| {
+                let inner_ns = namespace_of(fullname);
+                let mut fields = Vec::with_capacity(record.fields.len());
+                let (mut height, mut empty) = (0, true);
+                for field in &record.fields {
+                    let compiled = this.compile(&field.schema, inner_ns)?;
+                    height = height.max(compiled.height);
+                    empty &= compiled.empty;
+                    fields.push((field.name.clone(), compiled.node));
+                }
+                Ok((Node::Record(fields.into_boxed_slice()), height + 1, empty))
+            }),
+            Schema::Enum(e) => self.named(e.name.fullname(ns), |_, _| Ok((Node::Enum, 1, false))),
             Schema::Fixed(f) | Schema::Uuid(UuidSchema::Fixed(f)) => {
-                self.named(f.name.fullname(ns), |_, _| Ok((Node::Fixed, 1)))
+                self.named(f.name.fullname(ns), |_, _| Ok((Node::Fixed(f.size), 1, f.size == 0)))
             }
             Schema::Duration(f) => {
-                let node = if f.size == 12 { Node::Duration } else { Node::Fixed };
-                self.named(f.name.fullname(ns), |_, _| Ok((node, 1)))
+                let node = if f.size == 12 { Node::Duration } else { Node::Fixed(f.size) };
+                self.named(f.name.fullname(ns), |_, _| Ok((node, 1, f.size == 0)))
             }
             Schema::Ref { name } => {
                 let fq = name.fully_qualified_name(ns);
                 let key = fq.fullname(None);
-                if let Some((node, name, height)) = self.done.get(&key) {
-                    return Ok((Arc::clone(node), Arc::clone(name), *height));
+                if let Some(done) = self.done.get(&key) {
+                    return Ok(done.clone());
                 }
                 if self.active.contains(&key) {
-                    return Err(AvroError::UnsupportedSchema(format!(
-                        "recursive type {key:?} (a type that contains itself)"
-                    )));
+                    return Err(recursive(&key));
                 }
                 let target =
                     *self.names.get(&*fq).ok_or_else(|| AvroError::InvalidSchema(format!("unknown type {key:?}")))?;
-                self.compile_named(target, fq.namespace())
+                self.compile(target, fq.namespace())
             }
         }
-    }
-
-    fn nested(&self, node: Node, name: &str, inner: usize) -> Result<(Arc<Node>, Arc<str>, usize), AvroError> {
-        let height = inner + 1;
-        if height > MAX_DEPTH {
-            return Err(AvroError::UnsupportedSchema(format!("nested deeper than {MAX_DEPTH} levels")));
-        }
-        Ok((Arc::new(node), Arc::from(name), height))
     }
 
     /// Compiles a named type once; later references share the node.
     fn named(
         &mut self,
         fullname: String,
-        build: impl FnOnce(&mut Self, &str) -> Result<(Node, usize), AvroError>,
-    ) -> Result<(Arc<Node>, Arc<str>, usize), AvroError> {
-        if let Some((node, name, height)) = self.done.get(&fullname) {
-            return Ok((Arc::clone(node), Arc::clone(name), *height));
+        build: impl FnOnce(&mut Self, &str) -> Result<(Node, usize, bool), AvroError>,
+    ) -> Result<Compiled, AvroError> {
+        if let Some(done) = self.done.get(&fullname) {
+            return Ok(done.clone());
         }
         if self.active.contains(&fullname) {
-            return Err(AvroError::UnsupportedSchema(format!(
-                "recursive type {fullname:?} (a type that contains itself)"
-            )));
+            return Err(recursive(&fullname));
         }
         self.active.push(fullname.clone());
         let built = build(self, &fullname);
         self.active.pop();
-        let (node, height) = built?;
+        let (node, height, empty) = built?;
         if height > MAX_DEPTH {
-            return Err(AvroError::UnsupportedSchema(format!("nested deeper than {MAX_DEPTH} levels")));
+            return Err(too_deep());
         }
-        let entry = (Arc::new(node), Arc::<str>::from(fullname.as_str()), height);
-        self.done.insert(fullname, (Arc::clone(&entry.0), Arc::clone(&entry.1), height));
-        Ok(entry)
+        let compiled = Compiled { node: Arc::new(node), name: Arc::from(fullname.as_str()), height, empty };
+        self.done.insert(fullname, compiled.clone());
+        Ok(compiled)
     }
 
     /// `decimal` as hamba/avro reads it: a logical type only with 0 < precision, scale <= precision
     /// and (for `fixed`) a precision the size can hold; otherwise the underlying type.
-    fn decimal(
-        &mut self,
-        decimal: &DecimalSchema,
-        ns: NamespaceRef<'_>,
-    ) -> Result<(Arc<Node>, Arc<str>, usize), AvroError> {
+    fn decimal(&mut self, decimal: &DecimalSchema, ns: NamespaceRef<'_>) -> Result<Compiled, AvroError> {
         let DecimalSchema { precision, scale, inner } = decimal;
         let fits = match inner {
             InnerDecimalSchema::Bytes => true,
+            // floor(log10(2^(8 size) - 1)): the decimal digits every value of the size holds.
+            // hamba/avro computes 2^(8 size) as a float64, which is infinite from 128 bytes on,
+            // and the precision check then fails.
             InnerDecimalSchema::Fixed(f) => {
-                // floor(log10(2^(8 size) - 1)): the decimal digits every value of the size has.
-                let max = (8.0 * f.size as f64 * std::f64::consts::LOG10_2).floor();
-                (*precision as f64) <= max
+                f.size < 128 && (*precision as f64) <= (8.0 * f.size as f64 * std::f64::consts::LOG10_2).floor()
             }
         };
         let logical = *precision > 0 && scale <= precision && fits;
@@ -493,16 +493,30 @@ impl Compiler<'_> {
             )));
         }
         match inner {
-            InnerDecimalSchema::Bytes if logical => {
-                Ok((Arc::new(Node::Decimal(*scale)), Arc::from("bytes.decimal"), 1))
-            }
-            InnerDecimalSchema::Bytes => Ok((Arc::new(Node::Bytes), Arc::from("bytes"), 1)),
+            InnerDecimalSchema::Bytes if logical => Ok(Compiled::leaf(Node::Decimal(*scale), "bytes.decimal")),
+            InnerDecimalSchema::Bytes => Ok(Compiled::leaf(Node::Bytes, "bytes")),
             InnerDecimalSchema::Fixed(f) => {
-                let node = if logical { Node::Decimal(*scale) } else { Node::Fixed };
-                self.named(f.name.fullname(ns), |_, _| Ok((node, 1)))
+                let node = if logical { Node::Decimal(*scale) } else { Node::Fixed(f.size) };
+                self.named(f.name.fullname(ns), |_, _| Ok((node, 1, f.size == 0)))
             }
         }
     }
+}
+
+fn nested(node: Node, name: &str, inner_height: usize, empty: bool) -> Result<Compiled, AvroError> {
+    let height = inner_height + 1;
+    if height > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(Compiled { node: Arc::new(node), name: Arc::from(name), height, empty })
+}
+
+fn too_deep() -> AvroError {
+    AvroError::UnsupportedSchema(format!("nested deeper than {MAX_DEPTH} levels"))
+}
+
+fn recursive(name: &str) -> AvroError {
+    AvroError::UnsupportedSchema(format!("recursive type {name:?} (a type that contains itself)"))
 }
 
 /// Union branch types hamba/avro's default `TypeResolver` registers (a union of only these
@@ -654,7 +668,7 @@ fn convert(node: &Node, value: AvroValue, parent: Parent, tracked: bool) -> Resu
             }
         }
         (Node::Bytes, AvroValue::Bytes(b)) => Value::String(base64(&b)),
-        (Node::Fixed, AvroValue::Fixed(_, b)) => Value::Array(b.into_iter().map(Value::from).collect()),
+        (Node::Fixed(_), AvroValue::Fixed(_, b)) => Value::Array(b.into_iter().map(Value::from).collect()),
         (Node::Enum, AvroValue::Enum(_, symbol)) => Value::String(symbol),
         (Node::Date, AvroValue::Int(days)) => time(i64::from(days) * 86_400, 0)?,
         (Node::Time(nanos_per_unit), AvroValue::Int(i)) => Value::from(i64::from(i).wrapping_mul(*nanos_per_unit)),

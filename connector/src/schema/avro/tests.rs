@@ -454,17 +454,28 @@ fn huge_length_claims_fail_without_allocating() {
         n >>= 7;
     }
     claim.push(n as u8);
-    for ty in [
-        r#""string""#,
-        r#""bytes""#,
-        r#"{"type":"array","items":"long"}"#,
-        r#"{"type":"array","items":"null"}"#,
-        r#"{"type":"map","values":"long"}"#,
-    ] {
+    for ty in [r#""string""#, r#""bytes""#, r#"{"type":"array","items":"long"}"#, r#"{"type":"map","values":"long"}"#] {
         let schema = one_field(ty);
         let error = err(&schema, &claim);
         assert!(matches!(error, AvroError::Decode(_) | AvroError::Truncated(_)), "{ty}: {error:?}");
     }
+}
+
+#[test]
+fn arrays_of_items_that_take_no_bytes_are_refused() {
+    for items in [
+        r#""null""#,
+        r#"{"type":"fixed","name":"z","size":0}"#,
+        r#"{"type":"record","name":"e","fields":[{"name":"a","type":"null"}]}"#,
+    ] {
+        let text = one_field(&format!(r#"{{"type":"array","items":{items}}}"#));
+        let error = AvroSchema::parse(text.as_bytes()).expect_err("zero-byte items");
+        assert!(matches!(error, AvroError::UnsupportedSchema(_)), "{error:?}");
+        assert!(error.to_string().contains("items that take no bytes"), "{error}");
+    }
+    // A map is fine: every entry has a key.
+    let text = one_field(r#"{"type":"map","values":"null"}"#);
+    assert!(AvroSchema::parse(text.as_bytes()).is_ok());
 }
 
 #[test]
