@@ -1,12 +1,14 @@
-//! Schemas: Conduit's schema service and decoding of schema-encoded data.
+//! Schemas: Conduit's schema service, and decoding data written with the
+//! schemas it keeps.
 //!
 //! Go sources encode structured keys and payloads as Avro, register the
-//! schema with Conduit's schema service, and name it in the record metadata
-//! (`opencdc.key.schema.subject`/`.version`, `opencdc.payload.schema.*`).
-//! The destination runner decodes such data back into structured data
-//! before the connector sees it (see
-//! [`SchemaExtraction`](crate::middleware::SchemaExtraction)), fetching each
-//! schema from the service once.
+//! schema with Conduit's schema service, and put its subject and version into
+//! the record metadata (`opencdc.key.schema.subject`/`.version`,
+//! `opencdc.payload.schema.*`). [`avro`] turns such a datum back into
+//! [`StructuredData`](crate::opencdc::StructuredData) with the value mapping
+//! of the Go SDK; the destination runner does that before the connector sees
+//! a record (see [`SchemaExtraction`](crate::middleware::SchemaExtraction)),
+//! fetching each schema from the [`SchemaService`] once.
 
 pub mod avro;
 mod service;
