@@ -190,7 +190,7 @@
 //! - [`spec`]: [`Specification`], `connector.yaml` and Markdown tables.
 //! - [`opencdc`]: records and their JSON form.
 //! - [`destination`]: the [`destination::Destination`] trait and the runner.
-//! - [`middleware`]: the `sdk.*` parameters (batching, rate limit, record format).
+//! - [`middleware`]: the `sdk.*` parameters (batching, rate limit, record format, schema extraction).
 //! - [`schema`]: Conduit's schema service and decoding of schema-encoded records.
 //! - [`cli`] and [`plugin`]: what [`serve`] runs.
 //! - [`testing`]: acceptance tests and config assertions for your own tests.

@@ -6,6 +6,9 @@
 //! `plugin.GRPCController/Shutdown`, `connector.v2.SpecifierPlugin` and
 //! `connector.v2.DestinationPlugin` (`SourcePlugin` answers Unimplemented)
 //! until Conduit calls `Shutdown`. Logs go to stderr as hclog JSON lines.
+//! Schema-encoded records are decoded with schemas from Conduit's schema
+//! service at `CONDUIT_CONNECTOR_UTILITIES_GRPC_TARGET` (one
+//! `SchemaClient` per process).
 //!
 //! [`host`] plays Conduit's side of the handshake, to test connector binaries
 //! the way Conduit starts them.
