@@ -227,3 +227,27 @@ proptest! {
         prop_assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&want));
     }
 }
+
+/// The fuzz target's seed datums (mode byte 0, then the datum) are valid datums of `SCHEMA`.
+#[test]
+fn fuzz_seed_datums_decode() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/avro_decode");
+    let mut datums = 0;
+    for name in ["seed-full", "seed-nested", "seed-nulls"] {
+        let seed = std::fs::read(dir.join(name)).expect("seed");
+        assert_eq!(seed.first(), Some(&0), "{name}: datum mode");
+        let data = decode(&schema(), &seed[1..]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(data.len(), 10, "{name}");
+        datums += 1;
+    }
+    assert_eq!(datums, 3);
+    let seed = std::fs::read(dir.join("seed-schema")).expect("seed");
+    assert!(AvroSchema::parse(&seed[1..]).is_ok());
+    let full = decode(&schema(), &std::fs::read(dir.join("seed-full")).expect("seed")[1..]).expect("full");
+    let mut out = Vec::new();
+    write_json_value(&Value::Object(full), &mut out);
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        r#"{"active":true,"blob":"AAH/","count":42,"created":"2024-01-02T03:04:05.123456Z","id":-1,"name":"Zoë","owner":{"name":"Ann","zip":1015},"price":12.5,"ratio":1.1,"tags":[null,7,"x"]}"#
+    );
+}
