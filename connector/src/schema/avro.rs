@@ -699,7 +699,8 @@ fn convert(node: &Node, value: AvroValue, parent: Parent, tracked: bool) -> Resu
             fields
                 .iter()
                 .zip(values)
-                .map(|((name, node), (_, v))| Ok((name.clone(), convert(node, v, Parent::Field, tracked)?)))
+                // apache-avro's field names are the schema's: reuse them rather than clone ours.
+                .map(|((_, node), (name, v))| Ok((name, convert(node, v, Parent::Field, tracked)?)))
                 .collect::<Result<_, AvroError>>()?,
         ),
         (Node::Union(union), AvroValue::Union(index, inner)) => {
