@@ -192,6 +192,7 @@
 //! - [`destination`]: the [`destination::Destination`] trait and the runner.
 //! - [`middleware`]: the `sdk.*` parameters (batching, rate limit, record format).
 //! - [`cli`] and [`plugin`]: what [`serve`] runs.
+//! - [`schema`]: Avro-encoded keys and payloads from Go sources, decoded as the Go SDK does.
 //! - [`testing`]: acceptance tests and config assertions for your own tests.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

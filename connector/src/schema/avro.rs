@@ -83,6 +83,9 @@
 //!   Conduit's container images).
 //! - `duration`: Go prints the struct's fields in declaration order (`Months`, `Days`,
 //!   `Milliseconds`); structured data sorts its keys.
+//! - A string with invalid UTF-8: Go's `encoding/json` writes each replaced byte as the escape
+//!   `\ufffd`, our JSON writer writes the character U+FFFD itself (the same JSON value). Map
+//!   keys with invalid UTF-8 are a decode error (apache-avro reads keys as strings).
 //! - NaN and ±infinity (`float`, `double`) are `null`; Go's `encoding/json` cannot encode them
 //!   and the Go SDK panics when the data is marshalled.
 //! - Times outside the years 0–9999 are an error; Go's `time.Time` JSON encoding fails (and the
@@ -150,7 +153,7 @@ pub enum AvroError {
     #[error("cannot decode Avro data: {0}")]
     Decode(String),
     /// The datum ends before the value does.
-    #[error("cannot decode Avro data: unexpected end of input ({0} bytes)")]
+    #[error("cannot decode Avro data: unexpected end of input (the datum's {0} bytes end inside the value)")]
     Truncated(usize),
 }
 
