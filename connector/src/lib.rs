@@ -191,8 +191,9 @@
 //! - [`opencdc`]: records and their JSON form.
 //! - [`destination`]: the [`destination::Destination`] trait and the runner.
 //! - [`middleware`]: the `sdk.*` parameters (batching, rate limit, record format, schema extraction).
-//! - [`schema`]: Conduit's schema service and decoding of schema-encoded records.
 //! - [`cli`] and [`plugin`]: what [`serve`] runs.
+//! - [`schema`]: Conduit's schema service, and Avro-encoded keys and payloads from Go sources,
+//!   decoded as the Go SDK does.
 //! - [`testing`]: acceptance tests and config assertions for your own tests.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

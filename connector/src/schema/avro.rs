@@ -83,6 +83,9 @@
 //!   Conduit's container images).
 //! - `duration`: Go prints the struct's fields in declaration order (`Months`, `Days`,
 //!   `Milliseconds`); structured data sorts its keys.
+//! - A string with invalid UTF-8: Go's `encoding/json` writes each replaced byte as the escape
+//!   `\ufffd`, our JSON writer writes the character U+FFFD itself (the same JSON value). Map
+//!   keys with invalid UTF-8 are a decode error (apache-avro reads keys as strings).
 //! - NaN and ±infinity (`float`, `double`) are `null`; Go's `encoding/json` cannot encode them
 //!   and the Go SDK panics when the data is marshalled.
 //! - Times outside the years 0–9999 are an error; Go's `time.Time` JSON encoding fails (and the
@@ -94,7 +97,10 @@
 //!   refuse recursive schemas and schemas nested deeper than 128 levels when parsing (as
 //!   [`AvroError::UnsupportedSchema`]), a `decimal` scale above 1000, and arrays whose items
 //!   take no bytes (`null`, `fixed` of size 0, records of only those), where a datum of a few
-//!   bytes could claim billions of items.
+//!   bytes could claim billions of items, and `fixed` sizes above 16 MiB. A `decimal` value
+//!   longer than 4 KiB (about 9,800 digits) is a decode error.
+//! - hamba/avro's default configuration (the one conduit-commons uses) rejects `string` and
+//!   `bytes` values longer than 1 MiB; we accept them (up to apache-avro's limit, below).
 //!
 //! Bytes after the datum are ignored, as hamba/avro's `Unmarshal` does. A datum that ends
 //! early is an error. Lengths are bounded by apache-avro's allocation limit (512 MiB unless the
@@ -122,6 +128,14 @@ const MAX_DEPTH: usize = 128;
 /// The largest `decimal` scale accepted (the denominator is 10^scale).
 const MAX_DECIMAL_SCALE: usize = 1000;
 
+/// The longest `decimal` value accepted, in bytes of its unscaled value (about 9,800 digits;
+/// printing it costs quadratic time in its length).
+const MAX_DECIMAL_BYTES: usize = 4096;
+
+/// The largest `fixed` size accepted (apache-avro allocates a fixed's size before reading it,
+/// without its allocation limit).
+const MAX_FIXED_SIZE: usize = 16 << 20;
+
 /// What can go wrong parsing a schema or decoding a datum.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -139,7 +153,7 @@ pub enum AvroError {
     #[error("cannot decode Avro data: {0}")]
     Decode(String),
     /// The datum ends before the value does.
-    #[error("cannot decode Avro data: unexpected end of input ({0} bytes)")]
+    #[error("cannot decode Avro data: unexpected end of input (the datum's {0} bytes end inside the value)")]
     Truncated(usize),
 }
 
@@ -427,9 +441,11 @@ impl Compiler<'_> {
             }),
             Schema::Enum(e) => self.named(e.name.fullname(ns), |_, _| Ok((Node::Enum, 1, false))),
             Schema::Fixed(f) | Schema::Uuid(UuidSchema::Fixed(f)) => {
+                check_fixed_size(f.size)?;
                 self.named(f.name.fullname(ns), |_, _| Ok((Node::Fixed(f.size), 1, f.size == 0)))
             }
             Schema::Duration(f) => {
+                check_fixed_size(f.size)?;
                 let node = if f.size == 12 { Node::Duration } else { Node::Fixed(f.size) };
                 self.named(f.name.fullname(ns), |_, _| Ok((node, 1, f.size == 0)))
             }
@@ -496,6 +512,7 @@ impl Compiler<'_> {
             InnerDecimalSchema::Bytes if logical => Ok(Compiled::leaf(Node::Decimal(*scale), "bytes.decimal")),
             InnerDecimalSchema::Bytes => Ok(Compiled::leaf(Node::Bytes, "bytes")),
             InnerDecimalSchema::Fixed(f) => {
+                check_fixed_size(f.size)?;
                 let node = if logical { Node::Decimal(*scale) } else { Node::Fixed(f.size) };
                 self.named(f.name.fullname(ns), |_, _| Ok((node, 1, f.size == 0)))
             }
@@ -509,6 +526,13 @@ fn nested(node: Node, name: &str, inner_height: usize, empty: bool) -> Result<Co
         return Err(too_deep());
     }
     Ok(Compiled { node: Arc::new(node), name: Arc::from(name), height, empty })
+}
+
+fn check_fixed_size(size: usize) -> Result<(), AvroError> {
+    if size > MAX_FIXED_SIZE {
+        return Err(AvroError::UnsupportedSchema(format!("fixed size {size} is larger than {MAX_FIXED_SIZE} bytes")));
+    }
+    Ok(())
 }
 
 fn too_deep() -> AvroError {
@@ -677,6 +701,12 @@ fn convert(node: &Node, value: AvroValue, parent: Parent, tracked: bool) -> Resu
             let nanos = i.rem_euclid(*per_second) * (1_000_000_000 / per_second);
             time(i.div_euclid(*per_second), nanos as u32)?
         }
+        (Node::Decimal(_), AvroValue::Bytes(b) | AvroValue::Fixed(_, b)) if b.len() > MAX_DECIMAL_BYTES => {
+            return Err(AvroError::Decode(format!(
+                "decimal value of {} bytes is longer than {MAX_DECIMAL_BYTES} bytes",
+                b.len()
+            )));
+        }
         (Node::Decimal(scale), AvroValue::Bytes(b) | AvroValue::Fixed(_, b)) => Value::String(rat(&b, *scale)),
         (Node::Duration, AvroValue::Fixed(_, b)) if b.len() == 12 => {
             let part = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
@@ -699,7 +729,8 @@ fn convert(node: &Node, value: AvroValue, parent: Parent, tracked: bool) -> Resu
             fields
                 .iter()
                 .zip(values)
-                .map(|((name, node), (_, v))| Ok((name.clone(), convert(node, v, Parent::Field, tracked)?)))
+                // apache-avro's field names are the schema's: reuse them rather than clone ours.
+                .map(|((_, node), (name, v))| Ok((name, convert(node, v, Parent::Field, tracked)?)))
                 .collect::<Result<_, AvroError>>()?,
         ),
         (Node::Union(union), AvroValue::Union(index, inner)) => {

@@ -479,6 +479,21 @@ fn arrays_of_items_that_take_no_bytes_are_refused() {
 }
 
 #[test]
+fn huge_fixed_sizes_and_decimals_are_refused() {
+    for ty in [
+        r#"{"type":"fixed","name":"big","size":1099511627776}"#,
+        r#"{"type":"fixed","name":"big","size":1099511627776,"logicalType":"duration"}"#,
+    ] {
+        let error = AvroSchema::parse(one_field(ty).as_bytes()).expect_err("huge fixed");
+        assert!(error.to_string().contains("fixed size 1099511627776 is larger than"), "{error}");
+    }
+    let schema = one_field(r#"{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}"#);
+    let bytes = encode(&one_field(r#""bytes""#), record(&[("f", A::Bytes(vec![1; 5000]))]));
+    let error = err(&schema, &bytes);
+    assert!(error.to_string().contains("decimal value of 5000 bytes is longer than 4096 bytes"), "{error}");
+}
+
+#[test]
 fn invalid_schemas_are_reported() {
     for text in [
         &b"not json"[..],
