@@ -13,6 +13,8 @@ const PROTOS: &[&str] = &[
     "connector/v2/destination.proto",
     "connector/v2/source.proto",
     "plugin/grpc_controller.proto",
+    "schema/v1/schema.proto",
+    "connutils/v1/schema.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -190,8 +190,10 @@
 //! - [`spec`]: [`Specification`], `connector.yaml` and Markdown tables.
 //! - [`opencdc`]: records and their JSON form.
 //! - [`destination`]: the [`destination::Destination`] trait and the runner.
-//! - [`middleware`]: the `sdk.*` parameters (batching, rate limit, record format).
+//! - [`middleware`]: the `sdk.*` parameters (batching, rate limit, record format, schema extraction).
 //! - [`cli`] and [`plugin`]: what [`serve`] runs.
+//! - [`schema`]: Conduit's schema service, and Avro-encoded keys and payloads from Go sources,
+//!   decoded as the Go SDK does.
 //! - [`testing`]: acceptance tests and config assertions for your own tests.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -203,6 +205,7 @@ pub mod log;
 pub mod middleware;
 pub mod opencdc;
 pub mod plugin;
+pub mod schema;
 mod signals;
 pub mod spec;
 pub mod testing;

@@ -1,7 +1,9 @@
 //! The default destination middleware and its `sdk.*` parameters: batching,
 //! rate limiting, record format and schema extraction.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::config::field::{FieldKey, join_key};
@@ -9,7 +11,9 @@ use crate::config::{
     Config, ConfigError, ConfigErrors, ConfigField, ConfigMap, DecodeCx, FieldKind, FieldSpec, IntoConfigMap,
     Parameters, ValidationSpec,
 };
-use crate::opencdc::{DEFAULT_RAW_DATA_KEY, Metadata, Record};
+use crate::opencdc::{DEFAULT_RAW_DATA_KEY, Data, Metadata, MetadataError, Record};
+use crate::schema::avro::AvroSchema;
+use crate::schema::{SchemaError, SchemaService, SchemaType};
 
 /// The `sdk.*` parameters every destination gets, with Conduit's names,
 /// defaults, validations and descriptions.
@@ -276,8 +280,8 @@ fn parse_options(options: &str) -> Vec<(&str, &str)> {
     options.split(',').map(|item| item.split_once('=').unwrap_or((item, ""))).collect()
 }
 
-/// Whether a record carries schema metadata for its key or payload (which
-/// the Rust SDK cannot decode yet; see [`SchemaExtraction`]).
+/// Whether a record names a schema for its key or payload in its metadata
+/// (subject or version set), considering only the enabled parts.
 pub fn has_schema_metadata(record: &Record, key: bool, payload: bool) -> bool {
     let md = &record.metadata.0;
     let set = |k: &str| md.get(k).is_some_and(|v| !v.is_empty());
@@ -285,43 +289,206 @@ pub fn has_schema_metadata(record: &Record, key: bool, payload: bool) -> bool {
         || (payload && (set(Metadata::PAYLOAD_SCHEMA_SUBJECT) || set(Metadata::PAYLOAD_SCHEMA_VERSION)))
 }
 
-/// Schema extraction (`sdk.schema.extract.*.enabled`).
+/// Go's warning for a record without a key schema (logged once per runner).
+pub const NO_KEY_SCHEMA_WARNING: &str = "record does not have an attached schema for the key, consider disabling the \
+     destination schema key decoding using \"sdk.schema.extract.key.enabled: false\"";
+/// Go's warning for a record without a payload schema (logged once per runner).
+pub const NO_PAYLOAD_SCHEMA_WARNING: &str = "record does not have an attached schema for the payload, consider \
+     disabling the destination schema payload decoding using \"sdk.schema.extract.payload.enabled: false\"";
+
+/// Schema extraction (`sdk.schema.extract.key.enabled`,
+/// `sdk.schema.extract.payload.enabled`), as the Go SDK's
+/// `DestinationWithSchemaExtraction`.
 ///
-/// Decoding a record with a schema needs Conduit's schema service (the
-/// connector-utilities gRPC API), which the Rust SDK does not speak yet.
-/// Until then the parameters are accepted (so existing pipeline configs stay
-/// valid) and a record carrying schema metadata passes through undecoded;
-/// the runner logs one warning per run the first time it sees one.
-#[derive(Debug, Clone, Copy, Default)]
+/// For the key, and for the payload (`before` and `after`), when enabled: if
+/// the metadata names a schema subject and version
+/// (`opencdc.key.schema.*`, `opencdc.payload.schema.*`) and the data is raw,
+/// the schema is fetched from the [`SchemaService`] and the Avro bytes are
+/// decoded into structured data. Structured data is left alone. Without the
+/// metadata the data is left alone and one warning (Go's text) is logged per
+/// runner. A malformed version, a schema that cannot be fetched or parsed,
+/// bytes that do not decode, or no schema service at all fail the record
+/// with an error naming `subject:version` and what failed.
+///
+/// The parsed schemas are kept per subject and version, so each is fetched
+/// and parsed once per runner (and the service's own cache makes it once per
+/// process).
 pub struct SchemaExtraction {
-    /// Whether the key would be decoded.
+    /// Whether keys are decoded.
     pub key: bool,
-    /// Whether the payload would be decoded.
+    /// Whether payloads are decoded.
     pub payload: bool,
-    warned: bool,
+    service: Option<Arc<dyn SchemaService>>,
+    parsed: HashMap<(String, i32), Arc<ParsedSchema>>,
+    warned_key: bool,
+    warned_payload: bool,
+}
+
+impl fmt::Debug for SchemaExtraction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SchemaExtraction")
+            .field("key", &self.key)
+            .field("payload", &self.payload)
+            .field("service", &self.service)
+            .field("schemas", &self.parsed.len())
+            .finish()
+    }
+}
+
+/// Which part of a record is decoded (for error texts).
+#[derive(Clone, Copy)]
+enum Part {
+    Key,
+    Payload,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Key => "key",
+            Part::Payload => "payload",
+        }
+    }
 }
 
 impl SchemaExtraction {
-    /// Settings from the middleware config.
+    /// Settings from the middleware config, without a schema service (a
+    /// record that needs decoding fails with [`SchemaError::NoService`]).
     pub fn new(key: bool, payload: bool) -> Self {
-        SchemaExtraction { key, payload, warned: false }
+        SchemaExtraction {
+            key,
+            payload,
+            service: None,
+            parsed: HashMap::new(),
+            warned_key: false,
+            warned_payload: false,
+        }
     }
 
-    /// Checks a batch; returns a warning text the first time a record with
-    /// schema metadata is seen.
-    pub fn check(&mut self, records: &[Record]) -> Option<String> {
-        if self.warned || !(self.key || self.payload) {
-            return None;
-        }
-        let record = records.iter().find(|r| has_schema_metadata(r, self.key, self.payload))?;
-        self.warned = true;
-        Some(format!(
-            "record at position {:?} carries schema metadata, but the Rust SDK cannot decode schemas yet \
-             (Conduit's schema service is not supported); records pass through undecoded. Set \
-             sdk.schema.extract.key.enabled and sdk.schema.extract.payload.enabled to false to silence this warning",
-            String::from_utf8_lossy(&record.position.0)
-        ))
+    /// Sets the schema service schemas are fetched from.
+    pub fn set_service(&mut self, service: Option<Arc<dyn SchemaService>>) {
+        self.service = service;
     }
+
+    /// Whether the extraction does anything at all.
+    pub fn enabled(&self) -> bool {
+        self.key || self.payload
+    }
+
+    /// Decodes `record`'s key and payload in place. On error the record is
+    /// left partly decoded and must not be written.
+    pub async fn decode(&mut self, record: &mut Record) -> Result<(), String> {
+        if self.key {
+            self.decode_key(record).await?;
+        }
+        if self.payload {
+            self.decode_payload(record).await?;
+        }
+        Ok(())
+    }
+
+    /// The subject and version of a part, `None` (after the warning) when
+    /// the metadata does not name them.
+    fn schema_of(&mut self, record: &Record, part: Part) -> Result<Option<(String, i64)>, String> {
+        let md = &record.metadata;
+        let (subject, version) = match part {
+            Part::Key => (md.key_schema_subject(), md.key_schema_version()),
+            Part::Payload => (md.payload_schema_subject(), md.payload_schema_version()),
+        };
+        // Go's order: a malformed value is an error even when the other one
+        // is missing; a missing one is a warning.
+        let (subject, version) = match (subject, version) {
+            (Err(e @ MetadataError::InvalidVersion { .. }), _) | (_, Err(e @ MetadataError::InvalidVersion { .. })) => {
+                return Err(format!("failed to get {} schema version from metadata: {e}", part.name()));
+            }
+            (Ok(subject), Ok(version)) => (subject, version),
+            _ => {
+                let (warned, text) = match part {
+                    Part::Key => (&mut self.warned_key, NO_KEY_SCHEMA_WARNING),
+                    Part::Payload => (&mut self.warned_payload, NO_PAYLOAD_SCHEMA_WARNING),
+                };
+                if !*warned {
+                    *warned = true;
+                    tracing::warn!("{text}");
+                }
+                return Ok(None);
+            }
+        };
+        Ok(Some((subject.to_owned(), version)))
+    }
+
+    async fn decode_key(&mut self, record: &mut Record) -> Result<(), String> {
+        let Some((subject, version)) = self.schema_of(record, Part::Key)? else { return Ok(()) };
+        if let Some(key) = record.key.take() {
+            let decoded = self.decode_data(key, &subject, version).await;
+            record.key = Some(decoded.map_err(|e| format!("failed to decode key: {e}"))?);
+        }
+        Ok(())
+    }
+
+    async fn decode_payload(&mut self, record: &mut Record) -> Result<(), String> {
+        let Some((subject, version)) = self.schema_of(record, Part::Payload)? else { return Ok(()) };
+        if let Some(before) = record.payload.before.take() {
+            let decoded = self.decode_data(before, &subject, version).await;
+            record.payload.before = Some(decoded.map_err(|e| format!("failed to decode payload.before: {e}"))?);
+        }
+        if let Some(after) = record.payload.after.take() {
+            let decoded = self.decode_data(after, &subject, version).await;
+            record.payload.after = Some(decoded.map_err(|e| format!("failed to decode payload.after: {e}"))?);
+        }
+        Ok(())
+    }
+
+    async fn decode_data(&mut self, data: Data, subject: &str, version: i64) -> Result<Data, String> {
+        let bytes = match data {
+            Data::Structured(_) => return Ok(data), // already decoded
+            Data::Raw(bytes) => bytes,
+        };
+        let schema = self.schema(subject, version).await?;
+        match crate::schema::avro::decode(&schema.avro, &bytes) {
+            Ok(structured) => Ok(Data::Structured(structured)),
+            Err(e) => Err(format!(
+                "failed to unmarshal bytes with schema: failed to unmarshal data with schema {subject}:{version} (id: \
+                 {}): {e}",
+                schema.id
+            )),
+        }
+    }
+
+    /// The parsed schema for `subject:version`, fetched and parsed on first use.
+    async fn schema(&mut self, subject: &str, version: i64) -> Result<Arc<ParsedSchema>, String> {
+        let fetch_error = |e: &dyn fmt::Display| format!("failed to get schema for {subject}:{version}: {e}");
+        let Ok(version32) = i32::try_from(version) else {
+            return Err(fetch_error(&"version out of range (the schema service takes a 32-bit version)"));
+        };
+        let cache_key = (subject.to_owned(), version32);
+        if let Some(parsed) = self.parsed.get(&cache_key) {
+            return Ok(parsed.clone());
+        }
+        let Some(service) = &self.service else {
+            return Err(fetch_error(&SchemaError::NoService));
+        };
+        let schema = service.get_schema(subject, version32).await.map_err(|e| fetch_error(&e))?;
+        let unmarshal_error = |e: &dyn fmt::Display| format!("failed to unmarshal bytes with schema: {e}");
+        if schema.ty != SchemaType::Avro {
+            return Err(unmarshal_error(&format_args!(
+                "failed to get serde for schema {subject}:{version} of type {}: unsupported type",
+                schema.ty
+            )));
+        }
+        let avro = AvroSchema::parse(&schema.bytes).map_err(|e| {
+            unmarshal_error(&format_args!("failed to parse schema {subject}:{version} of type avro: {e}"))
+        })?;
+        let parsed = Arc::new(ParsedSchema { avro, id: schema.id });
+        self.parsed.insert(cache_key, parsed.clone());
+        Ok(parsed)
+    }
+}
+
+/// A fetched and parsed schema.
+struct ParsedSchema {
+    avro: AvroSchema,
+    id: i32,
 }
 
 /// A token bucket (golang.org/x/time/rate semantics for `WaitN`): `rate`

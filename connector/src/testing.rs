@@ -16,10 +16,13 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use crate::config::{Config, ConfigErrors, ConfigMap, IntoConfigMap};
 use crate::destination::{Destination, DestinationRunner};
+use crate::middleware::SchemaExtraction;
 use crate::opencdc::{Change, Data, Metadata, Operation, Position, Record, StructuredData};
+use crate::schema::SchemaService;
 use crate::spec::Specification;
 
 pub use crate::spec::assert_spec_current;
@@ -134,6 +137,7 @@ pub struct DestinationAcceptance<D: Destination> {
     read_back: Option<ReadBack>,
     generator: Generator,
     seed: u64,
+    schema_service: Option<Arc<dyn SchemaService>>,
     _d: PhantomData<fn() -> D>,
 }
 
@@ -206,6 +210,7 @@ impl<D: Destination> DestinationAcceptance<D> {
             read_back: None,
             generator: Box::new(generate_record),
             seed: 1,
+            schema_service: None,
             _d: PhantomData,
         }
     }
@@ -231,6 +236,16 @@ impl<D: Destination> DestinationAcceptance<D> {
     /// Replaces the record generator (Go driver's `GenerateRecord`).
     pub fn generate(mut self, f: impl Fn(&mut Rng, usize, Operation) -> Record + Send + Sync + 'static) -> Self {
         self.generator = Box::new(f);
+        self
+    }
+
+    /// Runs the write test with a schema service, so generated records may
+    /// be schema-encoded as a Go source sends them (Avro bytes with
+    /// `opencdc.*.schema.*` metadata). The records read back are then
+    /// compared with the records as decoded by the SDK — what the
+    /// destination was given.
+    pub fn schema_service(mut self, service: Arc<dyn SchemaService>) -> Self {
+        self.schema_service = Some(service);
         self
     }
 
@@ -334,12 +349,28 @@ impl<D: Destination> DestinationAcceptance<D> {
             Ok(r) => r,
             Err(e) => return vec![format!("configure failed: {e}")],
         };
+        runner.set_schema_service(self.schema_service.clone());
         if let Err(e) = runner.open().await {
             let _ = runner.teardown().await;
             return vec![format!("open failed: {e}")];
         }
         let mut rng = Rng::new(self.seed);
         let records: Vec<Record> = (0..20).map(|i| (self.generator)(&mut rng, i, Operation::Snapshot)).collect();
+        // What the destination is given: the records after schema extraction.
+        let mut expected = records.clone();
+        if let Some(service) = &self.schema_service {
+            let settings = runner.settings();
+            let mut extraction = SchemaExtraction::new(settings.schema_extract_key, settings.schema_extract_payload);
+            extraction.set_service(Some(service.clone()));
+            for record in &mut expected {
+                if let Err(e) = extraction.decode(record).await {
+                    failures.push(format!(
+                        "record {:?} cannot be decoded: {e}",
+                        String::from_utf8_lossy(&record.position.0)
+                    ));
+                }
+            }
+        }
         let mut acks = runner.write(records.clone()).await;
         acks.extend(runner.flush().await);
         if acks.len() != records.len() {
@@ -362,8 +393,8 @@ impl<D: Destination> DestinationAcceptance<D> {
             failures.push(format!("teardown failed: {e}"));
         }
         if let Some(read_back) = &self.read_back {
-            match read_back(&records) {
-                Ok(got) => failures.extend(compare_records(&records, got)),
+            match read_back(&expected) {
+                Ok(got) => failures.extend(compare_records(&expected, got)),
                 Err(e) => failures.push(format!("reading back from the destination failed: {e}")),
             }
         }

@@ -1,10 +1,8 @@
 //! The destination runner with small in-test destinations: batching by size
 //! and by delay, per-record acks in record order, partial writes, configure
-//! errors and the schema-metadata warning.
+//! errors. Schema extraction has its own file, `schema_extraction.rs`.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use conduit_connector::Config;
@@ -413,83 +411,6 @@ async fn the_destinations_own_configure_error_is_reported_as_is() {
         Err(ConfigureError::Destination(e)) => assert_eq!(e.to_string(), "name \"bob\" is not allowed"),
         other => panic!("expected the destination's error, got {other:?}"),
     }
-}
-
-// ---------------------------------------------------------- schema warning
-
-/// Counts WARN events whose message mentions schema metadata.
-#[derive(Debug, Clone, Default)]
-struct WarnCounter(Arc<AtomicUsize>);
-
-struct MessageVisitor(String);
-
-impl tracing::field::Visit for MessageVisitor {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0 = format!("{value:?}");
-        }
-    }
-}
-
-impl tracing::Subscriber for WarnCounter {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut visitor = MessageVisitor(String::new());
-        event.record(&mut visitor);
-        if *event.metadata().level() == tracing::Level::WARN && visitor.0.contains("schema metadata") {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-fn with_schema(i: usize) -> Record {
-    let mut r = record(i);
-    r.metadata.0.insert(Metadata::PAYLOAD_SCHEMA_SUBJECT.to_owned(), "orders".to_owned());
-    r.metadata.0.insert(Metadata::PAYLOAD_SCHEMA_VERSION.to_owned(), "1".to_owned());
-    r
-}
-
-#[test]
-fn schema_metadata_is_warned_about_once_per_run_and_records_pass_through() {
-    let counter = WarnCounter::default();
-    let count = counter.0.clone();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    tracing::subscriber::with_default(counter, || {
-        rt.block_on(async {
-            let mut runner = open(&[]).await;
-            assert_eq!(runner.write(vec![record(0)]).await, vec![ok(0)]);
-            assert_eq!(count.load(Ordering::SeqCst), 0, "no schema metadata, no warning");
-            for i in 1..4 {
-                assert_eq!(runner.write(vec![with_schema(i)]).await, vec![ok(i)]);
-            }
-            assert_eq!(count.load(Ordering::SeqCst), 1, "warned exactly once");
-        });
-    });
-}
-
-#[test]
-fn schema_metadata_warning_is_silenced_when_extraction_is_disabled() {
-    let counter = WarnCounter::default();
-    let count = counter.0.clone();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    tracing::subscriber::with_default(counter, || {
-        rt.block_on(async {
-            let mut runner =
-                open(&[("sdk.schema.extract.key.enabled", "false"), ("sdk.schema.extract.payload.enabled", "false")])
-                    .await;
-            assert_eq!(runner.write(vec![with_schema(0)]).await, vec![ok(0)]);
-        });
-    });
-    assert_eq!(count.load(Ordering::SeqCst), 0);
 }
 
 // ---------------------------------------------------------------- lifecycle

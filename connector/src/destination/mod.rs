@@ -1,8 +1,8 @@
 //! The destination side of a connector: the [`Destination`] trait a connector
 //! implements, the [`WriteResult`] of a write, and the [`DestinationRunner`]
 //! that drives a destination through Conduit's lifecycle with the default
-//! middleware (batching, rate limit, record format) and turns write results
-//! into per-record acks.
+//! middleware (batching, rate limit, record format, schema extraction) and
+//! turns write results into per-record acks.
 
 mod runner;
 

@@ -1,5 +1,6 @@
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 
 use tokio::time::Instant;
 
@@ -8,6 +9,7 @@ use crate::config::field::{ConfigField, DecodeCx, FieldKey, FieldKind, FieldSpec
 use crate::config::{Config, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
 use crate::middleware::{DefaultDestinationMiddleware, RateLimiter, RecordFormat, SchemaExtraction};
 use crate::opencdc::{Position, Record};
+use crate::schema::SchemaService;
 
 /// The acknowledgment of one record: its position and, for a nack, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +150,26 @@ impl<D: Destination> DestinationRunner<D> {
         Ok(())
     }
 
+    /// Gives the runner Conduit's schema service, used to decode
+    /// schema-encoded keys and payloads (`sdk.schema.extract.*`). Without one
+    /// (the `run` command) such records fail with
+    /// [`SchemaError::NoService`](crate::schema::SchemaError::NoService)'s
+    /// text. Plugin mode passes a process-wide [`SchemaClient`] behind a
+    /// [`CachedSchemaService`].
+    ///
+    /// [`SchemaClient`]: crate::schema::SchemaClient
+    /// [`CachedSchemaService`]: crate::schema::CachedSchemaService
+    pub fn with_schema_service(mut self, service: Arc<dyn SchemaService>) -> Self {
+        self.schema.set_service(Some(service));
+        self
+    }
+
+    /// Replaces (or removes) the schema service; see
+    /// [`with_schema_service`](Self::with_schema_service).
+    pub fn set_schema_service(&mut self, service: Option<Arc<dyn SchemaService>>) {
+        self.schema.set_service(service);
+    }
+
     /// The middleware settings in force.
     pub fn settings(&self) -> &DefaultDestinationMiddleware {
         &self.settings
@@ -178,7 +200,6 @@ impl<D: Destination> DestinationRunner<D> {
         self.last_position.as_ref()
     }
 
-    /// A warning to log, if the schema-extraction middleware has one.
     fn batching(&self) -> bool {
         self.settings.batch_size > 1 || !self.settings.batch_delay.is_zero()
     }
@@ -186,8 +207,9 @@ impl<D: Destination> DestinationRunner<D> {
     /// Takes records in, and returns the acks of every record written by this
     /// call (possibly none, when the records wait for their batch).
     ///
-    /// Warnings (e.g. schema metadata that cannot be decoded) go to
-    /// `tracing`.
+    /// Schema-encoded keys and payloads are decoded first (see
+    /// [`SchemaExtraction`]); a record that cannot be decoded is nacked and
+    /// not written. Warnings and errors go to `tracing`.
     pub async fn write(&mut self, records: Vec<Record>) -> Vec<Ack> {
         if records.is_empty() {
             return Vec::new();
@@ -220,13 +242,51 @@ impl<D: Destination> DestinationRunner<D> {
         self.write_now(pending).await
     }
 
-    async fn write_now(&mut self, records: Vec<Record>) -> Vec<Ack> {
+    async fn write_now(&mut self, mut records: Vec<Record>) -> Vec<Ack> {
         let mut acks = Vec::with_capacity(records.len());
         if records.is_empty() {
             return acks;
         }
-        if let Some(warning) = self.schema.check(&records) {
-            tracing::warn!("{warning}");
+        // Schema extraction first: a record that cannot be decoded is nacked
+        // in its place and never reaches the destination; the records around
+        // it are written as usual, and acks stay in record order.
+        let mut failed: Vec<(usize, String)> = Vec::new();
+        if self.schema.enabled() {
+            for (i, record) in records.iter_mut().enumerate() {
+                if let Err(error) = self.schema.decode(record).await {
+                    failed.push((i, error));
+                }
+            }
+        }
+        if failed.is_empty() {
+            self.write_records(records, &mut acks).await;
+            return acks;
+        }
+        let mut failed = failed.into_iter().peekable();
+        let mut segment = Vec::with_capacity(records.len());
+        for (i, record) in records.into_iter().enumerate() {
+            match failed.next_if(|(at, _)| *at == i) {
+                Some((_, error)) => {
+                    self.write_records(std::mem::take(&mut segment), &mut acks).await;
+                    tracing::error!(
+                        position = %crate::config::go::quote(&String::from_utf8_lossy(&record.position.0)),
+                        error = %error,
+                        "failed to decode record"
+                    );
+                    acks.push(Ack { position: record.position, error: Some(error) });
+                }
+                None => segment.push(record),
+            }
+        }
+        self.write_records(segment, &mut acks).await;
+        acks
+    }
+
+    /// Writes `records` in chunks (`sdk.batch.size`, the rate limit's burst),
+    /// appending one ack per record.
+    async fn write_records(&mut self, records: Vec<Record>, acks: &mut Vec<Ack>) {
+        if records.is_empty() {
+            return;
         }
         let mut chunk_size = records.len();
         if self.settings.batch_size > 0 {
@@ -244,9 +304,8 @@ impl<D: Destination> DestinationRunner<D> {
             if let Some(limiter) = &mut self.limiter {
                 limiter.wait(chunk.len()).await;
             }
-            self.write_chunk(&chunk, &mut acks).await;
+            self.write_chunk(&chunk, acks).await;
         }
-        acks
     }
 
     /// Writes one chunk; after a record fails, the records behind it are

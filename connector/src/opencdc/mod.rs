@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-mod base64;
+pub(crate) mod base64;
 pub mod debezium;
 mod json;
 mod metadata;

@@ -8,6 +8,9 @@
 //! `plugin.GRPCController/Shutdown`, `connector.v2.SpecifierPlugin` and
 //! `connector.v2.DestinationPlugin` (`SourcePlugin` answers Unimplemented)
 //! until Conduit calls `Shutdown`. Logs go to stderr as hclog JSON lines.
+//! Schema-encoded records are decoded with schemas from Conduit's schema
+//! service at `CONDUIT_CONNECTOR_UTILITIES_GRPC_TARGET` (one
+//! `SchemaClient` per process).
 //!
 //! [`host`] plays Conduit's side of the handshake, to test connector binaries
 //! the way Conduit starts them.
@@ -33,6 +36,7 @@ use tracing::{Event, Level, Metadata, Subscriber};
 
 use crate::destination::Destination;
 use crate::log::{LogFormat, StderrLogger};
+use crate::schema::{CachedSchemaService, SchemaClient, SchemaService};
 use crate::spec::Specification;
 
 /// The environment variable go-plugin's client sets to the magic cookie.
@@ -320,6 +324,7 @@ pub fn serve<D: Destination>(spec: Specification) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    install_schema_service(&runtime, |k| std::env::var(k).ok());
     let result = runtime.block_on(server::run::<D>(spec, settings.listen, settings.max_receive_size));
     #[cfg(unix)]
     socket::remove();
@@ -331,6 +336,37 @@ pub fn serve<D: Destination>(spec: Specification) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The process's schema service client (plugin mode only), shared by every
+/// runner the plugin configures so each schema is fetched once per process.
+static SCHEMA_SERVICE: std::sync::OnceLock<std::sync::Arc<dyn SchemaService>> = std::sync::OnceLock::new();
+
+/// Creates the schema service client from Conduit's environment. Without
+/// `CONDUIT_CONNECTOR_UTILITIES_GRPC_TARGET` (or with an invalid one) there
+/// is none: records that need decoding are then nacked with an error saying
+/// so.
+fn install_schema_service(runtime: &tokio::runtime::Runtime, env: impl Fn(&str) -> Option<String>) {
+    // The client's channel is created lazily, but inside the runtime.
+    let _guard = runtime.enter();
+    match SchemaClient::from_env(env) {
+        Ok(Some(client)) => {
+            let _ = SCHEMA_SERVICE.set(std::sync::Arc::new(CachedSchemaService::new(client)));
+        }
+        Ok(None) => tracing::warn!(
+            "CONDUIT_CONNECTOR_UTILITIES_GRPC_TARGET is not set (Conduit older than v0.11?): records with schema \
+             metadata cannot be decoded and will be nacked"
+        ),
+        Err(e) => tracing::error!(
+            error = %e,
+            "no schema service: records with schema metadata cannot be decoded and will be nacked"
+        ),
+    }
+}
+
+/// The schema service of plugin mode, if [`serve`] created one.
+pub(crate) fn schema_service() -> Option<std::sync::Arc<dyn SchemaService>> {
+    SCHEMA_SERVICE.get().cloned()
 }
 
 /// Logs panics as JSON lines (Conduit shows non-JSON stderr lines at debug

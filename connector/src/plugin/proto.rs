@@ -9,6 +9,8 @@
 //! | `config.v1` | [`config::v1`] (parameters, validations) |
 //! | `connector.v2` | [`connector::v2`] (specifier, source and destination services) |
 //! | `plugin` | [`plugin`] (go-plugin's `GRPCController`) |
+//! | `schema.v1` | [`schema::v1`] (a schema of Conduit's schema registry) |
+//! | `connutils.v1` | [`connutils::v1`] (Conduit's schema service, a connector utility) |
 //! | `grpc.health.v1` | [`health`] (re-exported from `tonic-health`) |
 //!
 //! Maps are [`BTreeMap`](std::collections::BTreeMap)s, so encoding writes
@@ -52,6 +54,26 @@ pub mod connector {
 #[allow(missing_docs, missing_debug_implementations, clippy::all)]
 pub mod plugin {
     tonic::include_proto!("plugin");
+}
+
+/// Schema registry messages.
+pub mod schema {
+    /// Package `schema.v1`: `Schema` and its `Type`.
+    #[allow(missing_docs, missing_debug_implementations, clippy::all)]
+    pub mod v1 {
+        tonic::include_proto!("schema.v1");
+    }
+}
+
+/// Connector utilities that Conduit serves to its plugins.
+pub mod connutils {
+    /// Package `connutils.v1`: the `SchemaService` (`CreateSchema`,
+    /// `GetSchema`) and its messages. The SDK's client is
+    /// [`crate::schema::SchemaClient`].
+    #[allow(missing_docs, missing_debug_implementations, clippy::all)]
+    pub mod v1 {
+        tonic::include_proto!("connutils.v1");
+    }
 }
 
 /// Package `grpc.health.v1`: the standard gRPC health service (from

@@ -498,7 +498,8 @@ impl<D: Destination> Actor<D> {
             )));
         }
         match DestinationRunner::<D>::configure(&config).await {
-            Ok(runner) => {
+            Ok(mut runner) => {
+                runner.set_schema_service(super::schema_service());
                 self.runner = Some(runner);
                 self.opened = false;
                 self.torn_down = false;
