@@ -262,17 +262,9 @@ async fn avro_payloads_from_a_go_source_are_written_as_gos_json_and_each_schema_
     assert_eq!(read(&out, "plain").as_deref(), Some("not avro, not decoded"));
     assert_eq!(read(&out, "order-4"), None, "the nacked record is not written");
 
-    // p6: the key was decoded to {"id":6}.
-    // STRUCTURED KEYS (issue 9 part 4, branch h-dir): today's directory
-    // destination rejects structured keys, so p6 is nacked with the decoded
-    // key in the error. Once structured keys are named by their JSON, p6 is
-    // acked and the file `{"id":6}` holds payload_json(6) — see the ignored
-    // test `avro_keys_name_files_by_their_json` below.
-    if acks[5].error.is_empty() {
-        assert_eq!(read(&out, r#"{"id":6}"#).as_deref(), Some(payload_json(6).as_str()));
-    } else {
-        assert!(acks[5].error.starts_with(r#"invalid key {"id":6}: "#), "{}", acks[5].error);
-    }
+    // p6: the key was decoded to {"id":6} and names the file by its JSON.
+    assert_eq!(acks[5].error, "", "p6 is written under its decoded key");
+    assert_eq!(read(&out, r#"{"id":6}"#).as_deref(), Some(payload_json(6).as_str()));
 
     assert_eq!(registry.calls("orders.payload"), 1, "fetched once for four records");
     assert_eq!(registry.calls("orders.key"), 1);
@@ -285,7 +277,6 @@ async fn avro_payloads_from_a_go_source_are_written_as_gos_json_and_each_schema_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs structured keys in the directory destination (issue 9 part 4, branch h-dir): un-ignore after merging"]
 async fn avro_keys_name_files_by_their_json() {
     let registry = Registry::with(&[("orders.payload", PAYLOAD_SCHEMA), ("orders.key", KEY_SCHEMA)]);
     let target = serve(registry.clone()).await;
