@@ -199,7 +199,9 @@ impl<D: Destination> DestinationRunner<D> {
             return self.write_now(records).await;
         }
         if self.pending.is_empty() && !self.settings.batch_delay.is_zero() {
-            self.deadline = Some(Instant::now() + self.settings.batch_delay);
+            // A delay too long to represent as an instant means "no deadline" (it never
+            // passes), not a panic.
+            self.deadline = Instant::now().checked_add(self.settings.batch_delay);
         }
         if self.pending.is_empty() {
             self.pending = records;
