@@ -11,6 +11,7 @@ use clap::{Arg, ArgAction, Command};
 
 use crate::config::ConfigMap;
 use crate::destination::{Ack, ConfigureError, Destination, DestinationRunner};
+use crate::log::escape;
 use crate::opencdc::{Data, JsonLines, Metadata, Operation, Position, Record};
 use crate::spec::Specification;
 
@@ -162,7 +163,7 @@ async fn check<D: Destination>(config: ConfigMap) -> ExitCode {
             ExitCode::from(EXIT_INVALID_CONFIG)
         }
         Err(e) => {
-            eprintln!("config rejected by the destination: {e}");
+            eprintln!("config rejected by the destination: {}", escape(&e.to_string()));
             ExitCode::from(EXIT_INVALID_CONFIG)
         }
     }
@@ -289,7 +290,7 @@ impl Tally {
         for ack in acks {
             match ack.error {
                 None => self.written += 1,
-                Some(e) => self.fail(format!("position {}: {e}", show_position(&ack.position))),
+                Some(e) => self.fail(format!("position {}: {}", show_position(&ack.position), escape(&e))),
             }
         }
     }
@@ -311,12 +312,12 @@ pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool
             return ExitCode::from(EXIT_INVALID_CONFIG);
         }
         Err(e) => {
-            eprintln!("configure failed: {e}");
+            eprintln!("configure failed: {}", escape(&e.to_string()));
             return ExitCode::from(EXIT_INVALID_CONFIG);
         }
     };
     if let Err(e) = runner.open().await {
-        eprintln!("open failed: {e}");
+        eprintln!("open failed: {}", escape(&e.to_string()));
         let _ = runner.teardown().await;
         return ExitCode::FAILURE;
     }
@@ -342,7 +343,7 @@ pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool
                 // One record per call, as a source without batching delivers them to Conduit's
                 // destination: `sdk.batch.size` and `sdk.batch.delay` decide the write batches.
                 Item::Record(record) => tally.acks(runner.write(vec![record]).await),
-                Item::Bad(reason) => tally.fail(reason),
+                Item::Bad(reason) => tally.fail(escape(&reason).into_owned()),
             }
         }
         bar.tick(&tally);
@@ -353,7 +354,7 @@ pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool
     match reader.join() {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
-            eprintln!("input error: {e}");
+            eprintln!("input error: {}", escape(&e));
             failed_run = true;
         }
         Err(_) => {
@@ -362,7 +363,7 @@ pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool
         }
     }
     if let Err(e) = runner.teardown().await {
-        eprintln!("teardown failed: {e}");
+        eprintln!("teardown failed: {}", escape(&e.to_string()));
         failed_run = true;
     }
     let elapsed = start.elapsed();

@@ -268,8 +268,8 @@ impl<D: Destination> DestinationRunner<D> {
                     let failed = &rest[written];
                     let text = error.to_string();
                     tracing::error!(
-                        position = %String::from_utf8_lossy(&failed.position.0),
-                        error = %text,
+                        position = %crate::log::escape(&String::from_utf8_lossy(&failed.position.0)),
+                        error = %crate::log::escape(&text),
                         "failed to write record"
                     );
                     acks.push(Ack { position: failed.position.clone(), error: Some(text) });
@@ -282,7 +282,7 @@ impl<D: Destination> DestinationRunner<D> {
                          {error}",
                         rest.len()
                     );
-                    tracing::error!(error = %text, "connector bug");
+                    tracing::error!(error = %crate::log::escape(&text), "connector bug");
                     acks.extend(rest.iter().map(|r| Ack { position: r.position.clone(), error: Some(text.clone()) }));
                     return;
                 }
