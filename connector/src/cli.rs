@@ -15,6 +15,13 @@ use crate::log::escape;
 use crate::opencdc::{Data, JsonLines, Metadata, Operation, Position, Record};
 use crate::spec::Specification;
 
+/// Like `eprintln!`, but a closed or broken stderr is ignored instead of
+/// panicking (there is nowhere left to report it).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
 /// Exit code when the config is invalid (`check`, `run`).
 pub const EXIT_INVALID_CONFIG: u8 = 2;
 
@@ -98,29 +105,26 @@ pub fn main<D: Destination>(spec: &Specification, args: Vec<String>) -> ExitCode
         }
     };
     match matches.subcommand() {
-        Some(("spec", _)) => {
-            print!("{}", spec.to_yaml());
-            ExitCode::SUCCESS
-        }
-        Some(("version", _)) => {
-            println!("{}", spec.version);
-            ExitCode::SUCCESS
-        }
+        Some(("spec", _)) => print_stdout(&spec.to_yaml()),
+        Some(("version", _)) => print_stdout(&format!("{}\n", spec.version)),
         Some(("check", m)) => {
             let config = match config_from_args(m) {
                 Ok(c) => c,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    say!("error: {e}");
                     return ExitCode::from(EXIT_INVALID_CONFIG);
                 }
             };
-            runtime().block_on(check::<D>(config))
+            match runtime() {
+                Ok(rt) => rt.block_on(check::<D>(config)),
+                Err(code) => code,
+            }
         }
         Some(("run", m)) => {
             let config = match config_from_args(m) {
                 Ok(c) => c,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    say!("error: {e}");
                     return ExitCode::from(EXIT_INVALID_CONFIG);
                 }
             };
@@ -134,36 +138,73 @@ pub fn main<D: Destination>(spec: &Specification, args: Vec<String>) -> ExitCode
                 }
             };
             let progress = !m.get_flag("quiet") && std::io::stderr().is_terminal();
-            runtime().block_on(run::<D>(config, input, progress, &mut std::io::stdout().lock()))
+            match runtime() {
+                Ok(rt) => rt.block_on(run::<D>(config, input, progress, &mut std::io::stdout().lock())),
+                Err(code) => code,
+            }
         }
         _ => ExitCode::from(EXIT_INVALID_CONFIG),
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("failed to start the tokio runtime")
+/// Writes `text` to stdout: a closed stdout (`spec | true`) is an error on
+/// stderr and exit 1, not a panic as with `print!`.
+fn print_stdout(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            say!("error: cannot write to stdout: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
+
+/// File descriptors the runtime needs (epoll, its waker, the signal driver's
+/// socket pair) plus a small margin; probed before building it, because
+/// tokio panics instead of failing when its signal driver gets no descriptor.
+const RUNTIME_FDS: usize = 6;
+
+/// The tokio runtime, or a clear error (exit 1) when it cannot start — most
+/// often because the open-file limit leaves too few free descriptors.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    let failed = |e: std::io::Error| {
+        say!("error: cannot start the runtime: {e} (is the open-file limit, `ulimit -n`, too low?)");
+        ExitCode::FAILURE
+    };
+    // Probe: open (and close again) a few descriptors; EMFILE here is an error, not a panic
+    // inside tokio.
+    let probe: Result<Vec<std::fs::File>, std::io::Error> =
+        (0..RUNTIME_FDS).map(|_| std::fs::File::open("/dev/null")).collect();
+    match probe {
+        Err(e) if e.raw_os_error() == Some(EMFILE) || e.raw_os_error() == Some(ENFILE) => return Err(failed(e)),
+        // Closed again before the runtime takes descriptors.
+        Ok(files) => drop(files),
+        // No /dev/null (a minimal container): skip the probe.
+        Err(_) => {}
+    }
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(failed)
+}
+
+/// `EMFILE` and `ENFILE` (Linux, the BSDs and macOS agree).
+const EMFILE: i32 = 24;
+const ENFILE: i32 = 23;
 
 async fn check<D: Destination>(config: ConfigMap) -> ExitCode {
     match DestinationRunner::<D>::configure(&config).await {
         Ok(mut runner) => {
             let _ = runner.teardown().await;
-            println!("config is valid");
-            ExitCode::SUCCESS
+            print_stdout("config is valid\n")
         }
         Err(ConfigureError::Invalid(errors)) => {
-            eprintln!("config invalid ({} problem{}):", errors.len(), if errors.len() == 1 { "" } else { "s" });
+            say!("config invalid ({} problem{}):", errors.len(), if errors.len() == 1 { "" } else { "s" });
             for e in &errors {
-                eprintln!("  {e}");
+                say!("  {e}");
             }
             ExitCode::from(EXIT_INVALID_CONFIG)
         }
         Err(e) => {
-            eprintln!("config rejected by the destination: {}", escape(&e.to_string()));
+            say!("config rejected by the destination: {}", escape(&e.to_string()));
             ExitCode::from(EXIT_INVALID_CONFIG)
         }
     }
@@ -215,8 +256,11 @@ enum Item {
 /// still hands them to the runner one at a time.
 const CHUNK: usize = 64;
 
-fn spawn_reader(input: Input, tx: tokio::sync::mpsc::Sender<Vec<Item>>) -> std::thread::JoinHandle<Result<(), String>> {
-    std::thread::spawn(move || {
+fn spawn_reader(
+    input: Input,
+    tx: tokio::sync::mpsc::Sender<Vec<Item>>,
+) -> std::io::Result<std::thread::JoinHandle<Result<(), String>>> {
+    std::thread::Builder::new().name("input".to_owned()).spawn(move || {
         let mut chunker = Chunker { tx, chunk: Vec::with_capacity(CHUNK), size: CHUNK };
         match input {
             Input::Generate { count, payload_size } => {
@@ -305,26 +349,33 @@ pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool
     let mut runner = match DestinationRunner::<D>::configure(&config).await {
         Ok(r) => r,
         Err(ConfigureError::Invalid(errors)) => {
-            eprintln!("config invalid ({} problems):", errors.len());
+            say!("config invalid ({} problems):", errors.len());
             for e in &errors {
-                eprintln!("  {e}");
+                say!("  {e}");
             }
             return ExitCode::from(EXIT_INVALID_CONFIG);
         }
         Err(e) => {
-            eprintln!("configure failed: {}", escape(&e.to_string()));
+            say!("configure failed: {}", escape(&e.to_string()));
             return ExitCode::from(EXIT_INVALID_CONFIG);
         }
     };
     if let Err(e) = runner.open().await {
-        eprintln!("open failed: {}", escape(&e.to_string()));
+        say!("open failed: {}", escape(&e.to_string()));
         let _ = runner.teardown().await;
         return ExitCode::FAILURE;
     }
     // At most 64 chunks of 64 records wait between the reader and the writer: memory does not
     // grow with the input.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Item>>(64);
-    let reader = spawn_reader(input, tx);
+    let reader = match spawn_reader(input, tx) {
+        Ok(reader) => reader,
+        Err(e) => {
+            say!("error: cannot start the input thread: {e}");
+            let _ = runner.teardown().await;
+            return ExitCode::FAILURE;
+        }
+    };
     let start = Instant::now();
     let mut tally = Tally::default();
     let mut bar = Progress::new(progress);
@@ -354,21 +405,23 @@ pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool
     match reader.join() {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
-            eprintln!("input error: {}", escape(&e));
+            say!("input error: {}", escape(&e));
             failed_run = true;
         }
         Err(_) => {
-            eprintln!("input error: the reader thread panicked");
+            say!("input error: the reader thread panicked");
             failed_run = true;
         }
     }
     if let Err(e) = runner.teardown().await {
-        eprintln!("teardown failed: {}", escape(&e.to_string()));
+        say!("teardown failed: {}", escape(&e.to_string()));
         failed_run = true;
     }
     let elapsed = start.elapsed();
-    let _ = out.write_all(summary(&tally, elapsed).as_bytes());
-    let _ = out.flush();
+    if let Err(e) = out.write_all(summary(&tally, elapsed).as_bytes()).and_then(|()| out.flush()) {
+        say!("error: cannot write the summary to stdout: {e}");
+        failed_run = true;
+    }
     if tally.failed > 0 || failed_run { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 

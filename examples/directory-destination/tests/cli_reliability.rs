@@ -110,3 +110,74 @@ fn hostile_positions_keys_and_fields_are_escaped_in_the_log_and_the_summary() {
         assert!(line.starts_with("ERROR ") || line.starts_with("WARN "), "every stderr line is a log line: {line:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 13: a tiny open-file limit, a closed stdout
+// ---------------------------------------------------------------------------------------------
+
+/// Runs the binary with `ulimit -n limit` (set by a shell that then `exec`s it).
+fn run_with_fd_limit(limit: u32, args: &[&str]) -> Output {
+    let mut script = format!("ulimit -n {limit} && exec \"$0\"");
+    for i in 1..=args.len() {
+        script.push_str(&format!(" \"${i}\""));
+    }
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(BIN)
+        .args(args)
+        .env_remove("CONDUIT_PLUGIN_MAGIC_COOKIE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sh")
+}
+
+#[test]
+fn a_tiny_open_file_limit_is_a_clear_error_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let directory = format!("directory={}", tmp.path().join("out").display());
+    for limit in [5, 6, 7, 8, 9, 10] {
+        for args in [&["run", "--config", &directory, "--generate", "10"][..], &["check", "--config", &directory]] {
+            let output = run_with_fd_limit(limit, args);
+            let stderr = text(&output.stderr);
+            assert!(!stderr.contains("panicked"), "ulimit -n {limit}, {args:?}: {}", describe(&output));
+            match output.status.code() {
+                Some(0) => {}
+                Some(1) => assert!(stderr.contains("Too many open files"), "ulimit -n {limit}, {args:?}: {stderr}"),
+                _ => panic!("ulimit -n {limit}, {args:?}: exit 0 or 1 expected: {}", describe(&output)),
+            }
+            if limit <= 8 {
+                assert_eq!(output.status.code(), Some(1), "ulimit -n {limit}, {args:?}: {}", describe(&output));
+                assert!(stderr.contains("open-file limit"), "ulimit -n {limit}: the error names the cause: {stderr}");
+            }
+        }
+    }
+}
+
+/// Runs the binary with stdout the write end of a pipe whose read end is already closed.
+fn run_with_closed_stdout(args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let child = command().args(args).stdin(Stdio::null()).stdout(writer).stderr(Stdio::piped()).spawn().unwrap();
+    wait_bounded(child)
+}
+
+#[test]
+fn a_closed_stdout_is_a_clear_error_and_exit_1_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let directory = format!("directory={}", dir.display());
+    for args in [&["spec"][..], &["version"], &["check", "--config", &directory]] {
+        let output = run_with_closed_stdout(args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", describe(&output));
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot write to stdout") && stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+    // `run` writes every record, then cannot print its summary: that is an error too.
+    let output = run_with_closed_stdout(&["run", "--config", &directory, "--generate", "5"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(!stderr.contains("panicked") && stderr.contains("cannot write the summary"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 5, "the records were written");
+}
