@@ -3,7 +3,7 @@
 //! tiny open-file limit, overlong input lines, absurd `--payload-size` and rate values, and input
 //! that trickles in.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -180,4 +180,216 @@ fn a_closed_stdout_is_a_clear_error_and_exit_1_not_a_panic() {
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     assert!(!stderr.contains("panicked") && stderr.contains("cannot write the summary"), "{stderr}");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 5, "the records were written");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 14: overlong lines, absurd --payload-size
+// ---------------------------------------------------------------------------------------------
+
+fn good_line(i: usize) -> Vec<u8> {
+    lines(&[record(format!("p{i}").as_bytes(), Some(Data::Raw(format!("k{i}").into_bytes())), b"v")])
+}
+
+#[test]
+fn a_line_over_max_line_bytes_fails_alone_with_its_line_number() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let mut input = good_line(1);
+    input.extend(lines(&[record(b"p2", Some(Data::Raw(b"k2".to_vec())), &vec![b'x'; 2 << 20])]));
+    input.extend(good_line(3));
+    let path = tmp.path().join("in.jsonl");
+    std::fs::write(&path, input).unwrap();
+    let output = run(&[
+        "run",
+        "--config",
+        &format!("directory={}", dir.display()),
+        "--input",
+        path.to_str().unwrap(),
+        "--max-line-bytes",
+        "1048576",
+    ]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(stdout.starts_with("written: 2  failed: 1  "), "{}", describe(&output));
+    let failure = stdout.lines().nth(1).unwrap_or_default();
+    assert!(
+        failure.contains("line 2: the line is longer than the limit of 1048576 bytes (--max-line-bytes)"),
+        "{failure}"
+    );
+    assert!(dir.join("k1").exists() && dir.join("k3").exists() && !dir.join("k2").exists());
+}
+
+/// A 512 MiB line on stdin under a 256 MiB data limit: the default limit (64 MiB) reads past
+/// it without storing it; the old reader grew its buffer until allocation failed and aborted.
+#[test]
+fn a_line_larger_than_memory_is_skipped_not_an_abort() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let mut child = Command::new("prlimit")
+        .arg(format!("--data={}", 256 << 20))
+        .arg(BIN)
+        .args(["run", "--config", &format!("directory={}", dir.display()), "--input", "-"])
+        .env_remove("CONDUIT_PLUGIN_MAGIC_COOKIE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("prlimit");
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || -> std::io::Result<()> {
+        stdin.write_all(&good_line(1))?;
+        let block = vec![b'a'; 1 << 20];
+        for _ in 0..512 {
+            stdin.write_all(&block)?;
+        }
+        stdin.write_all(b"\n")?;
+        stdin.write_all(&good_line(3))
+    });
+    let output = wait_bounded(child);
+    let _ = feeder.join();
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(stdout.starts_with("written: 2  failed: 1  "), "{}", describe(&output));
+    assert!(stdout.contains("line 2: the line is longer than the limit of 67108864 bytes"), "{stdout}");
+}
+
+#[test]
+fn an_absurd_payload_size_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    for size in ["100000000000", "67108865", "-1", "lots"] {
+        let flag = format!("--payload-size={size}");
+        let output = run(&["run", "--config", &format!("directory={}", dir.display()), "--generate", "1", &flag]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "--payload-size {size}: {}", describe(&output));
+        assert!(stderr.contains("--payload-size"), "{stderr}");
+        assert!(!dir.exists(), "nothing is opened on a usage error");
+    }
+    let output = run(&[
+        "run",
+        "--config",
+        &format!("directory={}", dir.display()),
+        "--generate",
+        "1",
+        "--payload-size",
+        "67108864",
+        "--quiet",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "the largest payload size works: {}", describe(&output));
+    assert_eq!(std::fs::metadata(dir.join("record-000000001")).unwrap().len(), 64 << 20);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11: SIGINT and SIGTERM during `run`
+// ---------------------------------------------------------------------------------------------
+
+fn kill(child: &Child, signal: &str) {
+    let status = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().expect("kill");
+    assert!(status.success());
+}
+
+/// Waits (bounded) until `dir` holds at least `n` entries.
+fn wait_for_files(dir: &Path, n: usize) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < PATIENCE {
+        if std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0) >= n {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+/// The `written: N` of the summary.
+fn written(stdout: &str) -> usize {
+    stdout.strip_prefix("written: ").and_then(|s| s.split_whitespace().next()).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// SIGINT while `run` waits on an open pipe: what was read is written, the summary is printed,
+/// exit 130.
+#[test]
+fn sigint_while_waiting_for_input_prints_the_summary_and_exits_130() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let mut child = command()
+        .args(["run", "--config", &format!("directory={}", dir.display()), "--config", "sdk.batch.size=100"])
+        .args(["--input", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for i in 0..3 {
+        stdin.write_all(&good_line(i)).unwrap();
+    }
+    stdin.flush().unwrap();
+    assert!(wait_for_files(&dir, 3), "the three records are written while stdin stays open");
+    kill(&child, "INT");
+    let output = wait_bounded(child);
+    drop(stdin);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(130), "{}", describe(&output));
+    assert!(stdout.starts_with("written: 3  failed: 0  "), "{}", describe(&output));
+    assert!(text(&output.stderr).contains("SIGINT: stopped reading input"), "{}", describe(&output));
+}
+
+/// SIGTERM in the middle of a long rate-limited run: it stops reading, writes the batch that was
+/// pending and what was queued, prints the summary (its count matches the files) and exits 143.
+#[test]
+fn sigterm_mid_run_writes_what_was_read_and_exits_143() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let child = command()
+        .args(["run", "--config", &format!("directory={}", dir.display())])
+        .args(["--config", "sdk.batch.size=300", "--config", "sdk.batch.delay=1h"])
+        .args(["--config", "sdk.rate.perSecond=2000", "--config", "sdk.rate.burst=100"])
+        .args(["--generate", "1000000000", "--payload-size", "8"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_for_files(&dir, 1), "the run starts writing");
+    std::thread::sleep(Duration::from_millis(300));
+    kill(&child, "TERM");
+    let output = wait_bounded(child);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(143), "{}", describe(&output));
+    assert!(text(&output.stderr).contains("SIGTERM: stopped reading input"), "{}", describe(&output));
+    let names = files(&dir);
+    assert!(names.iter().all(|n| n.starts_with("record-")), "no temporary file is left: {names:?}");
+    assert_eq!(written(&stdout), names.len(), "the summary counts exactly the files written:\n{stdout}");
+    assert!(names.len() < 1_000_000, "reading stopped");
+}
+
+/// A write stuck in a rate limit wait (1e-20 records/s) cannot finish; a second SIGTERM exits at
+/// once with 143.
+#[test]
+fn a_second_signal_exits_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let child = command()
+        .args(["run", "--config", &format!("directory={}", dir.display())])
+        .args(["--config", "sdk.rate.perSecond=1e-20", "--config", "sdk.rate.burst=1", "--generate", "5"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_for_files(&dir, 1), "the first record is written at once");
+    kill(&child, "TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    kill(&child, "TERM");
+    let output = wait_bounded(child);
+    assert_eq!(output.status.code(), Some(143), "{}", describe(&output));
+    assert!(text(&output.stderr).contains("SIGTERM again: exiting at once"), "{}", describe(&output));
+    assert!(!text(&output.stderr).contains("panicked"), "{}", describe(&output));
 }
