@@ -301,13 +301,20 @@ const IN_FLIGHT_BYTES: usize = 64 << 20;
 /// The reader's budget of [`IN_FLIGHT_BYTES`]: the reader takes, the writer gives back.
 #[derive(Default)]
 struct Budget {
-    used: std::sync::Mutex<usize>,
+    state: std::sync::Mutex<BudgetState>,
     freed: std::sync::Condvar,
 }
 
+#[derive(Default)]
+struct BudgetState {
+    used: usize,
+    /// The reader waits: only then does giving back wake it (a wake-up is a system call).
+    waiting: bool,
+}
+
 impl Budget {
-    fn lock(&self) -> std::sync::MutexGuard<'_, usize> {
-        self.used.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, BudgetState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn fits(used: usize, bytes: usize) -> bool {
@@ -316,34 +323,39 @@ impl Budget {
 
     /// Takes `bytes` if they fit now.
     fn try_take(&self, bytes: usize) -> bool {
-        let mut used = self.lock();
-        let fits = Self::fits(*used, bytes);
+        let mut state = self.lock();
+        let fits = Self::fits(state.used, bytes);
         if fits {
-            *used = used.saturating_add(bytes);
+            state.used = state.used.saturating_add(bytes);
         }
         fits
     }
 
     /// Takes `bytes`, waiting until they fit; gives up (false) when `stop` is set.
     fn take(&self, bytes: usize, stop: &AtomicBool) -> bool {
-        let mut used = self.lock();
-        while !Self::fits(*used, bytes) {
+        let mut state = self.lock();
+        while !Self::fits(state.used, bytes) {
             if stop.load(Ordering::Relaxed) {
+                state.waiting = false;
                 return false;
             }
-            used = match self.freed.wait_timeout(used, Duration::from_millis(100)) {
+            state.waiting = true;
+            state = match self.freed.wait_timeout(state, Duration::from_millis(100)) {
                 Ok((guard, _)) => guard,
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
-        *used = used.saturating_add(bytes);
+        state.waiting = false;
+        state.used = state.used.saturating_add(bytes);
         true
     }
 
     fn give(&self, bytes: usize) {
-        let mut used = self.lock();
-        *used = used.saturating_sub(bytes);
-        self.freed.notify_all();
+        let mut state = self.lock();
+        state.used = state.used.saturating_sub(bytes);
+        if state.waiting {
+            self.freed.notify_one();
+        }
     }
 }
 
@@ -688,18 +700,20 @@ async fn take_chunk<D: Destination>(
     budget: &Budget,
     chunk: Vec<Item>,
 ) {
+    let mut bytes = 0usize;
     for item in chunk {
         match item {
-            Item::Record(record, bytes) => {
+            Item::Record(record, n) => {
+                bytes = bytes.saturating_add(n);
                 tally.acks(runner.write(vec![record]).await);
-                budget.give(bytes);
             }
-            Item::Bad(reason, bytes) => {
+            Item::Bad(reason, n) => {
+                bytes = bytes.saturating_add(n);
                 tally.fail(escape(&reason).into_owned());
-                budget.give(bytes);
             }
         }
     }
+    budget.give(bytes);
 }
 
 /// The exit code and name of the signal that stopped the run.
@@ -818,5 +832,42 @@ impl Progress {
             let _ = write!(err, "\r\x1b[2K");
             let _ = err.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_bounds_bytes_in_flight_but_lets_one_large_item_pass_alone() {
+        let budget = Budget::default();
+        assert!(budget.try_take(IN_FLIGHT_BYTES - 10));
+        assert!(budget.try_take(10));
+        assert!(!budget.try_take(1), "full");
+        budget.give(IN_FLIGHT_BYTES);
+        assert!(budget.try_take(IN_FLIGHT_BYTES * 4), "an item over the budget passes when nothing else is in flight");
+        assert!(!budget.try_take(1));
+        budget.give(IN_FLIGHT_BYTES * 4);
+        assert!(budget.try_take(1));
+    }
+
+    #[test]
+    fn a_waiting_reader_is_woken_by_the_writer_or_released_by_stop() {
+        let budget = Arc::new(Budget::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        assert!(budget.try_take(IN_FLIGHT_BYTES));
+        let (b, s) = (Arc::clone(&budget), Arc::clone(&stop));
+        let reader = std::thread::spawn(move || b.take(1, &s));
+        std::thread::sleep(Duration::from_millis(50));
+        budget.give(IN_FLIGHT_BYTES);
+        assert!(reader.join().unwrap_or(false), "woken when bytes come back");
+        budget.give(1);
+
+        assert!(budget.try_take(IN_FLIGHT_BYTES));
+        let (b, s) = (Arc::clone(&budget), Arc::clone(&stop));
+        let reader = std::thread::spawn(move || b.take(1, &s));
+        stop.store(true, Ordering::Relaxed);
+        assert!(!reader.join().unwrap_or(true), "gives up when the run stops");
     }
 }

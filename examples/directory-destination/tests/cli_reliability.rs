@@ -393,3 +393,39 @@ fn a_second_signal_exits_at_once() {
     assert!(text(&output.stderr).contains("SIGTERM again: exiting at once"), "{}", describe(&output));
     assert!(!text(&output.stderr).contains("panicked"), "{}", describe(&output));
 }
+
+/// 60 lines of 4 MiB on stdin, written slowly (a rate limit): at most 64 MiB of read input waits
+/// for the writer, so the run fits a 128 MiB data limit (the old reader queued up to 64 lines
+/// from stdin, 4,096 from a file).
+#[test]
+fn input_waiting_for_a_slow_writer_is_bounded_in_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let mut child = Command::new("prlimit")
+        .arg(format!("--data={}", 128 << 20))
+        .arg(BIN)
+        .args(["run", "--config", &format!("directory={}", dir.display()), "--input", "-", "--quiet"])
+        .args(["--config", "sdk.rate.perSecond=20", "--config", "sdk.rate.burst=1"])
+        .env_remove("CONDUIT_PLUGIN_MAGIC_COOKIE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("prlimit");
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || -> std::io::Result<()> {
+        // The bulk in a metadata string (cheap to parse in a debug build); an invalid key, so
+        // nothing lands on disk while each record still waits for the rate limit.
+        let mut r = record(b"p", Some(Data::Raw(b"a/b".to_vec())), b"x");
+        r.metadata.0.insert("bulk".to_owned(), "x".repeat(4 << 20));
+        let line = lines(&[r]);
+        for _ in 0..60 {
+            stdin.write_all(&line)?;
+        }
+        Ok(())
+    });
+    let output = wait_bounded(child);
+    let _ = feeder.join();
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(text(&output.stdout).starts_with("written: 0  failed: 60  "), "{}", describe(&output));
+}
