@@ -68,6 +68,11 @@ fn command(spec: &Specification) -> Command {
         .subcommand(
             Command::new("run")
                 .about("Run the destination over OpenCDC JSON lines or generated records, then print a summary")
+                .after_help(
+                    "Exit status: 0 when every record was written, 1 when something failed, 2 for an invalid \
+                     config or usage, 130/143 when stopped by SIGINT/SIGTERM (what was read is written first; a \
+                     second signal exits at once).",
+                )
                 .arg(config_arg)
                 .arg(
                     Arg::new("input")
