@@ -336,14 +336,11 @@ impl Budget {
         fits
     }
 
-    /// Takes `bytes`, waiting until they fit; gives up (false) when `stop` is set.
-    fn take(&self, bytes: usize, stop: &AtomicBool) -> bool {
+    /// Takes `bytes`, waiting until they fit — or until `stop` is set: then the little that
+    /// is left to hand over (what the reader buffered) goes without waiting.
+    fn take(&self, bytes: usize, stop: &AtomicBool) {
         let mut state = self.lock();
-        while !Self::fits(state.used, bytes) {
-            if stop.load(Ordering::Relaxed) {
-                state.waiting = false;
-                return false;
-            }
+        while !Self::fits(state.used, bytes) && !stop.load(Ordering::Relaxed) {
             state.waiting = true;
             state = match self.freed.wait_timeout(state, Duration::from_millis(100)) {
                 Ok((guard, _)) => guard,
@@ -352,7 +349,6 @@ impl Budget {
         }
         state.waiting = false;
         state.used = state.used.saturating_add(bytes);
-        true
     }
 
     fn give(&self, bytes: usize) {
@@ -383,10 +379,11 @@ fn spawn_reader(
         match input {
             Input::Generate { count, payload_size } => {
                 for i in 1..=count {
-                    let record = generated_record(i, payload_size);
-                    if !chunker.borrow_mut().push(Item::Record(record, payload_size.saturating_add(64)))? {
+                    if chunker.borrow().shared.stop.load(Ordering::Relaxed) {
                         break;
                     }
+                    let record = generated_record(i, payload_size);
+                    chunker.borrow_mut().push(Item::Record(record, payload_size.saturating_add(64)))?;
                 }
             }
             Input::File(path) => {
@@ -428,23 +425,21 @@ struct Chunker {
 }
 
 impl Chunker {
-    /// Queues `item`; false when the run is stopping (read no further).
-    fn push(&mut self, item: Item) -> Result<bool, String> {
+    /// Queues `item` (waiting while too many input bytes wait for the writer).
+    fn push(&mut self, item: Item) -> Result<(), String> {
         let bytes = match &item {
             Item::Record(_, n) | Item::Bad(_, n) => *n,
         };
         if !self.shared.budget.try_take(bytes) {
             // Hand over what is queued here, so the writer can give bytes back, then wait.
             self.flush()?;
-            if !self.shared.budget.take(bytes, &self.shared.stop) {
-                return Ok(false);
-            }
+            self.shared.budget.take(bytes, &self.shared.stop);
         }
         self.chunk.push(item);
         if self.chunk.len() >= CHUNK {
             self.flush()?;
         }
-        Ok(!self.shared.stop.load(Ordering::Relaxed))
+        Ok(())
     }
 
     fn flush(&mut self) -> Result<(), String> {
@@ -467,9 +462,10 @@ impl Chunker {
     }
 }
 
-/// Live input under the line reader: before each read that may wait, the records already read
-/// are handed over with an idle notice (so the writer can write a partial batch instead of
-/// waiting for input that is not coming); once the run is stopping, the input ends.
+/// Input under the line reader. Live input: before each read that may wait, the records
+/// already read are handed over with an idle notice (so the writer can write a partial batch
+/// instead of waiting for input that is not coming). Once the run is stopping, the input ends
+/// there: nothing more is read, what was read is still handed over.
 struct Live<R> {
     inner: R,
     live: bool,
@@ -507,9 +503,8 @@ fn read_lines<R: Read>(
             }
             Err(e) => Item::Bad(e.to_string(), bytes),
         };
-        if !chunker.borrow_mut().push(item)? {
-            break;
-        }
+        // After a stop, `Live` ends the input: what is buffered is still parsed and handed over.
+        chunker.borrow_mut().push(item)?;
     }
     Ok(())
 }
@@ -624,6 +619,8 @@ pub async fn run_with<D: Destination>(
     let mut tally = Tally::default();
     let mut bar = Progress::new(options.progress);
     let mut interrupted = None;
+    // The last message was an idle notice: the reader waits for live input.
+    let mut reader_idle = false;
     loop {
         let deadline = runner.deadline();
         let chunk = tokio::select! {
@@ -639,7 +636,8 @@ pub async fn run_with<D: Destination>(
             }
         };
         let Some(chunk) = chunk else { break };
-        if chunk.is_empty() {
+        reader_idle = chunk.is_empty();
+        if reader_idle {
             // The reader waits for live input and nothing more is queued: write the partial
             // batch now rather than wait for records that may not come.
             if rx.is_empty() && runner.pending() > 0 {
@@ -652,12 +650,26 @@ pub async fn run_with<D: Destination>(
         bar.tick(&tally);
     }
     if let Some((_, name)) = interrupted {
-        // Read no further; write what was read and already queued.
+        // Read no further; write what was read: what is queued, and what the reader still holds
+        // (it ends its input and hands over what it buffered, then finishes). A reader waiting
+        // for live input has handed over everything already.
         shared.stop.store(true, Ordering::Relaxed);
-        for _ in 0..rx.len() {
-            match rx.try_recv() {
-                Ok(chunk) => take_chunk(&mut runner, &mut tally, &shared.budget, chunk).await,
-                Err(_) => break,
+        if !(reader_idle && rx.is_empty()) {
+            let grace = tokio::time::sleep(STOP_GRACE);
+            tokio::pin!(grace);
+            loop {
+                tokio::select! {
+                    chunk = rx.recv() => match chunk {
+                        None => break,
+                        Some(chunk) if chunk.is_empty() => {
+                            if rx.is_empty() {
+                                break;
+                            }
+                        }
+                        Some(chunk) => take_chunk(&mut runner, &mut tally, &shared.budget, chunk).await,
+                    },
+                    _ = &mut grace => break,
+                }
             }
         }
         say!("{name}: stopped reading input; the records read so far were written (see the summary)");
@@ -720,6 +732,11 @@ async fn take_chunk<D: Destination>(
     }
     budget.give(bytes);
 }
+
+/// After a stop signal, how long the writer waits for the reader to hand over what it read
+/// (its buffer: at most 64 KiB of lines to parse). A reader stuck in a read that began before
+/// the signal is not waited for longer.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// The exit code and name of the signal that stopped the run.
 type Stop = (u8, &'static str);
@@ -866,13 +883,14 @@ mod tests {
         let reader = std::thread::spawn(move || b.take(1, &s));
         std::thread::sleep(Duration::from_millis(50));
         budget.give(IN_FLIGHT_BYTES);
-        assert!(reader.join().unwrap_or(false), "woken when bytes come back");
+        assert!(reader.join().is_ok(), "woken when bytes come back");
+        assert!(!budget.try_take(IN_FLIGHT_BYTES), "the reader took its byte");
         budget.give(1);
 
         assert!(budget.try_take(IN_FLIGHT_BYTES));
         let (b, s) = (Arc::clone(&budget), Arc::clone(&stop));
         let reader = std::thread::spawn(move || b.take(1, &s));
         stop.store(true, Ordering::Relaxed);
-        assert!(!reader.join().unwrap_or(true), "gives up when the run stops");
+        assert!(reader.join().is_ok(), "stops waiting when the run stops");
     }
 }

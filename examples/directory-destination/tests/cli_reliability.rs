@@ -370,6 +370,40 @@ fn sigterm_mid_run_writes_what_was_read_and_exits_143() {
     assert!(names.len() < 1_000_000, "reading stopped");
 }
 
+/// SIGTERM while a producer keeps the pipe full: every record handed to the writer is written
+/// and counted (the summary's count equals the files), nothing is half-written, exit 143.
+#[test]
+fn sigterm_over_a_busy_pipe_writes_what_was_read_and_exits_143() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let mut child = command()
+        .args(["run", "--config", &format!("directory={}", dir.display()), "--config", "sdk.batch.size=50"])
+        .args(["--input", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        // Until the pipe breaks (the run exited) or a bound.
+        for i in 0..2_000_000 {
+            if stdin.write_all(&good_line(i)).is_err() {
+                return;
+            }
+        }
+    });
+    assert!(wait_for_files(&dir, 100), "the run writes");
+    kill(&child, "TERM");
+    let output = wait_bounded(child);
+    let _ = feeder.join();
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(143), "{}", describe(&output));
+    let names = files(&dir);
+    assert!(names.iter().all(|n| n.starts_with('k')), "no temporary file is left: {names:?}");
+    assert_eq!(written(&stdout), names.len(), "the summary counts exactly the files written:\n{stdout}");
+}
+
 /// A write stuck in a rate limit wait (1e-20 records/s) cannot finish; a second SIGTERM exits at
 /// once with 143.
 #[test]
