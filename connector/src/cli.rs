@@ -1,21 +1,46 @@
 //! The command line every connector binary gets from [`serve`](crate::serve):
 //! `spec`, `version`, `check` and `run`.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Arg, ArgAction, Command};
 
 use crate::config::ConfigMap;
 use crate::destination::{Ack, ConfigureError, Destination, DestinationRunner};
-use crate::opencdc::{Data, JsonLines, Metadata, Operation, Position, Record};
+use crate::log::escape;
+use crate::opencdc::{Data, JsonLines, Metadata, Operation, Position, Record, RecordError};
 use crate::spec::Specification;
 
+/// Like `eprintln!`, but a closed or broken stderr is ignored instead of
+/// panicking (there is nowhere left to report it).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
 /// Exit code when the config is invalid (`check`, `run`).
 pub const EXIT_INVALID_CONFIG: u8 = 2;
+
+/// Exit code of a `run` stopped by SIGINT (128 + 2, as a shell reports it).
+pub const EXIT_SIGINT: u8 = 130;
+
+/// Exit code of a `run` stopped by SIGTERM (128 + 15).
+pub const EXIT_SIGTERM: u8 = 143;
+
+/// The default `--max-line-bytes`: 64 MiB, room for a record of Conduit's default
+/// 4 MiB gRPC limit many times over (base64 and JSON add about a third).
+pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
+
+/// The largest `--payload-size`: 64 MiB.
+pub const MAX_PAYLOAD_SIZE: usize = 64 << 20;
 
 fn command(spec: &Specification) -> Command {
     let config_arg = Arg::new("config")
@@ -43,6 +68,11 @@ fn command(spec: &Specification) -> Command {
         .subcommand(
             Command::new("run")
                 .about("Run the destination over OpenCDC JSON lines or generated records, then print a summary")
+                .after_help(
+                    "Exit status: 0 when every record was written, 1 when something failed, 2 for an invalid \
+                     config or usage, 130/143 when stopped by SIGINT/SIGTERM (what was read is written first; a \
+                     second signal exits at once).",
+                )
                 .arg(config_arg)
                 .arg(
                     Arg::new("input")
@@ -65,9 +95,20 @@ fn command(spec: &Specification) -> Command {
                     Arg::new("payload-size")
                         .long("payload-size")
                         .value_name("BYTES")
-                        .value_parser(clap::value_parser!(usize))
+                        .value_parser(clap::value_parser!(u64).range(0..=MAX_PAYLOAD_SIZE as u64))
                         .default_value("128")
-                        .help("Payload size of generated records"),
+                        .help(format!("Payload size of generated records (at most {MAX_PAYLOAD_SIZE})")),
+                )
+                .arg(
+                    Arg::new("max-line-bytes")
+                        .long("max-line-bytes")
+                        .value_name("BYTES")
+                        .value_parser(clap::value_parser!(u64).range(1..))
+                        .default_value(DEFAULT_MAX_LINE_BYTES.to_string())
+                        .help(
+                            "Longest input line accepted (64 MiB by default); a longer line fails alone, \
+                             reported with its line number, and the run goes on",
+                        ),
                 )
                 .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress bar")),
         )
@@ -97,34 +138,32 @@ pub fn main<D: Destination>(spec: &Specification, args: Vec<String>) -> ExitCode
         }
     };
     match matches.subcommand() {
-        Some(("spec", _)) => {
-            print!("{}", spec.to_yaml());
-            ExitCode::SUCCESS
-        }
-        Some(("version", _)) => {
-            println!("{}", spec.version);
-            ExitCode::SUCCESS
-        }
+        Some(("spec", _)) => print_stdout(&spec.to_yaml()),
+        Some(("version", _)) => print_stdout(&format!("{}\n", spec.version)),
         Some(("check", m)) => {
             let config = match config_from_args(m) {
                 Ok(c) => c,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    say!("error: {e}");
                     return ExitCode::from(EXIT_INVALID_CONFIG);
                 }
             };
-            runtime().block_on(check::<D>(config))
+            match runtime() {
+                Ok(rt) => rt.block_on(check::<D>(config)),
+                Err(code) => code,
+            }
         }
         Some(("run", m)) => {
             let config = match config_from_args(m) {
                 Ok(c) => c,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    say!("error: {e}");
                     return ExitCode::from(EXIT_INVALID_CONFIG);
                 }
             };
             let input = if let Some(n) = m.get_one::<u64>("generate") {
-                Input::Generate { count: *n, payload_size: *m.get_one::<usize>("payload-size").unwrap_or(&128) }
+                let size = m.get_one::<u64>("payload-size").copied().unwrap_or(128);
+                Input::Generate { count: *n, payload_size: usize::try_from(size).unwrap_or(usize::MAX) }
             } else {
                 match m.get_one::<PathBuf>("input") {
                     Some(p) if p.as_os_str() == "-" => Input::Stdin,
@@ -132,37 +171,80 @@ pub fn main<D: Destination>(spec: &Specification, args: Vec<String>) -> ExitCode
                     None => Input::Stdin,
                 }
             };
-            let progress = !m.get_flag("quiet") && std::io::stderr().is_terminal();
-            runtime().block_on(run::<D>(config, input, progress, &mut std::io::stdout().lock()))
+            let options = RunOptions {
+                progress: !m.get_flag("quiet") && std::io::stderr().is_terminal(),
+                max_line_bytes: m
+                    .get_one::<u64>("max-line-bytes")
+                    .map_or(DEFAULT_MAX_LINE_BYTES, |&n| usize::try_from(n).unwrap_or(usize::MAX)),
+                handle_signals: true,
+            };
+            match runtime() {
+                Ok(rt) => rt.block_on(run_with::<D>(config, input, &options, &mut std::io::stdout().lock())),
+                Err(code) => code,
+            }
         }
         _ => ExitCode::from(EXIT_INVALID_CONFIG),
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("failed to start the tokio runtime")
+/// Writes `text` to stdout: a closed stdout (`spec | true`) is an error on
+/// stderr and exit 1, not a panic as with `print!`.
+fn print_stdout(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            say!("error: cannot write to stdout: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
+
+/// File descriptors the runtime needs (epoll, its waker, the signal driver's
+/// socket pair) plus a small margin; probed before building it, because
+/// tokio panics instead of failing when its signal driver gets no descriptor.
+const RUNTIME_FDS: usize = 6;
+
+/// The tokio runtime, or a clear error (exit 1) when it cannot start — most
+/// often because the open-file limit leaves too few free descriptors.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    let failed = |e: std::io::Error| {
+        say!("error: cannot start the runtime: {e} (is the open-file limit, `ulimit -n`, too low?)");
+        ExitCode::FAILURE
+    };
+    // Probe: open (and close again) a few descriptors; EMFILE here is an error, not a panic
+    // inside tokio.
+    let probe: Result<Vec<std::fs::File>, std::io::Error> =
+        (0..RUNTIME_FDS).map(|_| std::fs::File::open("/dev/null")).collect();
+    match probe {
+        Err(e) if e.raw_os_error() == Some(EMFILE) || e.raw_os_error() == Some(ENFILE) => return Err(failed(e)),
+        // Closed again before the runtime takes descriptors.
+        Ok(files) => drop(files),
+        // No /dev/null (a minimal container): skip the probe.
+        Err(_) => {}
+    }
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(failed)
+}
+
+/// `EMFILE` and `ENFILE` (Linux, the BSDs and macOS agree).
+const EMFILE: i32 = 24;
+const ENFILE: i32 = 23;
 
 async fn check<D: Destination>(config: ConfigMap) -> ExitCode {
     match DestinationRunner::<D>::configure(&config).await {
         Ok(mut runner) => {
             let _ = runner.teardown().await;
-            println!("config is valid");
-            ExitCode::SUCCESS
+            print_stdout("config is valid\n")
         }
         Err(ConfigureError::Invalid(errors)) => {
-            eprintln!("config invalid ({} problem{}):", errors.len(), if errors.len() == 1 { "" } else { "s" });
+            say!("config invalid ({} problem{}):", errors.len(), if errors.len() == 1 { "" } else { "s" });
             for e in &errors {
-                eprintln!("  {e}");
+                say!("  {e}");
             }
             ExitCode::from(EXIT_INVALID_CONFIG)
         }
         Err(e) => {
-            eprintln!("config rejected by the destination: {e}");
+            say!("config rejected by the destination: {}", escape(&e.to_string()));
             ExitCode::from(EXIT_INVALID_CONFIG)
         }
     }
@@ -204,66 +286,225 @@ pub fn generated_record(i: u64, payload_size: usize) -> Record {
     }
 }
 
-/// One input item: a record, or a line that could not be parsed.
+/// One input item — a record, or a line that could not be parsed — with the input bytes it
+/// stands for (what it holds of the reader's budget).
 enum Item {
-    Record(Record),
-    Bad(String),
+    Record(Record, usize),
+    Bad(String, usize),
 }
 
 /// Records cross from the reader thread to the writer in chunks (fewer wake-ups); the writer
-/// still hands them to the runner one at a time.
+/// still hands them to the runner one at a time. An empty chunk is the reader's notice that it
+/// is about to wait for live input (see [`Live`]).
 const CHUNK: usize = 64;
 
-fn spawn_reader(input: Input, tx: tokio::sync::mpsc::Sender<Vec<Item>>) -> std::thread::JoinHandle<Result<(), String>> {
-    std::thread::spawn(move || {
-        let mut chunker = Chunker { tx, chunk: Vec::with_capacity(CHUNK), size: CHUNK };
+/// Input bytes read but not yet handed to the runner, at most: with the chunk count bound of
+/// the channel, memory does not grow with the input or its line lengths. (A single item larger
+/// than this passes alone.)
+const IN_FLIGHT_BYTES: usize = 64 << 20;
+
+/// The reader's budget of [`IN_FLIGHT_BYTES`]: the reader takes, the writer gives back.
+#[derive(Default)]
+struct Budget {
+    state: std::sync::Mutex<BudgetState>,
+    freed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct BudgetState {
+    used: usize,
+    /// The reader waits: only then does giving back wake it (a wake-up is a system call).
+    waiting: bool,
+}
+
+impl Budget {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BudgetState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn fits(used: usize, bytes: usize) -> bool {
+        used == 0 || used.saturating_add(bytes) <= IN_FLIGHT_BYTES
+    }
+
+    /// Takes `bytes` if they fit now.
+    fn try_take(&self, bytes: usize) -> bool {
+        let mut state = self.lock();
+        let fits = Self::fits(state.used, bytes);
+        if fits {
+            state.used = state.used.saturating_add(bytes);
+        }
+        fits
+    }
+
+    /// Takes `bytes`, waiting until they fit — or until `stop` is set: then the little that
+    /// is left to hand over (what the reader buffered) goes without waiting.
+    fn take(&self, bytes: usize, stop: &AtomicBool) {
+        let mut state = self.lock();
+        while !Self::fits(state.used, bytes) && !stop.load(Ordering::Relaxed) {
+            state.waiting = true;
+            state = match self.freed.wait_timeout(state, Duration::from_millis(100)) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        state.waiting = false;
+        state.used = state.used.saturating_add(bytes);
+    }
+
+    fn give(&self, bytes: usize) {
+        let mut state = self.lock();
+        state.used = state.used.saturating_sub(bytes);
+        if state.waiting {
+            self.freed.notify_one();
+        }
+    }
+}
+
+/// What the reader thread shares with the writer.
+#[derive(Clone)]
+struct Shared {
+    budget: Arc<Budget>,
+    /// Set by the writer on SIGINT/SIGTERM: read no further.
+    stop: Arc<AtomicBool>,
+}
+
+fn spawn_reader(
+    input: Input,
+    max_line_bytes: usize,
+    tx: tokio::sync::mpsc::Sender<Vec<Item>>,
+    shared: Shared,
+) -> std::io::Result<std::thread::JoinHandle<Result<(), String>>> {
+    std::thread::Builder::new().name("input".to_owned()).spawn(move || {
+        let chunker = Rc::new(RefCell::new(Chunker { tx, chunk: Vec::with_capacity(CHUNK), shared }));
         match input {
             Input::Generate { count, payload_size } => {
                 for i in 1..=count {
-                    chunker.push(Item::Record(generated_record(i, payload_size)))?;
+                    if chunker.borrow().shared.stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let record = generated_record(i, payload_size);
+                    chunker.borrow_mut().push(Item::Record(record, payload_size.saturating_add(64)))?;
                 }
             }
             Input::File(path) => {
                 let file = std::fs::File::open(&path).map_err(|e| format!("opening {}: {e}", path.display()))?;
-                read_lines(std::io::BufReader::with_capacity(1 << 16, file), &mut chunker)?;
+                let live = is_live(&file);
+                read_lines(file, live, max_line_bytes, &chunker)?;
             }
             Input::Stdin => {
-                // A pipe may trickle: pass each record on as soon as it is read.
-                chunker.size = 1;
-                read_lines(std::io::stdin().lock(), &mut chunker)?;
+                read_lines(std::io::stdin(), stdin_is_live(), max_line_bytes, &chunker)?;
             }
         }
-        chunker.flush()
+        chunker.borrow_mut().flush()
     })
+}
+
+/// Whether reading `file` may wait for input that is not there yet (a pipe, a terminal, a
+/// socket) rather than reach the end of what exists (a regular file).
+fn is_live(file: &std::fs::File) -> bool {
+    file.metadata().map_or(true, |m| !m.is_file())
+}
+
+/// [`is_live`] for standard input (through a duplicate of its descriptor).
+fn stdin_is_live() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        std::io::stdin().as_fd().try_clone_to_owned().map(std::fs::File::from).map_or(true, |f| is_live(&f))
+    }
+    #[cfg(not(unix))]
+    {
+        true
+    }
 }
 
 struct Chunker {
     tx: tokio::sync::mpsc::Sender<Vec<Item>>,
     chunk: Vec<Item>,
-    size: usize,
+    shared: Shared,
 }
 
 impl Chunker {
+    /// Queues `item` (waiting while too many input bytes wait for the writer).
     fn push(&mut self, item: Item) -> Result<(), String> {
+        let bytes = match &item {
+            Item::Record(_, n) | Item::Bad(_, n) => *n,
+        };
+        if !self.shared.budget.try_take(bytes) {
+            // Hand over what is queued here, so the writer can give bytes back, then wait.
+            self.flush()?;
+            self.shared.budget.take(bytes, &self.shared.stop);
+        }
         self.chunk.push(item);
-        if self.chunk.len() >= self.size { self.flush() } else { Ok(()) }
+        if self.chunk.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     fn flush(&mut self) -> Result<(), String> {
         if self.chunk.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(self.size));
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        self.send(chunk)
+    }
+
+    /// The reader is about to wait for live input: everything read goes to the writer, with
+    /// an empty chunk saying "nothing more for now".
+    fn idle(&mut self) -> Result<(), String> {
+        self.flush()?;
+        self.send(Vec::new())
+    }
+
+    fn send(&self, chunk: Vec<Item>) -> Result<(), String> {
         self.tx.blocking_send(chunk).map_err(|_| "the writer stopped".to_owned())
     }
 }
 
-fn read_lines<R: BufRead>(reader: R, chunker: &mut Chunker) -> Result<(), String> {
-    for item in JsonLines::new(reader) {
-        match item {
-            Ok(record) => chunker.push(Item::Record(record))?,
-            Err(e) => chunker.push(Item::Bad(e.to_string()))?,
+/// Input under the line reader. Live input: before each read that may wait, the records
+/// already read are handed over with an idle notice (so the writer can write a partial batch
+/// instead of waiting for input that is not coming). Once the run is stopping, the input ends
+/// there: nothing more is read, what was read is still handed over.
+struct Live<R> {
+    inner: R,
+    live: bool,
+    chunker: Rc<RefCell<Chunker>>,
+}
+
+impl<R: Read> Read for Live<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Ok(mut chunker) = self.chunker.try_borrow_mut() {
+            if chunker.shared.stop.load(Ordering::Relaxed) {
+                return Ok(0);
+            }
+            if self.live {
+                chunker.idle().map_err(std::io::Error::other)?;
+            }
         }
+        self.inner.read(buf)
+    }
+}
+
+fn read_lines<R: Read>(
+    input: R,
+    live: bool,
+    max_line_bytes: usize,
+    chunker: &Rc<RefCell<Chunker>>,
+) -> Result<(), String> {
+    let live = Live { inner: input, live, chunker: Rc::clone(chunker) };
+    let mut lines = JsonLines::new(std::io::BufReader::with_capacity(1 << 16, live)).max_line_bytes(max_line_bytes);
+    while let Some(item) = lines.next() {
+        let bytes = lines.last_line_len();
+        let item = match item {
+            Ok(record) => Item::Record(record, bytes),
+            Err(RecordError::Line { line, source }) if matches!(*source, RecordError::LineTooLong { .. }) => {
+                Item::Bad(format!("line {line}: {source} (--max-line-bytes)"), bytes)
+            }
+            Err(e) => Item::Bad(e.to_string(), bytes),
+        };
+        // After a stop, `Live` ends the input: what is buffered is still parsed and handed over.
+        chunker.borrow_mut().push(item)?;
     }
     Ok(())
 }
@@ -289,7 +530,7 @@ impl Tally {
         for ack in acks {
             match ack.error {
                 None => self.written += 1,
-                Some(e) => self.fail(format!("position {}: {e}", show_position(&ack.position))),
+                Some(e) => self.fail(format!("position {}: {}", show_position(&ack.position), escape(&e))),
             }
         }
     }
@@ -299,37 +540,95 @@ fn show_position(p: &Position) -> String {
     crate::config::go::quote(&String::from_utf8_lossy(&p.0))
 }
 
-/// Runs the destination over `input` and writes the summary to `out`.
+/// How [`run_with`] runs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// A progress line on stderr.
+    pub progress: bool,
+    /// The longest input line accepted (without its `\n`); a longer line fails alone.
+    pub max_line_bytes: usize,
+    /// Stop on SIGINT/SIGTERM: read no further, write what was read, print the summary and
+    /// return [`EXIT_SIGINT`]/[`EXIT_SIGTERM`] (a second signal exits at once). This installs
+    /// process-wide handlers, which is what the command line wants and a test may not.
+    pub handle_signals: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { progress: false, max_line_bytes: DEFAULT_MAX_LINE_BYTES, handle_signals: false }
+    }
+}
+
+/// Runs the destination over `input` and writes the summary to `out` (default
+/// [`RunOptions`] but for `progress`).
 pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool, out: &mut dyn Write) -> ExitCode {
+    run_with::<D>(config, input, &RunOptions { progress, ..RunOptions::default() }, out).await
+}
+
+/// Runs the destination over `input` and writes the summary to `out`.
+///
+/// Over live input (a pipe, a terminal), a partial batch is written as soon as the reader has
+/// nothing more and waits for input; `sdk.batch.size` and `sdk.batch.delay` stay upper
+/// bounds. Over a file or generated records, batches fill up.
+pub async fn run_with<D: Destination>(
+    config: ConfigMap,
+    input: Input,
+    options: &RunOptions,
+    out: &mut dyn Write,
+) -> ExitCode {
+    if let Input::Generate { payload_size, .. } = input
+        && payload_size > MAX_PAYLOAD_SIZE
+    {
+        say!("error: the payload size {payload_size} is larger than the limit of {MAX_PAYLOAD_SIZE} bytes");
+        return ExitCode::from(EXIT_INVALID_CONFIG);
+    }
+    // Before anything else, so that a signal during configure or open is handled too.
+    let mut signal = if options.handle_signals { watch_signals() } else { None };
     let mut runner = match DestinationRunner::<D>::configure(&config).await {
         Ok(r) => r,
         Err(ConfigureError::Invalid(errors)) => {
-            eprintln!("config invalid ({} problems):", errors.len());
+            say!("config invalid ({} problems):", errors.len());
             for e in &errors {
-                eprintln!("  {e}");
+                say!("  {e}");
             }
             return ExitCode::from(EXIT_INVALID_CONFIG);
         }
         Err(e) => {
-            eprintln!("configure failed: {e}");
+            say!("configure failed: {}", escape(&e.to_string()));
             return ExitCode::from(EXIT_INVALID_CONFIG);
         }
     };
     if let Err(e) = runner.open().await {
-        eprintln!("open failed: {e}");
+        say!("open failed: {}", escape(&e.to_string()));
         let _ = runner.teardown().await;
         return ExitCode::FAILURE;
     }
-    // At most 64 chunks of 64 records wait between the reader and the writer: memory does not
-    // grow with the input.
+    // At most 64 chunks of 64 records and IN_FLIGHT_BYTES wait between the reader and the
+    // writer: memory does not grow with the input.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Item>>(64);
-    let reader = spawn_reader(input, tx);
+    let shared = Shared { budget: Arc::default(), stop: Arc::default() };
+    let reader = match spawn_reader(input, options.max_line_bytes, tx, shared.clone()) {
+        Ok(reader) => reader,
+        Err(e) => {
+            say!("error: cannot start the input thread: {e}");
+            let _ = runner.teardown().await;
+            return ExitCode::FAILURE;
+        }
+    };
     let start = Instant::now();
     let mut tally = Tally::default();
-    let mut bar = Progress::new(progress);
+    let mut bar = Progress::new(options.progress);
+    let mut interrupted = None;
+    // The last message was an idle notice: the reader waits for live input.
+    let mut reader_idle = false;
     loop {
         let deadline = runner.deadline();
         let chunk = tokio::select! {
+            biased;
+            Some(stop) = next_stop(&mut signal) => {
+                interrupted = Some(stop);
+                break;
+            }
             chunk = rx.recv() => chunk,
             _ = sleep_until(deadline), if deadline.is_some() => {
                 tally.acks(runner.flush().await);
@@ -337,38 +636,158 @@ pub async fn run<D: Destination>(config: ConfigMap, input: Input, progress: bool
             }
         };
         let Some(chunk) = chunk else { break };
-        for item in chunk {
-            match item {
-                // One record per call, as a source without batching delivers them to Conduit's
-                // destination: `sdk.batch.size` and `sdk.batch.delay` decide the write batches.
-                Item::Record(record) => tally.acks(runner.write(vec![record]).await),
-                Item::Bad(reason) => tally.fail(reason),
+        reader_idle = chunk.is_empty();
+        if reader_idle {
+            // The reader waits for live input and nothing more is queued: write the partial
+            // batch now rather than wait for records that may not come.
+            if rx.is_empty() && runner.pending() > 0 {
+                tally.acks(runner.flush().await);
+                bar.tick(&tally);
             }
+            continue;
         }
+        take_chunk(&mut runner, &mut tally, &shared.budget, chunk).await;
         bar.tick(&tally);
     }
+    if let Some((_, name)) = interrupted {
+        // Read no further; write what was read: what is queued, and what the reader still holds
+        // (it ends its input and hands over what it buffered, then finishes). A reader waiting
+        // for live input has handed over everything already.
+        shared.stop.store(true, Ordering::Relaxed);
+        if !(reader_idle && rx.is_empty()) {
+            let grace = tokio::time::sleep(STOP_GRACE);
+            tokio::pin!(grace);
+            loop {
+                tokio::select! {
+                    chunk = rx.recv() => match chunk {
+                        None => break,
+                        Some(chunk) if chunk.is_empty() => {
+                            if rx.is_empty() {
+                                break;
+                            }
+                        }
+                        Some(chunk) => take_chunk(&mut runner, &mut tally, &shared.budget, chunk).await,
+                    },
+                    _ = &mut grace => break,
+                }
+            }
+        }
+        say!("{name}: stopped reading input; the records read so far were written (see the summary)");
+    }
+    drop(rx);
     tally.acks(runner.flush().await);
     bar.finish();
     let mut failed_run = false;
-    match reader.join() {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            eprintln!("input error: {e}");
-            failed_run = true;
-        }
-        Err(_) => {
-            eprintln!("input error: the reader thread panicked");
-            failed_run = true;
+    // After a signal the reader may be blocked reading a pipe: it is not waited for.
+    if interrupted.is_none() {
+        match reader.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                say!("input error: {}", escape(&e));
+                failed_run = true;
+            }
+            Err(_) => {
+                say!("input error: the reader thread panicked");
+                failed_run = true;
+            }
         }
     }
     if let Err(e) = runner.teardown().await {
-        eprintln!("teardown failed: {e}");
+        say!("teardown failed: {}", escape(&e.to_string()));
         failed_run = true;
     }
     let elapsed = start.elapsed();
-    let _ = out.write_all(summary(&tally, elapsed).as_bytes());
-    let _ = out.flush();
-    if tally.failed > 0 || failed_run { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if let Err(e) = out.write_all(summary(&tally, elapsed).as_bytes()).and_then(|()| out.flush()) {
+        say!("error: cannot write the summary to stdout: {e}");
+        failed_run = true;
+    }
+    match interrupted {
+        Some((code, _)) => ExitCode::from(code),
+        None if tally.failed > 0 || failed_run => ExitCode::FAILURE,
+        None => ExitCode::SUCCESS,
+    }
+}
+
+/// Hands each item of `chunk` to the runner, one record per call, as a source without
+/// batching delivers them to Conduit's destination: `sdk.batch.size` and `sdk.batch.delay`
+/// decide the write batches.
+async fn take_chunk<D: Destination>(
+    runner: &mut DestinationRunner<D>,
+    tally: &mut Tally,
+    budget: &Budget,
+    chunk: Vec<Item>,
+) {
+    let mut bytes = 0usize;
+    for item in chunk {
+        match item {
+            Item::Record(record, n) => {
+                bytes = bytes.saturating_add(n);
+                tally.acks(runner.write(vec![record]).await);
+            }
+            Item::Bad(reason, n) => {
+                bytes = bytes.saturating_add(n);
+                tally.fail(escape(&reason).into_owned());
+            }
+        }
+    }
+    budget.give(bytes);
+}
+
+/// After a stop signal, how long the writer waits for the reader to hand over what it read
+/// (its buffer: at most 64 KiB of lines to parse). A reader stuck in a read that began before
+/// the signal is not waited for longer.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// The exit code and name of the signal that stopped the run.
+type Stop = (u8, &'static str);
+
+/// No signal handling where tokio has no Unix signals.
+#[cfg(not(unix))]
+fn watch_signals() -> Option<tokio::sync::oneshot::Receiver<Stop>> {
+    None
+}
+
+/// Listens for SIGINT and SIGTERM: the first is reported through the returned channel (the run
+/// stops reading and finishes what it read); a second one exits the process at once. `None`
+/// (with a warning) when the handlers cannot be installed.
+#[cfg(unix)]
+fn watch_signals() -> Option<tokio::sync::oneshot::Receiver<Stop>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let handlers = signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+    let (mut int, mut term) = match handlers {
+        Ok(handlers) => handlers,
+        Err(e) => {
+            say!("warning: cannot handle SIGINT/SIGTERM ({e}); a signal stops the run at once");
+            return None;
+        }
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let next = async |int: &mut tokio::signal::unix::Signal, term: &mut tokio::signal::unix::Signal| -> Stop {
+            tokio::select! {
+                _ = int.recv() => (EXIT_SIGINT, "SIGINT"),
+                _ = term.recv() => (EXIT_SIGTERM, "SIGTERM"),
+            }
+        };
+        let first = next(&mut int, &mut term).await;
+        let _ = tx.send(first);
+        let (code, name) = next(&mut int, &mut term).await;
+        say!("{name} again: exiting at once; records not yet written are not acknowledged");
+        std::process::exit(i32::from(code));
+    });
+    Some(rx)
+}
+
+/// The first stop signal, once; never resolves without signal handling.
+async fn next_stop(signal: &mut Option<tokio::sync::oneshot::Receiver<Stop>>) -> Option<Stop> {
+    match signal {
+        Some(rx) => {
+            let stop = rx.await.ok();
+            *signal = None;
+            stop
+        }
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
@@ -435,5 +854,43 @@ impl Progress {
             let _ = write!(err, "\r\x1b[2K");
             let _ = err.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_bounds_bytes_in_flight_but_lets_one_large_item_pass_alone() {
+        let budget = Budget::default();
+        assert!(budget.try_take(IN_FLIGHT_BYTES - 10));
+        assert!(budget.try_take(10));
+        assert!(!budget.try_take(1), "full");
+        budget.give(IN_FLIGHT_BYTES);
+        assert!(budget.try_take(IN_FLIGHT_BYTES * 4), "an item over the budget passes when nothing else is in flight");
+        assert!(!budget.try_take(1));
+        budget.give(IN_FLIGHT_BYTES * 4);
+        assert!(budget.try_take(1));
+    }
+
+    #[test]
+    fn a_waiting_reader_is_woken_by_the_writer_or_released_by_stop() {
+        let budget = Arc::new(Budget::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        assert!(budget.try_take(IN_FLIGHT_BYTES));
+        let (b, s) = (Arc::clone(&budget), Arc::clone(&stop));
+        let reader = std::thread::spawn(move || b.take(1, &s));
+        std::thread::sleep(Duration::from_millis(50));
+        budget.give(IN_FLIGHT_BYTES);
+        assert!(reader.join().is_ok(), "woken when bytes come back");
+        assert!(!budget.try_take(IN_FLIGHT_BYTES), "the reader took its byte");
+        budget.give(1);
+
+        assert!(budget.try_take(IN_FLIGHT_BYTES));
+        let (b, s) = (Arc::clone(&budget), Arc::clone(&stop));
+        let reader = std::thread::spawn(move || b.take(1, &s));
+        stop.store(true, Ordering::Relaxed);
+        assert!(reader.join().is_ok(), "stops waiting when the run stops");
     }
 }

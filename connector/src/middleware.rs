@@ -505,9 +505,14 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     /// A limiter with `rate` per second and `burst` (≤ 0 means `ceil(rate)`),
-    /// or `None` when `rate` is 0 (no limit).
+    /// or `None` when `rate` is 0 (no limit) or infinite (no limit either, as
+    /// Go's `rate.Inf`).
+    ///
+    /// Any positive rate is accepted, however small: a wait longer than
+    /// [`Duration::MAX`] (e.g. `1e-20` per second) is clamped to it, which tokio
+    /// treats as "far in the future" — the writer waits, it never panics.
     pub fn new(rate: f64, burst: usize) -> Option<Self> {
-        if rate.is_nan() || rate <= 0.0 {
+        if rate.is_nan() || rate <= 0.0 || rate.is_infinite() {
             return None;
         }
         let burst = if burst == 0 { rate.ceil().max(1.0) as usize } else { burst };
@@ -527,8 +532,32 @@ impl RateLimiter {
         self.last = now;
         self.tokens -= n as f64;
         if self.tokens < 0.0 {
-            let wait = Duration::from_secs_f64(-self.tokens / self.rate);
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep(wait_for(-self.tokens, self.rate)).await;
         }
+    }
+}
+
+/// How long `tokens` take to accumulate at `rate` per second, clamped to
+/// [`Duration::MAX`] when that is not representable (a tiny rate, or a result
+/// that is not finite): `Duration::from_secs_f64` would panic there.
+fn wait_for(tokens: f64, rate: f64) -> Duration {
+    Duration::try_from_secs_f64(tokens / rate).unwrap_or(Duration::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_too_long_for_a_duration_are_clamped_instead_of_panicking() {
+        assert_eq!(wait_for(1.0, 1e-20), Duration::MAX);
+        assert_eq!(wait_for(1.0, f64::MIN_POSITIVE), Duration::MAX);
+        assert_eq!(wait_for(f64::INFINITY, 1.0), Duration::MAX);
+        assert_eq!(wait_for(1.0, 4.0), Duration::from_millis(250));
+    }
+
+    #[test]
+    fn an_infinite_rate_is_no_limit() {
+        assert!(RateLimiter::new(f64::INFINITY, 0).is_none());
     }
 }

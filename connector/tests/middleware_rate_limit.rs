@@ -138,3 +138,40 @@ async fn negative_rate_or_burst_is_rejected_at_configure() {
     let text = err.to_string();
     assert!(text.contains("sdk.rate.burst") && text.contains("sdk.rate.perSecond"), "{text}");
 }
+
+/// `check` accepts any rate above -1 (as Go's validation does); a tiny positive rate used to
+/// panic in `Duration::from_secs_f64` on the first wait. Now the wait is clamped: the records
+/// are written, the second one after a wait tokio treats as "far in the future".
+#[tokio::test(start_paused = true)]
+async fn a_tiny_rate_waits_instead_of_panicking() {
+    for rate in ["1e-20", "5e-324", "1e-300"] {
+        let mut runner = open(&[("sdk.rate.perSecond", rate), ("sdk.rate.burst", "1")]).await;
+        let start = Instant::now();
+        let acks = runner.write(records(2)).await;
+        assert_eq!(acks.len(), 2, "rate {rate}");
+        assert!(acks.iter().all(|a| a.error.is_none()), "rate {rate}: {acks:?}");
+        let calls = timeline(&runner, start);
+        assert_eq!(calls[0], (0, 1), "rate {rate}: the first record goes at once");
+        assert!(calls[1].0 > 365 * 24 * 3600 * 1000, "rate {rate}: the second waits (virtually) for years: {calls:?}");
+    }
+}
+
+/// An infinite rate (`Inf`, as Go's `ParseFloat` spells it) means no limit, like Go's `rate.Inf`.
+#[tokio::test(start_paused = true)]
+async fn an_infinite_rate_is_a_passthrough() {
+    let mut runner = open(&[("sdk.rate.perSecond", "+Inf")]).await;
+    let start = Instant::now();
+    assert_eq!(runner.write(records(10)).await.len(), 10);
+    assert_timeline(&timeline(&runner, start), &[(0, 10)]);
+}
+
+/// The longest duration Go can parse as `sdk.batch.delay` is accepted and does not overflow
+/// the deadline: the batch waits until flushed.
+#[tokio::test(start_paused = true)]
+async fn the_longest_batch_delay_does_not_overflow() {
+    let mut runner = open(&[("sdk.batch.delay", "2562047h47m16.854775807s"), ("sdk.batch.size", "3")]).await;
+    assert!(runner.write(records(2)).await.is_empty(), "waits for the batch");
+    assert_eq!(runner.write(records(1)).await.len(), 3, "the size still flushes");
+    assert!(runner.write(records(1)).await.is_empty());
+    assert_eq!(runner.flush().await.len(), 1);
+}

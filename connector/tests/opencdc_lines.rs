@@ -92,3 +92,46 @@ fn streams_many_records_with_a_bounded_buffer() {
     let reader = lines.into_inner();
     assert!(reader.buffer().is_empty());
 }
+
+#[test]
+fn a_line_over_the_limit_fails_alone_and_reading_goes_on() {
+    let ok = "{\"operation\":\"create\"}"; // 22 bytes
+    let long = format!("{{\"operation\":\"create\",\"key\":\"{}\"}}", "QUFB".repeat(100));
+    let input = format!("{ok}\n{long}\n{ok}\r\n{long}\n{ok}");
+    let results: Vec<_> = JsonLines::new(input.as_bytes()).max_line_bytes(23).collect();
+    assert_eq!(results.len(), 5);
+    for i in [0, 2, 4] {
+        assert_eq!(results[i].as_ref().unwrap().operation, Operation::Create, "line {}", i + 1);
+    }
+    for (i, line) in [(1, 2), (3, 4)] {
+        let e = results[i].as_ref().unwrap_err();
+        assert!(matches!(e, RecordError::Line { line: l, .. } if *l == line), "{e:?}");
+        assert_eq!(e.to_string(), format!("line {line}: the line is longer than the limit of 23 bytes"));
+    }
+}
+
+#[test]
+fn the_limit_counts_the_line_without_its_newline() {
+    let line = b"{\"operation\":\"create\"}"; // 22 bytes
+    for input in [&b"{\"operation\":\"create\"}\n"[..], line] {
+        let mut lines = JsonLines::new(input).max_line_bytes(22);
+        assert!(lines.next().unwrap().is_ok());
+        assert!(lines.next().is_none());
+        let mut lines = JsonLines::new(input).max_line_bytes(21);
+        assert!(lines.next().unwrap().is_err(), "{:?}", String::from_utf8_lossy(input));
+        assert!(lines.next().is_none());
+    }
+}
+
+#[test]
+fn an_endless_line_is_skipped_without_being_stored() {
+    // 256 MiB of one line through a 64 KiB buffer, limited to 1 KiB: read past, never held.
+    let huge = std::io::repeat(b'a').take(256 << 20).chain(&b"\n{}\n"[..]);
+    let mut lines = JsonLines::new(BufReader::with_capacity(1 << 16, huge)).max_line_bytes(1024);
+    let e = lines.next().unwrap().unwrap_err();
+    assert_eq!(e.to_string(), "line 1: the line is longer than the limit of 1024 bytes");
+    assert_eq!(lines.last_line_len(), (256 << 20) + 1);
+    assert!(lines.next().unwrap().is_ok());
+    assert_eq!(lines.last_line_len(), 3);
+    assert!(lines.next().is_none());
+}

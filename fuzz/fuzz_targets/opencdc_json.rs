@@ -1,5 +1,5 @@
 //! The OpenCDC JSON decoder: never panics; an accepted record re-encodes to JSON that decodes
-//! to the same record; JSON lines over the same bytes never panic.
+//! to the same record; JSON lines over the same bytes never panic, with or without a line limit.
 #![no_main]
 
 use conduit_connector::opencdc::{JsonLines, Record};
@@ -17,5 +17,19 @@ fuzz_target!(|data: &[u8]| {
         if let Err(e) = item {
             let _ = e.to_string();
         }
+    }
+    // With a line limit: never panics, and never accepts more than without one.
+    let unbounded = JsonLines::new(data).filter(Result::is_ok).count();
+    for limit in [0, 8, 64] {
+        let mut accepted = 0;
+        for item in JsonLines::new(data).max_line_bytes(limit) {
+            match item {
+                Ok(_) => accepted += 1,
+                Err(e) => {
+                    let _ = e.to_string();
+                }
+            }
+        }
+        assert!(accepted <= unbounded, "limit {limit}: {accepted} > {unbounded}");
     }
 });

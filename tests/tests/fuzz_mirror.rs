@@ -197,6 +197,20 @@ proptest! {
                 let _ = e.to_string();
             }
         }
+        // With a line limit: never panics, and never accepts more than without one.
+        let unbounded = JsonLines::new(&input[..]).filter(Result::is_ok).count();
+        for limit in [0, 8, 64] {
+            let mut accepted = 0;
+            for item in JsonLines::new(&input[..]).max_line_bytes(limit) {
+                match item {
+                    Ok(_) => accepted += 1,
+                    Err(e) => {
+                        let _ = e.to_string();
+                    }
+                }
+            }
+            prop_assert!(accepted <= unbounded, "limit {limit}: {accepted} > {unbounded}");
+        }
     }
 }
 

@@ -221,7 +221,9 @@ impl<D: Destination> DestinationRunner<D> {
             return self.write_now(records).await;
         }
         if self.pending.is_empty() && !self.settings.batch_delay.is_zero() {
-            self.deadline = Some(Instant::now() + self.settings.batch_delay);
+            // A delay too long to represent as an instant means "no deadline" (it never
+            // passes), not a panic.
+            self.deadline = Instant::now().checked_add(self.settings.batch_delay);
         }
         if self.pending.is_empty() {
             self.pending = records;
@@ -325,8 +327,8 @@ impl<D: Destination> DestinationRunner<D> {
                     let failed = &rest[written];
                     let text = error.to_string();
                     tracing::error!(
-                        position = %String::from_utf8_lossy(&failed.position.0),
-                        error = %text,
+                        position = %crate::log::escape(&String::from_utf8_lossy(&failed.position.0)),
+                        error = %crate::log::escape(&text),
                         "failed to write record"
                     );
                     acks.push(Ack { position: failed.position.clone(), error: Some(text) });
@@ -339,7 +341,7 @@ impl<D: Destination> DestinationRunner<D> {
                          {error}",
                         rest.len()
                     );
-                    tracing::error!(error = %text, "connector bug");
+                    tracing::error!(error = %crate::log::escape(&text), "connector bug");
                     acks.extend(rest.iter().map(|r| Ack { position: r.position.clone(), error: Some(text.clone()) }));
                     return;
                 }

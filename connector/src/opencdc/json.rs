@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::{BufRead, ErrorKind};
+use std::io::{BufRead, ErrorKind, Read};
 
 use serde_json::{Number, Value};
 
@@ -89,6 +89,14 @@ pub enum RecordError {
         line: usize,
         /// The error.
         source: Box<RecordError>,
+    },
+    /// A JSON-lines input has a line longer than the limit
+    /// ([`JsonLines::max_line_bytes`]); the line was skipped without being
+    /// held in memory.
+    #[error("the line is longer than the limit of {limit} bytes")]
+    LineTooLong {
+        /// The limit in bytes (without the line's `\n`).
+        limit: usize,
     },
     /// Reading a JSON-lines input failed.
     #[error("line {line}: failed to read input: {source}")]
@@ -986,7 +994,10 @@ const MAX_RETAINED_LINE: usize = 1 << 20;
 /// Reads OpenCDC records from JSON lines (one record per line), reusing one line buffer.
 ///
 /// Blank lines (only spaces, tabs, `\r`) are skipped. Errors carry the 1-based line number
-/// ([`RecordError::Line`], [`RecordError::Io`]); after an I/O error the iterator ends.
+/// ([`RecordError::Line`], [`RecordError::Io`]); after an I/O error the iterator ends. With
+/// [`max_line_bytes`](JsonLines::max_line_bytes) a longer line is an error for that line
+/// ([`RecordError::LineTooLong`]) and reading goes on with the next one; memory stays bounded
+/// by the limit whatever the input.
 ///
 /// ```
 /// use conduit_connector::opencdc::JsonLines;
@@ -999,13 +1010,38 @@ pub struct JsonLines<R: BufRead> {
     reader: R,
     line: Vec<u8>,
     line_number: usize,
+    max_line: usize,
+    last_len: usize,
     done: bool,
 }
 
 impl<R: BufRead> JsonLines<R> {
-    /// Reads records from `reader`.
+    /// Reads records from `reader`; lines of any length (see
+    /// [`max_line_bytes`](Self::max_line_bytes)).
     pub fn new(reader: R) -> Self {
-        Self { reader, line: Vec::new(), line_number: 0, done: false }
+        Self { reader, line: Vec::new(), line_number: 0, max_line: usize::MAX, last_len: 0, done: false }
+    }
+
+    /// Limits a line to `max` bytes (not counting its `\n`): a longer line is
+    /// read past without being stored and reported as
+    /// [`RecordError::LineTooLong`] (inside [`RecordError::Line`]).
+    ///
+    /// ```
+    /// use conduit_connector::opencdc::{JsonLines, RecordError};
+    /// let input = b"{\"operation\":\"create\"}\n{\"operation\":\"create\",\"key\":\"bG9uZyBrZXk=\"}\n{}\n";
+    /// let items: Vec<_> = JsonLines::new(&input[..]).max_line_bytes(30).collect();
+    /// assert!(items[0].is_ok() && items[2].is_ok());
+    /// assert_eq!(items[1].as_ref().unwrap_err().to_string(), "line 2: the line is longer than the limit of 30 bytes");
+    /// ```
+    pub fn max_line_bytes(mut self, max: usize) -> Self {
+        self.max_line = max;
+        self
+    }
+
+    /// The length in bytes of the last line read, its `\n` included (for an
+    /// overlong line: the bytes read past).
+    pub fn last_line_len(&self) -> usize {
+        self.last_len
     }
 
     /// The number of the last line read (1-based; 0 before the first).
@@ -1019,6 +1055,32 @@ impl<R: BufRead> JsonLines<R> {
     }
 }
 
+impl<R: BufRead> JsonLines<R> {
+    /// Reads one line into `self.line`, at most `max_line` bytes plus its
+    /// `\n`; the rest of a longer line is skipped without being stored.
+    /// Returns the bytes consumed and whether the line was too long.
+    fn read_line(&mut self) -> std::io::Result<(usize, bool)> {
+        let room = u64::try_from(self.max_line).unwrap_or(u64::MAX).saturating_add(1);
+        let read = retry(|| (&mut self.reader).take(room).read_until(b'\n', &mut self.line))?;
+        let ends_line = self.line.last() == Some(&b'\n');
+        if ends_line || (read as u64) < room {
+            return Ok((read, false));
+        }
+        let skipped = retry(|| self.reader.skip_until(b'\n'))?;
+        Ok((read + skipped, true))
+    }
+}
+
+/// Repeats `op` while it is interrupted (`EINTR`).
+fn retry<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    loop {
+        match op() {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 impl<R: BufRead> Iterator for JsonLines<R> {
     type Item = Result<Record, RecordError>;
 
@@ -1028,18 +1090,21 @@ impl<R: BufRead> Iterator for JsonLines<R> {
                 self.line = Vec::new();
             }
             self.line.clear();
-            let read = loop {
-                match self.reader.read_until(b'\n', &mut self.line) {
-                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                    other => break other,
-                }
-            };
+            let read = self.read_line();
             match read {
-                Ok(0) => {
+                Ok((0, _)) => {
                     self.done = true;
                     return None;
                 }
-                Ok(_) => {}
+                Ok((len, too_long)) => {
+                    self.last_len = len;
+                    if too_long {
+                        self.line_number += 1;
+                        self.line = Vec::new();
+                        let source = Box::new(RecordError::LineTooLong { limit: self.max_line });
+                        return Some(Err(RecordError::Line { line: self.line_number, source }));
+                    }
+                }
                 Err(source) => {
                     self.done = true;
                     return Some(Err(RecordError::Io { line: self.line_number + 1, source }));

@@ -75,8 +75,13 @@ fn comment_yaml(text: &str, indent: usize) -> String {
             lines.push(current);
         }
     }
+    if lines.is_empty() {
+        // Only whitespace, longer than a line: as an empty description (slicing `""` below
+        // would panic).
+        lines.push(String::new());
+    }
     let joined: Vec<String> = lines.iter().map(|l| format!("{prefix}{l}")).collect();
-    joined.join("\n")[indent..].to_owned()
+    joined.join("\n").get(indent..).unwrap_or_default().to_owned()
 }
 
 /// readmegen's `parameters.yaml` template: an example pipeline configuration
@@ -185,6 +190,12 @@ mod tests {
         }
         assert!(comment.starts_with("# word"));
         assert_eq!(comment_yaml("a\nb\n\nc", 10), "# a b\n          # c");
+    }
+
+    #[test]
+    fn a_description_of_only_spaces_longer_than_a_line_does_not_panic() {
+        assert_eq!(comment_yaml(&" ".repeat(100), 10), "# ");
+        assert_eq!(comment_yaml("", 10), "# ");
     }
 
     #[test]
