@@ -549,3 +549,22 @@ fn schema_is_cheap_to_share_across_threads() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<AvroSchema>();
 }
+
+#[test]
+fn top_level_map_of_nullable_records_is_unwrapped() {
+    let schema =
+        r#"{"type":"map","values":["null",{"type":"record","name":"R","fields":[{"name":"x","type":"int"}]}]}"#;
+    let bytes = encode(schema, A::Map(HashMap::from([("k".to_owned(), union(1, record(&[("x", A::Int(1))])))])));
+    assert_eq!(json(schema, &bytes), r#"{"k":{"x":1}}"#);
+}
+
+#[test]
+fn a_map_inside_a_nullable_field_keeps_its_values_wrapped_as_in_go() {
+    // conduit-commons unwraps the field (a ["null", T] union) but its walk stops at the field's
+    // wrapper, so the map's own ["null", R] values stay wrapped.
+    let schema = one_field(
+        r#"["null",{"type":"map","values":["null",{"type":"record","name":"R","fields":[{"name":"x","type":"int"}]}]}]"#,
+    );
+    let map = A::Map(HashMap::from([("k".to_owned(), union(1, record(&[("x", A::Int(1))])))]));
+    assert_eq!(roundtrip(&schema, record(&[("f", union(1, map))])), r#"{"f":{"k":{"R":{"x":1}}}}"#);
+}
