@@ -224,6 +224,7 @@ pub mod __private;
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use destination::Destination;
@@ -259,12 +260,15 @@ pub fn serve<D: Destination>(spec: Specification) -> ExitCode {
     // Before any write: past the file-size limit a write fails (EFBIG) instead of the signal
     // killing the process. If that cannot be set up the default stays; say so once.
     if let Err(e) = signals::survive_file_size_limit() {
-        eprintln!("warning: cannot handle SIGXFSZ ({e}); exceeding the file-size limit will end the process");
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: cannot handle SIGXFSZ ({e}); exceeding the file-size limit will end the process"
+        );
     }
     match plugin::launch_mode() {
         plugin::Launch::Plugin => plugin::serve::<D>(spec),
         plugin::Launch::WrongCookie => {
-            eprint!("{}", plugin::NOT_A_PLUGIN_MESSAGE);
+            let _ = write!(std::io::stderr(), "{}", plugin::NOT_A_PLUGIN_MESSAGE);
             ExitCode::from(1)
         }
         plugin::Launch::Cli => {

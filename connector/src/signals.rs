@@ -2,28 +2,32 @@
 
 use std::io;
 
-use tokio::signal::unix::{SignalKind, signal};
-
 /// Stops `SIGXFSZ` from killing the process, so that a write past the file-size limit
 /// (`RLIMIT_FSIZE`, e.g. `ulimit -f` or systemd's `LimitFSIZE=`) fails with `EFBIG` and that
 /// record is nacked like any other failed write.
 ///
-/// The default action of `SIGXFSZ` terminates the process (with a core dump). Registering a
-/// tokio listener installs a process-wide handler that only records the signal; it stays
-/// installed for the life of the process, so the small runtime used to register it can be
-/// dropped right away. No `unsafe` and no `sigaction` of our own.
+/// The default action of `SIGXFSZ` terminates the process (with a core dump). This installs a
+/// process-wide handler that only sets a flag (signal-hook's safe `flag::register`): it needs
+/// no file descriptor and no runtime, so it also works when the open-file limit is exhausted,
+/// and it stays installed for the life of the process.
 ///
 /// # Errors
-/// When the runtime or the handler cannot be set up (e.g. no file descriptors left); the
-/// process then keeps the default action.
+/// When the handler cannot be installed; the process then keeps the default action.
+#[cfg(unix)]
 pub(crate) fn survive_file_size_limit() -> io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
-    let _context = runtime.enter();
-    // Dropping the listener keeps the handler: tokio never uninstalls a signal handler.
-    signal(SignalKind::from_raw(libc::SIGXFSZ)).map(drop)
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    signal_hook::flag::register(signal_hook::consts::SIGXFSZ, Arc::new(AtomicBool::new(false))).map(drop)
 }
 
-#[cfg(test)]
+/// There is no `SIGXFSZ` off Unix.
+#[cfg(not(unix))]
+pub(crate) fn survive_file_size_limit() -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(all(test, unix))]
 mod tests {
     use std::process::Command;
 
@@ -34,7 +38,7 @@ mod tests {
         survive_file_size_limit().unwrap();
         // Without the handler the default action would kill this test process here.
         let status = Command::new("kill")
-            .arg(format!("-{}", libc::SIGXFSZ))
+            .arg(format!("-{}", signal_hook::consts::SIGXFSZ))
             .arg(std::process::id().to_string())
             .status()
             .unwrap();

@@ -99,9 +99,10 @@ fn feed_fifo(fifo: &Path, tag: &'static str, first: usize, rest: usize) -> std::
     let fifo = fifo.to_path_buf();
     std::thread::spawn(move || {
         let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
-        for i in 0..first {
-            w.write_all(&line(i)).unwrap();
-        }
+        // One write (under PIPE_BUF, so atomic): the reader sees the lines together.
+        let group: Vec<u8> = (0..first).flat_map(line).collect();
+        assert!(group.len() < 4096);
+        w.write_all(&group).unwrap();
         w.flush().unwrap();
         let start = Instant::now();
         let mut seen = false;
@@ -112,9 +113,8 @@ fn feed_fifo(fifo: &Path, tag: &'static str, first: usize, rest: usize) -> std::
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        for i in first..first + rest {
-            w.write_all(&line(i)).unwrap();
-        }
+        let group: Vec<u8> = (first..first + rest).flat_map(line).collect();
+        w.write_all(&group).unwrap();
         seen
     })
 }

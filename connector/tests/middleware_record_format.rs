@@ -159,7 +159,11 @@ impl tracing::Subscriber for Warnings {
         if *event.metadata().level() == tracing::Level::WARN {
             let mut visitor = MessageVisitor(String::new());
             event.record(&mut visitor);
-            self.0.lock().unwrap().push(visitor.0);
+            // Only the record format's warnings: schema extraction warns
+            // about records without schema metadata, as Go does.
+            if visitor.0.contains("sdk.record.format") {
+                self.0.lock().unwrap().push(visitor.0);
+            }
         }
     }
     fn enter(&self, _: &tracing::span::Id) {}

@@ -84,7 +84,8 @@ fn hostile_positions_keys_and_fields_are_escaped_in_the_log_and_the_summary() {
     let dir = tmp.path().join("out");
     let forged = b"p1\nERROR forged line\x1b[2J\x1b]0;title\x07\xc2\x85\xe2\x80\xae\xe2\x81\xa6";
     let mut structured = StructuredData::new();
-    structured.insert("id".to_owned(), "\u{202e}gnp.exe\u{9b}31m\n".into());
+    // A `/` keeps the structured key invalid, so its name reaches the summary and the log.
+    structured.insert("id".to_owned(), "\u{202e}gnp/exe\u{9b}31m\n".into());
     let mut input = lines(&[
         record(forged, Some(Data::Raw(b"a/\x1b[31mb\xc2\x9b".to_vec())), b"x"),
         record(b"p2\r\x1b[1A", Some(Data::Structured(structured)), b"y"),
