@@ -105,7 +105,8 @@
 //! Bytes after the datum are ignored, as hamba/avro's `Unmarshal` does. A datum that ends
 //! early is an error. Lengths are bounded by apache-avro's allocation limit (512 MiB unless the
 //! process set another with `apache_avro::util::max_allocation_bytes`): a datum claiming a
-//! longer string or array fails without allocating it.
+//! longer string or array fails without allocating it. A shorter claim is allocated (zeroed,
+//! which the OS provides lazily) before the read finds the input too short.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
