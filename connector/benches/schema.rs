@@ -14,7 +14,7 @@ use apache_avro::types::Value;
 use conduit_connector::middleware::SchemaExtraction;
 use conduit_connector::opencdc::{Change, Data, Operation, Record};
 use conduit_connector::schema::avro::{AvroSchema, decode};
-use conduit_connector::schema::{BoxFuture, Schema, SchemaError, SchemaService, SchemaType};
+use conduit_connector::schema::{InMemorySchemaService, SchemaType};
 
 const SCHEMA: &str = r#"{"name":"record","type":"record","fields":[
   {"name":"active","type":"boolean"},
@@ -54,25 +54,6 @@ fn payload() -> Vec<u8> {
         .expect("encodes")
 }
 
-#[derive(Debug)]
-struct Fixed;
-
-impl SchemaService for Fixed {
-    fn get_schema<'a>(&'a self, subject: &'a str, version: i32) -> BoxFuture<'a, Result<Schema, SchemaError>> {
-        Box::pin(async move {
-            Ok(Schema { subject: subject.into(), version, id: 1, ty: SchemaType::Avro, bytes: SCHEMA.into() })
-        })
-    }
-    fn create_schema<'a>(
-        &'a self,
-        _: &'a str,
-        _: SchemaType,
-        _: &'a [u8],
-    ) -> BoxFuture<'a, Result<Schema, SchemaError>> {
-        Box::pin(async { Err(SchemaError::Unimplemented("CreateSchema".into())) })
-    }
-}
-
 fn main() {
     divan::main();
 }
@@ -90,7 +71,9 @@ fn avro_decode(bencher: divan::Bencher<'_, '_>) {
 fn extract_record(bencher: divan::Bencher<'_, '_>) {
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     let mut extraction = SchemaExtraction::new(false, true);
-    extraction.set_service(Some(Arc::new(Fixed)));
+    let registry = InMemorySchemaService::new();
+    registry.register("orders.payload", SchemaType::Avro, SCHEMA);
+    extraction.set_service(Some(Arc::new(registry)));
     let mut record = Record {
         position: "p".into(),
         operation: Operation::Create,

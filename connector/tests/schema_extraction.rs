@@ -3,8 +3,6 @@
 //! Avro keys and payloads decoded before the destination sees them, Go's
 //! warning and error texts, per-record nacks in record order.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use apache_avro::types::Value;
@@ -12,7 +10,7 @@ use conduit_connector::Config;
 use conduit_connector::destination::{Ack, Batch, BoxError, Destination, DestinationRunner, WriteResult};
 use conduit_connector::middleware::{NO_KEY_SCHEMA_WARNING, NO_PAYLOAD_SCHEMA_WARNING};
 use conduit_connector::opencdc::{Change, Data, Metadata, Operation, Position, Record, StructuredData};
-use conduit_connector::schema::{BoxFuture, Schema, SchemaError, SchemaService, SchemaType};
+use conduit_connector::schema::{InMemorySchemaService, SchemaType};
 use serde_json::json;
 
 #[derive(Debug, Config)]
@@ -37,45 +35,6 @@ impl Destination for Sink {
     async fn write(&mut self, batch: Batch<'_>) -> WriteResult {
         self.got.extend(batch.iter().cloned());
         WriteResult::All
-    }
-}
-
-/// An in-memory schema service: subject → versions; counts calls.
-#[derive(Debug, Default)]
-struct Registry {
-    schemas: Mutex<BTreeMap<String, Vec<Schema>>>,
-    calls: AtomicUsize,
-}
-
-impl Registry {
-    fn add(&self, subject: &str, ty: SchemaType, text: &str) -> i32 {
-        let mut schemas = self.schemas.lock().unwrap();
-        let versions = schemas.entry(subject.to_owned()).or_default();
-        let version = versions.len() as i32 + 1;
-        versions.push(Schema { subject: subject.into(), version, id: 7, ty, bytes: text.as_bytes().to_vec() });
-        version
-    }
-    fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-impl SchemaService for Registry {
-    fn get_schema<'a>(&'a self, subject: &'a str, version: i32) -> BoxFuture<'a, Result<Schema, SchemaError>> {
-        Box::pin(async move {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            let schemas = self.schemas.lock().unwrap();
-            let versions = schemas.get(subject).ok_or(SchemaError::SubjectNotFound)?;
-            usize::try_from(version - 1).ok().and_then(|i| versions.get(i)).cloned().ok_or(SchemaError::VersionNotFound)
-        })
-    }
-    fn create_schema<'a>(
-        &'a self,
-        _: &'a str,
-        _: SchemaType,
-        _: &'a [u8],
-    ) -> BoxFuture<'a, Result<Schema, SchemaError>> {
-        Box::pin(async { Err(SchemaError::Unimplemented("CreateSchema".into())) })
     }
 }
 
@@ -151,14 +110,14 @@ fn encoded(i: usize) -> Record {
     r
 }
 
-fn registry() -> Arc<Registry> {
-    let registry = Arc::new(Registry::default());
-    registry.add("orders.key", SchemaType::Avro, KEY_SCHEMA);
-    registry.add("orders.payload", SchemaType::Avro, PAYLOAD_SCHEMA);
+fn registry() -> Arc<InMemorySchemaService> {
+    let registry = Arc::new(InMemorySchemaService::new());
+    registry.register("orders.key", SchemaType::Avro, KEY_SCHEMA);
+    registry.register("orders.payload", SchemaType::Avro, PAYLOAD_SCHEMA);
     registry
 }
 
-async fn start(extra: &[(&str, &str)], service: Option<Arc<Registry>>) -> DestinationRunner<Sink> {
+async fn start(extra: &[(&str, &str)], service: Option<Arc<InMemorySchemaService>>) -> DestinationRunner<Sink> {
     let mut runner = DestinationRunner::<Sink>::configure(extra.to_vec()).await.unwrap();
     if let Some(service) = service {
         runner = runner.with_schema_service(service);
@@ -194,7 +153,7 @@ async fn avro_keys_and_payloads_are_decoded_before_the_destination_sees_them() {
         assert_eq!(r.metadata.key_schema_subject(), Ok("orders.key"), "metadata is kept");
     }
     assert_eq!(String::from_utf8(got[1].key.as_ref().unwrap().bytes().into_owned()).unwrap(), r#"{"id":1}"#);
-    assert_eq!(registry.calls(), 2, "one fetch per subject and version");
+    assert_eq!(registry.get_calls(), 2, "one fetch per subject and version");
 }
 
 #[tokio::test]
@@ -210,7 +169,7 @@ async fn structured_data_is_left_alone_and_needs_no_schema() {
     let got = &runner.destination().got[0];
     assert_eq!(got.key, Some(Data::Structured(key)));
     assert_eq!(got.payload.after, Some(Data::Structured(payload_json(9, None))));
-    assert_eq!(registry.calls(), 0);
+    assert_eq!(registry.get_calls(), 0);
 }
 
 #[tokio::test]
@@ -240,7 +199,7 @@ async fn a_record_that_cannot_be_decoded_is_nacked_alone_and_the_rest_are_writte
         assert!(
             nack_text(&acks[4]).starts_with(
                 "failed to decode payload.after: failed to unmarshal bytes with schema: failed to unmarshal data with \
-                 schema orders.payload:1 (id: 7): "
+                 schema orders.payload:1 (id: 2): "
             ),
             "{}",
             nack_text(&acks[4])
@@ -253,8 +212,8 @@ async fn a_record_that_cannot_be_decoded_is_nacked_alone_and_the_rest_are_writte
 #[tokio::test]
 async fn unknown_versions_foreign_schema_types_and_huge_versions_name_subject_and_version() {
     let registry = registry();
-    registry.add("proto", SchemaType::Other(2), "syntax = \"proto3\";");
-    registry.add("broken", SchemaType::Avro, "{not avro");
+    registry.register("proto", SchemaType::Other(2), "syntax = \"proto3\";");
+    registry.register("broken", SchemaType::Avro, "{not avro");
     let mut runner = start(&[("sdk.schema.extract.key.enabled", "false")], Some(registry)).await;
     let cases = [
         ("orders.payload", "2", "failed to get schema for orders.payload:2: schema version not found"),
@@ -293,14 +252,14 @@ async fn disabled_extraction_decodes_nothing_and_never_asks_the_service() {
     let mut runner = start(&both_off, Some(registry.clone())).await;
     assert_eq!(runner.write(vec![encoded(0)]).await, vec![ok(0)]);
     assert_eq!(runner.destination().got[0], encoded(0));
-    assert_eq!(registry.calls(), 0);
+    assert_eq!(registry.get_calls(), 0);
 
     let mut runner = start(&[("sdk.schema.extract.key.enabled", "false")], Some(registry.clone())).await;
     assert_eq!(runner.write(vec![encoded(0)]).await, vec![ok(0)]);
     let got = &runner.destination().got[0];
     assert_eq!(got.key, encoded(0).key, "key left raw");
     assert_eq!(got.payload.after, Some(Data::Structured(payload_json(0, Some("ada")))));
-    assert_eq!(registry.calls(), 1);
+    assert_eq!(registry.get_calls(), 1);
 }
 
 // ------------------------------------------------------------------ warnings

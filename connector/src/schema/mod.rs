@@ -11,7 +11,10 @@
 //! fetching each schema from the [`SchemaService`] once.
 
 pub mod avro;
+mod memory;
 mod service;
+
+pub use memory::InMemorySchemaService;
 
 pub use service::{
     BoxFuture, CALL_TIMEOUT, CONNECT_TIMEOUT, CachedSchemaService, ENV_CONNECTOR_TOKEN, ENV_UTILITIES_TARGET, Schema,

@@ -4,11 +4,10 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use apache_avro::types::Value;
 use conduit_connector::opencdc::{Change, Data, Operation, Record};
-use conduit_connector::schema::{BoxFuture, Schema, SchemaError, SchemaService, SchemaType};
+use conduit_connector::schema::{InMemorySchemaService, SchemaType};
 use conduit_connector::testing::{DestinationAcceptance, Rng};
 use directory_destination::{DirectoryDestination, specification};
 
@@ -20,34 +19,11 @@ const SCHEMA: &str = r#"{"name":"record","type":"record","fields":[
   {"name":"score","type":"double"},
   {"name":"tags","type":{"type":"array","items":["null","string"]}}]}"#;
 
-/// One schema, counting fetches.
-#[derive(Debug, Default)]
-struct OneSchema {
-    calls: AtomicUsize,
-}
-
-impl SchemaService for OneSchema {
-    fn get_schema<'a>(&'a self, subject: &'a str, version: i32) -> BoxFuture<'a, Result<Schema, SchemaError>> {
-        Box::pin(async move {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            if subject != SUBJECT {
-                return Err(SchemaError::SubjectNotFound);
-            }
-            if version != 1 {
-                return Err(SchemaError::VersionNotFound);
-            }
-            Ok(Schema { subject: SUBJECT.into(), version, id: 1, ty: SchemaType::Avro, bytes: SCHEMA.into() })
-        })
-    }
-
-    fn create_schema<'a>(
-        &'a self,
-        _: &'a str,
-        _: SchemaType,
-        _: &'a [u8],
-    ) -> BoxFuture<'a, Result<Schema, SchemaError>> {
-        Box::pin(async { Err(SchemaError::Unimplemented("CreateSchema".into())) })
-    }
+/// The registry with the one schema the generated records name (version 1).
+fn one_schema() -> Arc<InMemorySchemaService> {
+    let registry = InMemorySchemaService::new();
+    registry.register(SUBJECT, SchemaType::Avro, SCHEMA);
+    Arc::new(registry)
 }
 
 /// A record with a raw file-name key and an Avro payload named by its
@@ -103,7 +79,7 @@ fn read_dir(dir: &Path) -> Result<Vec<Record>, String> {
 async fn the_acceptance_tests_pass_with_avro_encoded_payloads() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
-    let service = Arc::new(OneSchema::default());
+    let service = one_schema();
     let read_from = dir.clone();
     let report = DestinationAcceptance::<DirectoryDestination>::new(specification())
         .config([("directory", dir.to_str().unwrap())])
@@ -118,7 +94,7 @@ async fn the_acceptance_tests_pass_with_avro_encoded_payloads() {
     let text = std::fs::read_to_string(first.path()).unwrap();
     assert!(text.starts_with("{\"id\":"), "{text}");
     // Fetched by the runner once, and once more to compute what to expect.
-    assert_eq!(service.calls.load(Ordering::SeqCst), 2);
+    assert_eq!(service.get_calls(), 2);
 }
 
 #[tokio::test]
