@@ -407,9 +407,16 @@ impl SchemaExtraction {
                     Part::Key => (&mut self.warned_key, NO_KEY_SCHEMA_WARNING),
                     Part::Payload => (&mut self.warned_payload, NO_PAYLOAD_SCHEMA_WARNING),
                 };
+                // Go's advice to turn decoding off is only news where a
+                // schema service could decode: without one (`run`, a plugin
+                // started without the utilities target) it stays at debug.
                 if !*warned {
                     *warned = true;
-                    tracing::warn!("{text}");
+                    if self.service.is_some() {
+                        tracing::warn!("{text}");
+                    } else {
+                        tracing::debug!("{text}");
+                    }
                 }
                 return Ok(None);
             }

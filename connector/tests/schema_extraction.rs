@@ -299,12 +299,20 @@ impl tracing::Subscriber for Warnings {
 }
 
 fn warnings_of(extra: &'static [(&'static str, &'static str)], records: fn() -> Vec<Record>) -> Vec<String> {
+    warnings_with(Some(registry()), extra, records)
+}
+
+fn warnings_with(
+    service: Option<Arc<InMemorySchemaService>>,
+    extra: &'static [(&'static str, &'static str)],
+    records: fn() -> Vec<Record>,
+) -> Vec<String> {
     let warnings = Warnings::default();
     let seen = warnings.0.clone();
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     tracing::subscriber::with_default(warnings, || {
         rt.block_on(async {
-            let mut runner = start(extra, Some(registry())).await;
+            let mut runner = start(extra, service).await;
             for record in records() {
                 assert!(runner.write(vec![record]).await[0].error.is_none());
             }
@@ -339,4 +347,11 @@ fn records_without_schema_metadata_pass_unchanged_with_one_warning_per_part_in_g
     let off: &[(&str, &str)] =
         &[("sdk.schema.extract.key.enabled", "false"), ("sdk.schema.extract.payload.enabled", "false")];
     assert!(warnings_of(Box::leak(off.to_vec().into_boxed_slice()), || vec![raw(0)]).is_empty());
+}
+
+#[test]
+fn without_a_schema_service_records_without_schema_metadata_do_not_warn() {
+    // `run` and a plugin without Conduit's utilities target: nothing could be
+    // decoded, so Go's advice to turn decoding off would only be noise.
+    assert!(warnings_with(None, &[], || (0..4).map(raw).collect()).is_empty());
 }
