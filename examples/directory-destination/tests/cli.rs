@@ -5,25 +5,12 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use conduit_connector::opencdc::{Change, Data, Operation, Position, Record, StructuredData};
 
-const BIN: &str = env!("CARGO_BIN_EXE_directory-destination");
-
-fn command() -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_remove("CONDUIT_PLUGIN_MAGIC_COOKIE").env_remove("CONDUIT_CONNECTOR_LOG_LEVEL");
-    cmd
-}
-
-fn run(args: &[&str]) -> Output {
-    command().args(args).stdin(Stdio::null()).output().expect("run the binary")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod cli_common;
+use cli_common::{command, run, text};
 
 fn record(position: &str, operation: Operation, key: Option<Data>, after: Option<Data>) -> Record {
     Record {

@@ -10,24 +10,11 @@ use std::time::{Duration, Instant};
 
 use conduit_connector::opencdc::{Change, Data, Operation, Position, Record, StructuredData};
 
-const BIN: &str = env!("CARGO_BIN_EXE_directory-destination");
+mod cli_common;
+use cli_common::{BIN, command, run, text};
 
 /// Every wait in these tests gives up after this long (generous: 2 shared cores).
 const PATIENCE: Duration = Duration::from_secs(60);
-
-fn command() -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_remove("CONDUIT_PLUGIN_MAGIC_COOKIE").env_remove("CONDUIT_CONNECTOR_LOG_LEVEL");
-    cmd
-}
-
-fn run(args: &[&str]) -> Output {
-    command().args(args).stdin(Stdio::null()).output().expect("run the binary")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn describe(output: &Output) -> String {
     format!("status {:?}\nstdout:\n{}\nstderr:\n{}", output.status, text(&output.stdout), text(&output.stderr))
