@@ -2,7 +2,8 @@
 //! `sdk.record.format.options`): selection at configure, what
 //! `Batch::encode` produces, and clear errors for unsupported formats.
 
-use std::sync::{Arc, Mutex};
+mod common;
+use common::Warnings;
 
 use conduit_connector::Config;
 use conduit_connector::destination::{Batch, BoxError, ConfigureError, Destination, DestinationRunner, WriteResult};
@@ -132,49 +133,11 @@ async fn the_template_format_is_rejected_as_unsupported() {
     assert!(errors[0].1.contains("not supported by the Rust SDK"), "{}", errors[0].1);
 }
 
-/// Collects the messages of WARN events.
-#[derive(Debug, Clone, Default)]
-struct Warnings(Arc<Mutex<Vec<String>>>);
-
-struct MessageVisitor(String);
-
-impl tracing::field::Visit for MessageVisitor {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0 = format!("{value:?}");
-        }
-    }
-}
-
-impl tracing::Subscriber for Warnings {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        if *event.metadata().level() == tracing::Level::WARN {
-            let mut visitor = MessageVisitor(String::new());
-            event.record(&mut visitor);
-            // Only the record format's warnings: schema extraction warns
-            // about records without schema metadata, as Go does.
-            if visitor.0.contains("sdk.record.format") {
-                self.0.lock().unwrap().push(visitor.0);
-            }
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 /// Configures and writes one record with `config`, collecting the warnings
 /// logged on the way (the test runtime is single-threaded, so a thread-local
 /// subscriber sees them all).
 async fn encode_collecting_warnings(config: &[(&str, &str)]) -> (RecordFormat, Vec<u8>, Vec<String>) {
-    let warnings = Warnings::default();
+    let warnings = Warnings::containing("sdk.record.format");
     let _guard = tracing::subscriber::set_default(warnings.clone());
     let (format, bytes) = encode_with(config).await;
     let messages = warnings.0.lock().unwrap().clone();

@@ -3,7 +3,9 @@
 //! Avro keys and payloads decoded before the destination sees them, Go's
 //! warning and error texts, per-record nacks in record order.
 
-use std::sync::{Arc, Mutex};
+mod common;
+use common::Warnings;
+use std::sync::Arc;
 
 use apache_avro::types::Value;
 use conduit_connector::Config;
@@ -263,40 +265,6 @@ async fn disabled_extraction_decodes_nothing_and_never_asks_the_service() {
 }
 
 // ------------------------------------------------------------------ warnings
-
-/// Collects WARN messages.
-#[derive(Debug, Clone, Default)]
-struct Warnings(Arc<Mutex<Vec<String>>>);
-
-struct MessageVisitor(String);
-
-impl tracing::field::Visit for MessageVisitor {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0 = format!("{value:?}");
-        }
-    }
-}
-
-impl tracing::Subscriber for Warnings {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        if *event.metadata().level() == tracing::Level::WARN {
-            let mut visitor = MessageVisitor(String::new());
-            event.record(&mut visitor);
-            self.0.lock().unwrap().push(visitor.0);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
 
 fn warnings_of(extra: &'static [(&'static str, &'static str)], records: fn() -> Vec<Record>) -> Vec<String> {
     warnings_with(Some(registry()), extra, records)
