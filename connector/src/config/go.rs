@@ -173,29 +173,10 @@ pub fn format_float_g(v: f64) -> String {
 /// assert_eq!(parse_int("0x10"), None);
 /// ```
 pub const fn parse_int(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut neg = false;
-    if !b.is_empty() && (b[0] == b'+' || b[0] == b'-') {
-        neg = b[0] == b'-';
-        i = 1;
+    match parse_wide_int(s) {
+        WideInt::Value(v) if v >= i64::MIN as i128 && v <= i64::MAX as i128 => Some(v as i64),
+        _ => None,
     }
-    if i == b.len() {
-        return None;
-    }
-    // Accumulate negatively so that i64::MIN is reachable.
-    let mut n: i64 = 0;
-    while i < b.len() {
-        let c = b[i];
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        let Some(m) = n.checked_mul(10) else { return None };
-        let Some(m) = m.checked_sub((c - b'0') as i64) else { return None };
-        n = m;
-        i += 1;
-    }
-    if neg { Some(n) } else { n.checked_neg() }
 }
 
 /// An integer read with [`parse_int`]'s syntax but without its `i64` range,
