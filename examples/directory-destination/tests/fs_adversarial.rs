@@ -450,7 +450,7 @@ fn write_batch_applies_changes_from_the_front_and_stops_at_the_first_error() {
     for options in all_options() {
         let (_tmp, dest) = scratch();
         let mut writer = open(&dest, options);
-        let outcome = writer.write_batch([
+        let outcome = writer.write_batch(&[
             Change::Write { key: b"a", data: b"1" },
             Change::Write { key: b"b", data: b"2" },
             Change::Delete { key: b"a" },
@@ -463,7 +463,7 @@ fn write_batch_applies_changes_from_the_front_and_stops_at_the_first_error() {
         assert_eq!(entries(&dest), ["b"]);
         assert!(!writer.has_uncommitted(), "write_batch commits");
 
-        let outcome = writer.write_batch([Change::Write { key: b"c", data: b"4" }]);
+        let outcome = writer.write_batch(&[Change::Write { key: b"c", data: b"4" }]);
         assert_eq!((outcome.written, outcome.error.is_none()), (1, true));
     }
 }
@@ -497,8 +497,9 @@ fn clones_write_disjoint_keys_from_two_threads() {
             let mut w = writer.try_clone();
             std::thread::spawn(move || {
                 let keys: Vec<String> = (0..200).map(|i| format!("t{t}-{i}")).collect();
-                let outcome =
-                    w.write_batch(keys.iter().map(|k| Change::Write { key: k.as_bytes(), data: k.as_bytes() }));
+                let outcome = w.write_batch(
+                    &keys.iter().map(|k| Change::Write { key: k.as_bytes(), data: k.as_bytes() }).collect::<Vec<_>>(),
+                );
                 assert!(outcome.error.is_none(), "{:?}", outcome.error);
                 outcome.written
             })

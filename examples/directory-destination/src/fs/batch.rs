@@ -1,0 +1,264 @@
+//! Writing a batch of changes: committed in order, prepared in parallel where that pays.
+//!
+//! An atomic write is a temporary file (written, and synced when the sync mode asks) and a
+//! rename onto the key, the commit point. Several threads write temporary files at once while
+//! this thread renames them in batch order and applies deletes in between, so a batch that
+//! stops at change `i` has committed exactly the changes before `i`: the temporary files of
+//! the changes behind it, written ahead by other threads, are removed unseen. Syncs are I/O
+//! waits, not CPU work, so with a sync mode more threads than CPUs keep more of them in flight
+//! (the file system commits concurrent syncs together).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+
+use super::{DirWriter, FsError, Op, Staged, SyncMode, validate_key};
+
+/// Threads writing and syncing temporary files with a sync mode.
+const SYNC_THREADS: usize = 8;
+/// Without a sync mode a batch is split across threads from this many changes, or
+/// [`PARALLEL_MIN_BYTES`] of data: below both, starting threads costs more than it saves.
+const PARALLEL_MIN_CHANGES: usize = 128;
+/// See [`PARALLEL_MIN_CHANGES`].
+const PARALLEL_MIN_BYTES: usize = 512 * 1024;
+
+/// One change of a [`DirWriter::write_batch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change<'a> {
+    /// Write `data` as the whole content of the file named `key`.
+    Write {
+        /// The record key (file name).
+        key: &'a [u8],
+        /// The file's new content.
+        data: &'a [u8],
+    },
+    /// Delete the file named `key` (a missing file is fine).
+    Delete {
+        /// The record key (file name).
+        key: &'a [u8],
+    },
+}
+
+/// The result of [`DirWriter::write_batch`]: the changes applied from the front of the batch,
+/// and the error that stopped it.
+#[derive(Debug)]
+#[must_use = "the batch may have stopped early with an error"]
+pub struct BatchOutcome {
+    /// How many changes, from the front of the batch, were applied (and, with
+    /// [`SyncMode::File`] or [`SyncMode::Batch`], made durable).
+    pub written: usize,
+    /// The error that stopped the batch at change number `written`, or a failed directory sync
+    /// at its end (then `written` is 0: nothing is known to be durable).
+    pub error: Option<FsError>,
+}
+
+impl DirWriter {
+    /// How many threads [`write_batch`](Self::write_batch) may use: 1 (the default) writes
+    /// everything on the calling thread; 2 or more (values above 2 count as 2) splits atomic
+    /// batches of at least 128 changes or 512 KiB across 2 threads, and with a [`SyncMode`]
+    /// writes and syncs the files of any atomic batch on up to 8 threads. Renames and deletes
+    /// always happen on the calling thread, in batch order. In-place writes (`atomic: false`)
+    /// are their own commit points and always use one thread.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.clamp(1, 2);
+    }
+
+    /// See [`set_threads`](Self::set_threads).
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Applies `changes` in order, stopping at the first error, then [`commit`](Self::commit)s.
+    ///
+    /// Returns how many changes from the front were applied and the error that stopped the
+    /// batch; nothing of the failed change or of the changes behind it is applied (with several
+    /// threads, their temporary files are removed unseen). If the final commit fails, `written`
+    /// is 0 and the error is the sync error: with [`SyncMode::Batch`] none of the batch is
+    /// known to be durable.
+    pub fn write_batch(&mut self, changes: &[Change<'_>]) -> BatchOutcome {
+        let threads = self.threads_for(changes);
+        let (written, error) = if threads > 1 {
+            let (written, error) = self.write_parallel(changes, threads);
+            self.uncommitted |= written > 0 && self.options.sync == SyncMode::Batch;
+            (written, error)
+        } else {
+            self.write_sequential(changes)
+        };
+        match self.commit() {
+            Ok(()) => BatchOutcome { written, error },
+            Err(e) => BatchOutcome { written: 0, error: Some(e) },
+        }
+    }
+
+    fn threads_for(&self, changes: &[Change<'_>]) -> usize {
+        if self.threads < 2 || !self.options.atomic || changes.len() < 2 {
+            return 1;
+        }
+        if self.options.sync != SyncMode::None {
+            return SYNC_THREADS.min(changes.len());
+        }
+        let mut bytes = 0;
+        let large = changes.len() >= PARALLEL_MIN_CHANGES
+            || changes.iter().any(|change| {
+                bytes += if let Change::Write { data, .. } = change { data.len() } else { 0 };
+                bytes >= PARALLEL_MIN_BYTES
+            });
+        if large { self.threads } else { 1 }
+    }
+
+    fn write_sequential(&mut self, changes: &[Change<'_>]) -> (usize, Option<FsError>) {
+        for (i, change) in changes.iter().enumerate() {
+            let result = match *change {
+                Change::Write { key, data } => self.write(key, data),
+                Change::Delete { key } => self.delete(key),
+            };
+            if let Err(e) = result {
+                return (i, Some(e));
+            }
+        }
+        (changes.len(), None)
+    }
+
+    /// Atomic writes staged by `threads` threads and committed here in order: renames, deletes
+    /// and, with [`SyncMode::File`], a directory sync after each (so that after a crash the
+    /// durable changes are a prefix of the batch).
+    fn write_parallel(&self, changes: &[Change<'_>], threads: usize) -> (usize, Option<FsError>) {
+        let stage = |i: usize| match changes[i] {
+            Change::Write { key, data } => self.stage(key, data).map(Some),
+            Change::Delete { key } => validate_key(key).map(|_| None).map_err(FsError::from),
+        };
+        let commit = |i: usize, staged: Option<Staged<'_>>| {
+            let (op, key) = match changes[i] {
+                Change::Write { key, .. } => (Op::Write, key),
+                Change::Delete { key } => (Op::Delete, key),
+            };
+            match staged {
+                Some(staged) => self.publish(staged, key)?,
+                None => _ = self.unlink(key)?,
+            }
+            match self.options.sync {
+                SyncMode::File => self.sync_dir(op, key),
+                SyncMode::None | SyncMode::Batch => Ok(()),
+            }
+        };
+        match in_order(changes.len(), threads, stage, commit) {
+            None => (changes.len(), None),
+            Some((i, e)) => (i, Some(e)),
+        }
+    }
+}
+
+/// The results of the stage threads, by index, and how many of those threads still run.
+struct Board<T> {
+    slots: Vec<Option<Result<T, FsError>>>,
+    running: usize,
+}
+
+/// Runs `stage(i)` for every `i` in `0..n` on `threads` threads and `commit(i, staged)` on the
+/// calling thread in index order, each as soon as its stage is done. After the first failure
+/// (of a stage or of a commit, at `i`) no index above `i` is staged or committed, and what was
+/// staged above it is dropped. Returns that failure.
+fn in_order<T: Send>(
+    n: usize,
+    threads: usize,
+    stage: impl Fn(usize) -> Result<T, FsError> + Sync,
+    mut commit: impl FnMut(usize, T) -> Result<(), FsError>,
+) -> Option<(usize, FsError)> {
+    let board = Mutex::new(Board { slots: (0..n).map(|_| None).collect(), running: threads });
+    let ready = Condvar::new();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicUsize::new(usize::MAX);
+    let failure = std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                // Counts this thread out even if `stage` panics, so the loop below never waits
+                // for a slot nobody will fill.
+                let _done = Done { board: &board, ready: &ready };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n || i > stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let result = stage(i);
+                    if result.is_err() {
+                        stop.fetch_min(i, Ordering::Relaxed);
+                    }
+                    lock(&board).slots[i] = Some(result);
+                    ready.notify_one();
+                }
+            });
+        }
+        for i in 0..n {
+            let mut guard = lock(&board);
+            let staged = loop {
+                if let Some(result) = guard.slots[i].take() {
+                    break result;
+                }
+                if guard.running == 0 {
+                    // Every index up to a failure is staged, so only a panicking stage thread
+                    // leaves a slot empty; `scope` re-raises that panic when it returns.
+                    return None;
+                }
+                guard = ready.wait(guard).unwrap_or_else(PoisonError::into_inner);
+            };
+            drop(guard);
+            if let Err(e) = staged.and_then(|staged| commit(i, staged)) {
+                stop.fetch_min(i, Ordering::Relaxed);
+                return Some((i, e));
+            }
+        }
+        None
+    });
+    // Dropping the board removes the temporary files staged behind a failure, unseen.
+    drop(board);
+    failure
+}
+
+/// Counts a stage thread out of its [`Board`] when dropped (also on a panic).
+struct Done<'a, T> {
+    board: &'a Mutex<Board<T>>,
+    ready: &'a Condvar,
+}
+
+impl<T> Drop for Done<'_, T> {
+    fn drop(&mut self) {
+        lock(self.board).running -= 1;
+        self.ready.notify_one();
+    }
+}
+
+/// Locks the board; a poisoned lock (a panic while holding it) still holds usable slots.
+fn lock<T>(board: &Mutex<Board<T>>) -> std::sync::MutexGuard<'_, Board<T>> {
+    board.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::WriteOptions;
+
+    #[test]
+    fn batches_use_threads_when_they_pay() {
+        let tmp = tempfile::tempdir().unwrap();
+        let big = vec![b'x'; 256 * 1024];
+        let keys: Vec<String> = (0..128).map(|i| format!("k{i}")).collect();
+        let small: Vec<Change<'_>> = keys.iter().map(|k| Change::Write { key: k.as_bytes(), data: b"v" }).collect();
+        let two_large = [Change::Write { key: b"a", data: &big }, Change::Write { key: b"b", data: &big }];
+        let mut w = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap();
+        assert_eq!(w.threads_for(&small), 1, "one thread unless set_threads allows more");
+        w.set_threads(5);
+        assert_eq!(w.threads(), 2);
+        assert_eq!(w.threads_for(&small[..127]), 1);
+        assert_eq!(w.threads_for(&small), 2);
+        assert_eq!(w.threads_for(&two_large[..1]), 1, "one change is never split");
+        assert_eq!(w.threads_for(&two_large), 2);
+        drop(w);
+        for (atomic, sync, expected) in
+            [(true, SyncMode::File, 8), (true, SyncMode::Batch, 8), (false, SyncMode::File, 1)]
+        {
+            let mut w = DirWriter::open(tmp.path(), WriteOptions { atomic, sync }).unwrap();
+            w.set_threads(2);
+            assert_eq!(w.threads_for(&small), expected, "{sync:?}");
+            assert_eq!(w.threads_for(&small[..3]), if atomic { 3 } else { 1 }, "{sync:?}");
+        }
+    }
+}
