@@ -73,6 +73,7 @@ fn main() {
         PathBuf::from,
     );
     std::fs::create_dir_all(&base).expect("creating the bench directory");
+    let base = base.canonicalize().expect("resolving the bench directory");
     let fs = file_system(&base);
     if fs == "tmpfs" {
         eprintln!("{} is on tmpfs, where fsync is free: set BENCH_DIR to a directory on a disk", base.display());

@@ -224,11 +224,6 @@ impl DirWriter {
         &self.path
     }
 
-    /// The options this writer was opened with.
-    pub fn options(&self) -> WriteOptions {
-        self.options
-    }
-
     /// How many stale temporary files [`open`](DirWriter::open) removed.
     pub fn stale_removed(&self) -> usize {
         self.stale_removed
@@ -398,13 +393,6 @@ impl DirWriter {
             let _ = rustix::fs::unlinkat(self.dir.as_fd(), key, AtFlags::empty());
         }
         result
-    }
-}
-
-impl AsFd for DirWriter {
-    /// The directory handle every operation is relative to.
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.dir.as_fd()
     }
 }
 
