@@ -69,7 +69,6 @@ mod error;
 mod key;
 
 use std::ffi::CStr;
-use std::fmt;
 use std::io::{self, Write as _};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::DirBuilderExt;
@@ -128,6 +127,7 @@ impl Default for WriteOptions {
 /// Writes files named by record keys into one directory, through a directory handle opened
 /// once. It is [`Send`] and [`Sync`]; [`write_batch`](DirWriter::write_batch) uses several
 /// threads when [`set_threads`](DirWriter::set_threads) allows it.
+#[derive(Debug)]
 pub struct DirWriter {
     dir: Arc<OwnedFd>,
     path: Arc<Path>,
@@ -140,17 +140,6 @@ pub struct DirWriter {
     uncommitted: bool,
     stale_removed: usize,
     threads: usize,
-}
-
-impl fmt::Debug for DirWriter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DirWriter")
-            .field("path", &self.path)
-            .field("options", &self.options)
-            .field("uncommitted", &self.uncommitted)
-            .field("threads", &self.threads)
-            .finish_non_exhaustive()
-    }
 }
 
 impl DirWriter {

@@ -83,7 +83,8 @@ pub fn specification() -> Specification {
 pub struct DirectoryDestination {
     config: DirectoryConfig,
     threads: usize,
-    /// The open writer; `None` before `open`, and while a write holds it.
+    /// The open writer; `None` before `open` and while a write holds it (a `write` future
+    /// dropped before it finishes leaves it `None`: writes then fail until `open` again).
     writer: Option<DirWriter>,
     /// The last batch's buffers, reused by the next.
     owned: OwnedBatch,
