@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 use conduit_connector::destination::{Batch, BoxError, Destination, WriteResult};
-use conduit_connector::opencdc::{Operation, Record};
+use conduit_connector::opencdc::{Data, Operation, Record};
 use conduit_connector::{Config, ConfigValue, Specification};
 
 use crate::fs::{Change, DirWriter, SyncMode, WriteOptions, escape_key};
@@ -78,7 +78,7 @@ pub fn specification() -> Specification {
 // ---------------------------------------------------------------------------------------------
 // Destination
 
-/// The destination: a [`DirWriter`] on the configured directory, driven from a blocking task.
+/// The destination: a [`DirWriter`] on the configured directory.
 #[derive(Debug)]
 pub struct DirectoryDestination {
     config: DirectoryConfig,
@@ -86,8 +86,8 @@ pub struct DirectoryDestination {
     /// The open writer; `None` before `open` and while a write holds it (a `write` future
     /// dropped before it finishes leaves it `None`: writes then fail until `open` again).
     writer: Option<DirWriter>,
-    /// The last batch's buffers, reused by the next.
-    owned: OwnedBatch,
+    /// The last batch's encoded structured keys and payloads (the buffers are reused).
+    encoded: Encoded,
 }
 
 impl DirectoryDestination {
@@ -115,7 +115,7 @@ impl Destination for DirectoryDestination {
 
     async fn configure(config: DirectoryConfig) -> Result<Self, BoxError> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-        Ok(DirectoryDestination { config, threads, writer: None, owned: OwnedBatch::default() })
+        Ok(DirectoryDestination { config, threads, writer: None, encoded: Encoded::default() })
     }
 
     async fn open(&mut self) -> Result<(), BoxError> {
@@ -136,23 +136,49 @@ impl Destination for DirectoryDestination {
         Ok(())
     }
 
-    /// Copies the batch's keys and payloads into owned buffers and writes them on a blocking
-    /// thread ([`DirWriter::write_batch`]), so the async runtime never waits for the disk.
+    /// Writes the batch with [`DirWriter::write_batch`] off the async executor: in
+    /// `block_in_place` on a multi-threaded runtime (as the SDK runs connectors), else on the
+    /// blocking pool over a copy of the batch.
     async fn write(&mut self, batch: Batch<'_>) -> WriteResult {
+        let records = batch.records();
+        let with_key = self.encoded.encode(records);
+        let changes = self.encoded.changes(records.get(..with_key).unwrap_or_default());
         let Some(mut writer) = self.writer.take() else {
             return WriteResult::stopped(0, "the destination is not open");
         };
-        let mut owned = std::mem::take(&mut self.owned);
-        let invalid = owned.fill(batch.records());
-        let task = tokio::task::spawn_blocking(move || {
-            let outcome = writer.write_batch(&owned.changes());
-            (writer, owned, outcome)
-        });
-        let (writer, owned, outcome) = match task.await {
-            Ok(done) => done,
-            Err(e) => return WriteResult::stopped(0, format!("writing the batch failed: {e}")),
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|runtime| runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let outcome = if multi_thread {
+            tokio::task::block_in_place(|| writer.write_batch(&changes))
+        } else {
+            let owned: Vec<(Vec<u8>, Option<Vec<u8>>)> = changes
+                .iter()
+                .map(|change| match *change {
+                    Change::Write { key, data } => (key.to_vec(), Some(data.to_vec())),
+                    Change::Delete { key } => (key.to_vec(), None),
+                })
+                .collect();
+            let task = tokio::task::spawn_blocking(move || {
+                let changes: Vec<Change<'_>> = owned
+                    .iter()
+                    .map(|(key, data)| match data {
+                        Some(data) => Change::Write { key, data },
+                        None => Change::Delete { key },
+                    })
+                    .collect();
+                let outcome = writer.write_batch(&changes);
+                (writer, outcome)
+            });
+            match task.await {
+                Ok((returned, outcome)) => {
+                    writer = returned;
+                    outcome
+                }
+                Err(e) => return WriteResult::stopped(0, format!("writing the batch failed: {e}")),
+            }
         };
-        for change in owned.changes().iter().take(outcome.written) {
+        self.writer = Some(writer);
+        for change in changes.iter().take(outcome.written) {
             match change {
                 Change::Write { key, data } => {
                     tracing::debug!(key = %escape_key(key), bytes = data.len(), "wrote file")
@@ -160,12 +186,10 @@ impl Destination for DirectoryDestination {
                 Change::Delete { key } => tracing::debug!(key = %escape_key(key), "deleted file"),
             }
         }
-        self.writer = Some(writer);
-        self.owned = owned;
-        match (outcome.error, invalid) {
-            (Some(e), _) => WriteResult::stopped(outcome.written, e),
-            (None, Some(e)) => WriteResult::stopped(outcome.written, e),
-            (None, None) => WriteResult::All,
+        match outcome.error {
+            Some(e) => WriteResult::stopped(outcome.written, e),
+            None if with_key < records.len() => WriteResult::stopped(with_key, "invalid key: the record has no key"),
+            None => WriteResult::All,
         }
     }
 
@@ -177,49 +201,53 @@ impl Destination for DirectoryDestination {
     }
 }
 
-/// A batch's keys and payloads copied into one buffer, for a blocking task to own.
+/// The file names and contents of a batch's records as Go's `Data.Bytes()` gives them: raw data
+/// as is (borrowed from the records), structured data as its compact JSON (e.g. `{"id":1}`),
+/// encoded here once per batch; a record without `payload.after` writes an empty file.
 #[derive(Debug, Default)]
-struct OwnedBatch {
+struct Encoded {
     bytes: Vec<u8>,
-    /// Per record: delete or write, and the key's and the payload's ranges in `bytes`.
-    records: Vec<(Operation, Range<usize>, Range<usize>)>,
+    /// The ranges in `bytes` of the structured keys and payloads, in record order.
+    ranges: Vec<Range<usize>>,
 }
 
-impl OwnedBatch {
-    /// Copies `records` up to the first one without a key, and returns the error for that one.
-    /// The key is the file name as Go's `record.Key.Bytes()` gives it: raw data as is,
-    /// structured data as its compact JSON (e.g. `{"id":1}`); the payload is `payload.after`
-    /// the same way (nothing when there is none).
-    fn fill(&mut self, records: &[Record]) -> Option<BoxError> {
+impl Encoded {
+    /// Encodes the structured keys and payloads of `records` up to the first record without a
+    /// key, and returns how many records come before it.
+    fn encode(&mut self, records: &[Record]) -> usize {
         self.bytes.clear();
-        self.records.clear();
-        for record in records {
-            let Some(key) = &record.key else {
-                return Some("invalid key: the record has no key".into());
-            };
-            let start = self.bytes.len();
-            key.write_bytes(&mut self.bytes);
-            let key_end = self.bytes.len();
-            if record.operation != Operation::Delete
-                && let Some(after) = &record.payload.after
-            {
-                after.write_bytes(&mut self.bytes);
+        self.ranges.clear();
+        for (i, record) in records.iter().enumerate() {
+            let Some(key) = &record.key else { return i };
+            for data in [Some(key), record.payload.after.as_ref().filter(|_| record.operation != Operation::Delete)] {
+                if let Some(data @ Data::Structured(_)) = data {
+                    let start = self.bytes.len();
+                    data.write_bytes(&mut self.bytes);
+                    self.ranges.push(start..self.bytes.len());
+                }
             }
-            self.records.push((record.operation, start..key_end, key_end..self.bytes.len()));
         }
-        None
+        records.len()
     }
 
-    fn changes(&self) -> Vec<Change<'_>> {
-        let bytes = |range: &Range<usize>| self.bytes.get(range.clone()).unwrap_or_default();
-        self.records
-            .iter()
-            .map(|(operation, key, data)| match operation {
-                Operation::Delete => Change::Delete { key: bytes(key) },
+    /// The changes of `records` (all with a key), after [`encode`](Self::encode) of them.
+    fn changes<'a>(&'a self, records: &'a [Record]) -> Vec<Change<'a>> {
+        let mut encoded = self.ranges.iter().map(|range| self.bytes.get(range.clone()).unwrap_or_default());
+        let mut bytes = |data: Option<&'a Data>| match data {
+            Some(Data::Raw(raw)) => raw.as_slice(),
+            Some(Data::Structured(_)) => encoded.next().unwrap_or_default(),
+            None => &[],
+        };
+        let mut changes = Vec::with_capacity(records.len());
+        for record in records {
+            let key = bytes(record.key.as_ref());
+            changes.push(match record.operation {
+                Operation::Delete => Change::Delete { key },
                 Operation::Create | Operation::Update | Operation::Snapshot => {
-                    Change::Write { key: bytes(key), data: bytes(data) }
+                    Change::Write { key, data: bytes(record.payload.after.as_ref()) }
                 }
-            })
-            .collect()
+            });
+        }
+        changes
     }
 }

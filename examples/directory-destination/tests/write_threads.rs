@@ -17,8 +17,19 @@ fn record(key: &str, value: &str) -> Record {
     }
 }
 
+std::thread_local! {
+    /// Whether `block_on` uses a multi-threaded runtime (the destination then writes in
+    /// `block_in_place`) instead of a current-thread one (`spawn_blocking` over a copy).
+    static MULTI_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    let runtime = if MULTI_THREAD.get() {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().build()
+    };
+    runtime.unwrap().block_on(f)
 }
 
 /// An open destination on `dir` with `threads` write threads.
@@ -60,7 +71,8 @@ fn two_write_threads_write_every_record_of_a_batch_in_every_sync_mode() {
 
 #[test]
 fn two_write_threads_keep_the_order_of_records_with_the_same_key() {
-    for sync in SYNCS {
+    for (sync, multi_thread) in SYNCS.into_iter().flat_map(|sync| [(sync, false), (sync, true)]) {
+        MULTI_THREAD.set(multi_thread);
         let tmp = tempfile::tempdir().unwrap();
         let mut d = destination(tmp.path(), true, sync, 2);
         let records: Vec<Record> = (0..400)
@@ -88,7 +100,8 @@ fn assert_prefix_only(dir: &Path, written: usize, also: &[&str]) {
 
 #[test]
 fn write_threads_write_nothing_behind_the_first_failing_record() {
-    for sync in SYNCS {
+    for (sync, multi_thread) in SYNCS.into_iter().flat_map(|sync| [(sync, false), (sync, true)]) {
+        MULTI_THREAD.set(multi_thread);
         for (first, second) in [(150, 200), (150, 151), (0, 299), (298, 299), (1, 2)] {
             let tmp = tempfile::tempdir().unwrap();
             let mut d = destination(tmp.path(), true, sync, 2);
@@ -183,4 +196,30 @@ fn one_thread_writes_sequentially() {
     records[10] = record("bad/1", "v");
     assert!(matches!(write(&mut d, &records), WriteResult::Stopped { written: 10, .. }));
     assert_prefix_only(tmp.path(), 10, &[]);
+}
+
+#[test]
+fn structured_keys_and_payloads_are_written_as_their_json_on_either_runtime() {
+    for multi_thread in [false, true] {
+        MULTI_THREAD.set(multi_thread);
+        let tmp = tempfile::tempdir().unwrap();
+        let mut d = destination(tmp.path(), true, Sync::None, 2);
+        let structured = |pairs: &[(&str, serde_json::Value)]| {
+            Data::Structured(pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect())
+        };
+        let records = vec![
+            record("raw", "1"),
+            Record {
+                key: Some(structured(&[("id", 7.into())])),
+                payload: Change { before: None, after: Some(structured(&[("b", "x".into()), ("a", 1.into())])) },
+                ..Record::default()
+            },
+            Record { key: Some(structured(&[("id", 8.into())])), ..record("", "") },
+            Record { operation: Operation::Delete, ..record("raw", "") },
+        ];
+        assert!(write(&mut d, &records).is_all());
+        assert_eq!(std::fs::read_to_string(tmp.path().join(r#"{"id":7}"#)).unwrap(), r#"{"a":1,"b":"x"}"#);
+        assert_eq!(std::fs::read_to_string(tmp.path().join(r#"{"id":8}"#)).unwrap(), "");
+        assert_eq!(names(tmp.path()), [r#"{"id":7}"#.to_owned(), r#"{"id":8}"#.to_owned()].into());
+    }
 }
