@@ -708,9 +708,10 @@ pub async fn run_with<D: Destination>(
     }
 }
 
-/// Hands each item of `chunk` to the runner, one record per call, as a source without
-/// batching delivers them to Conduit's destination: `sdk.batch.size` and `sdk.batch.delay`
-/// decide the write batches.
+/// Hands the items of `chunk` to the runner in order, as a source without batching delivers
+/// them to Conduit's destination: `sdk.batch.size` and `sdk.batch.delay` decide the write
+/// batches. Records go in runs that at most fill the pending batch (one call per run instead
+/// of one per record), so the batches are the ones one-record calls would form.
 async fn take_chunk<D: Destination>(
     runner: &mut DestinationRunner<D>,
     tally: &mut Tally,
@@ -718,19 +719,39 @@ async fn take_chunk<D: Destination>(
     chunk: Vec<Item>,
 ) {
     let mut bytes = 0usize;
+    let mut records = Vec::with_capacity(chunk.len());
     for item in chunk {
         match item {
             Item::Record(record, n) => {
                 bytes = bytes.saturating_add(n);
-                tally.acks(runner.write(vec![record]).await);
+                records.push(record);
             }
             Item::Bad(reason, n) => {
                 bytes = bytes.saturating_add(n);
+                hand_over(runner, tally, &mut records).await;
                 tally.fail(escape(&reason).into_owned());
             }
         }
     }
+    hand_over(runner, tally, &mut records).await;
     budget.give(bytes);
+}
+
+/// Hands `records` (emptied) to the runner: without batching one record per call (each is
+/// written alone); with a batch size, runs that at most fill the pending batch; with only a
+/// delay, all at once.
+async fn hand_over<D: Destination>(runner: &mut DestinationRunner<D>, tally: &mut Tally, records: &mut Vec<Record>) {
+    let (size, delay) = (runner.settings().batch_size, runner.settings().batch_delay);
+    let batching = size > 1 || !delay.is_zero();
+    while !records.is_empty() {
+        let room = match (batching, size) {
+            (false, _) => 1,
+            (true, 0) => records.len(),
+            (true, size) => size.saturating_sub(runner.pending()).max(1),
+        };
+        let run = if room >= records.len() { std::mem::take(records) } else { records.drain(..room).collect() };
+        tally.acks(runner.write(run).await);
+    }
 }
 
 /// After a stop signal, how long the writer waits for the reader to hand over what it read
