@@ -18,10 +18,15 @@
 //!   same size (what `run` costs without reading and parsing);
 //! - **run --input (release binary)**: the same as a child process,
 //!   `directory-destination run --input FILE --config directory=… --config sdk.batch.size=256`
-//!   (only when `target/release/directory-destination` exists, or `BENCH_BIN` names it).
+//!   (only when `target/release/directory-destination` exists, or `BENCH_BIN` names it);
+//! - **run --input, BENCH_BASELINE_BIN**: the same with another build of the binary (e.g. the
+//!   commit before a change), for a before/after comparison in one run.
 //!
-//! CPU per record (in-process contenders) is the process's CPU time (every thread, user +
-//! system) divided by the records.
+//! - **read + parse only**: `JsonLines` over the file on one thread, records dropped — the
+//!   work `run`'s reader thread adds to the writes.
+//!
+//! CPU per record is the process's CPU time (every thread, user + system) divided by the
+//! records; for the binaries from `/proc/<pid>/stat` (10 ms ticks) before the child is reaped.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -31,7 +36,7 @@ use std::time::{Duration, Instant};
 use conduit_connector::cli::{Input, RunOptions, generated_record, run_with};
 use conduit_connector::config::ConfigMap;
 use conduit_connector::destination::DestinationRunner;
-use conduit_connector::opencdc::Record;
+use conduit_connector::opencdc::{JsonLines, Record};
 use directory_destination::DirectoryDestination;
 
 const PAYLOAD: usize = 1024;
@@ -107,25 +112,45 @@ fn run_in_process(input: Input, dir: &Path, count: usize) -> (Duration, Duration
     times
 }
 
+/// User + system CPU time of a child that has exited but is not reaped yet (state `Z` in
+/// `/proc/<pid>/stat`; times in USER_HZ = 100 ticks a second).
+fn zombie_cpu(pid: u32) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(600) {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (which may hold spaces) in parentheses.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        if fields.first() == Some(&"Z") {
+            let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+            return Some(Duration::from_millis(ticks * 10));
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    None
+}
+
 fn run_binary(bin: &Path, input: &Path, dir: &Path, count: usize) -> (Duration, Option<Duration>) {
     let start = Instant::now();
-    let output = Command::new(bin)
+    let mut child = Command::new(bin)
         .args(["run", "--quiet", "--input"])
         .arg(input)
         .arg("--config")
         .arg(format!("directory={}", dir.display()))
         .args(["--config", &format!("sdk.batch.size={BATCH}")])
         .env_remove("CONDUIT_PLUGIN_MAGIC_COOKIE")
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("starting the binary");
-    let times = (start.elapsed(), None);
-    let summary = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && summary.contains(&format!("written: {count} ")),
-        "run failed: {summary}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    times
+    let cpu = zombie_cpu(child.id());
+    let elapsed = start.elapsed();
+    let mut summary = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        std::io::Read::read_to_string(&mut out, &mut summary).expect("reading the summary");
+    }
+    let status = child.wait().expect("waiting for the binary");
+    assert!(status.success() && summary.contains(&format!("written: {count} ")), "run failed: {summary}");
+    (elapsed, cpu)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -157,6 +182,10 @@ fn main() -> ExitCode {
     if bin.is_some() {
         names.push("run --input, release binary");
     }
+    let baseline = std::env::var_os("BENCH_BASELINE_BIN").map(PathBuf::from);
+    if baseline.is_some() {
+        names.push("run --input, BENCH_BASELINE_BIN");
+    }
     let mut wall: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     let mut cpu_times: Vec<Vec<Duration>> = vec![Vec::new(); names.len()];
     eprintln!("{count} × {PAYLOAD} B records ({input_mb:.1} MB of JSON lines), {reps} repetitions …");
@@ -177,12 +206,29 @@ fn main() -> ExitCode {
                     let (t, c) = run_in_process(generate, &dir, count);
                     (t, Some(c))
                 }
-                _ => run_binary(bin.as_deref().expect("a binary"), &input, &dir, count),
+                3 if bin.is_some() => run_binary(bin.as_deref().expect("a binary"), &input, &dir, count),
+                _ => run_binary(baseline.as_deref().expect("a baseline binary"), &input, &dir, count),
             };
             wall[i].push(t);
             cpu_times[i].extend(c);
             std::fs::remove_dir_all(&dir).expect("removing a run directory");
         }
+    }
+
+    // Reading and parsing alone, one thread, as `run`'s reader thread does it (after the
+    // contenders, so its page cache and allocator state do not favour them).
+    let mut parse = Vec::new();
+    for _ in 0..reps {
+        let (start, cpu0) = (Instant::now(), cpu());
+        let file = std::fs::File::open(&input).expect("opening the input");
+        let lines = JsonLines::new(std::io::BufReader::with_capacity(1 << 16, file));
+        let mut parsed = 0;
+        for record in lines {
+            std::hint::black_box(record.expect("a valid line"));
+            parsed += 1;
+        }
+        assert_eq!(parsed, count);
+        parse.push((start.elapsed(), cpu() - cpu0));
     }
     let _ = std::fs::remove_dir_all(&base);
 
@@ -198,5 +244,13 @@ fn main() -> ExitCode {
         };
         println!("| {name} | {rate:.0} | {:.2} | {cpu_us} |", rate / base_rate);
     }
+    let parse_wall = median(parse.iter().map(|p| p.0).collect());
+    let parse_cpu = median(parse.iter().map(|p| p.1).collect());
+    println!(
+        "| read + parse only (`JsonLines`, one thread, no writes) | {:.0} | {:.2} | {:.1} |",
+        count as f64 / parse_wall.as_secs_f64(),
+        count as f64 / parse_wall.as_secs_f64() / base_rate,
+        parse_cpu.as_secs_f64() * 1e6 / count as f64
+    );
     ExitCode::SUCCESS
 }
