@@ -1,5 +1,6 @@
 //! The command line every connector binary gets from [`serve`](crate::serve):
-//! `spec`, `version`, `check` and `run`.
+//! `spec`, `version` (also `--version`, `-V`), `check` and `run`. Usage and help name the
+//! binary as it was started (`argv[0]`).
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -146,7 +147,7 @@ fn bin_name(spec: &Specification) -> String {
 
 /// Printed when `run` reads standard input from a terminal without `--input` or `--generate`
 /// (it would otherwise wait silently for lines to be typed).
-pub const TERMINAL_INPUT_HINT: &str = "reading OpenCDC JSON lines from the terminal (one record per line; Ctrl-D \
+const TERMINAL_INPUT_HINT: &str = "reading OpenCDC JSON lines from the terminal (one record per line; Ctrl-D \
                                        ends the input); use --input FILE to read a file or --generate N to write \
                                        generated records";
 
@@ -599,7 +600,9 @@ fn show_position(p: &Position) -> String {
 /// How [`run_with`] runs.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// A progress line on stderr.
+    /// A progress bar on stderr (the command line sets it on a terminal without `--quiet`):
+    /// records out of N with rate and ETA for [`Input::Generate`], input bytes out of the
+    /// file's size for a regular [`Input::File`], a spinner with the record rate otherwise.
     pub progress: bool,
     /// The longest input line accepted (without its `\n`); a longer line fails alone.
     pub max_line_bytes: usize,
