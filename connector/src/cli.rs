@@ -1,5 +1,6 @@
 //! The command line every connector binary gets from [`serve`](crate::serve):
-//! `spec`, `version`, `check` and `run`.
+//! `spec`, `version` (also `--version`, `-V`), `check` and `run`. Usage and help name the
+//! binary as it was started (`argv[0]`).
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -42,18 +43,27 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
 /// The largest `--payload-size`: 64 MiB.
 pub const MAX_PAYLOAD_SIZE: usize = 64 << 20;
 
-fn command(spec: &Specification) -> Command {
+fn command(spec: &Specification, bin: &str) -> Command {
     let config_arg = Arg::new("config")
         .long("config")
         .short('c')
         .value_name("KEY=VALUE")
         .action(ArgAction::Append)
         .help("A config parameter; repeat for each one");
-    Command::new(spec.name.clone())
+    Command::new(bin.to_owned())
+        .bin_name(bin.to_owned())
         .about(spec.summary.clone())
         .version(spec.version.clone())
         .disable_version_flag(true)
-        .subcommand_required(true)
+        .args_conflicts_with_subcommands(true)
+        .override_usage(format!("{bin} <COMMAND>\n       {bin} --version"))
+        .arg(
+            Arg::new("print-version")
+                .long("version")
+                .short('V')
+                .action(ArgAction::SetTrue)
+                .help("Print the connector's version (as the `version` command)"),
+        )
         .subcommand(
             Command::new("spec")
                 .visible_aliases(["specs", "specification", "specifications"])
@@ -125,18 +135,38 @@ fn config_from_args(matches: &clap::ArgMatches) -> Result<ConfigMap, String> {
     Ok(config)
 }
 
+/// The name usage and help show for invocations: the file name the binary was started as
+/// (`argv[0]`), or the connector's name when there is none.
+fn bin_name(spec: &Specification) -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|arg0| std::path::Path::new(&arg0).file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| spec.name.clone())
+}
+
+/// Printed when `run` reads standard input from a terminal without `--input` or `--generate`
+/// (it would otherwise wait silently for lines to be typed).
+const TERMINAL_INPUT_HINT: &str = "reading OpenCDC JSON lines from the terminal (one record per line; Ctrl-D \
+                                       ends the input); use --input FILE to read a file or --generate N to write \
+                                       generated records";
+
 /// Runs the command line with `args` (without the program name) and
 /// returns the exit code.
 pub fn main<D: Destination>(spec: &Specification, args: Vec<String>) -> ExitCode {
-    let mut argv = vec![spec.name.clone()];
+    let bin = bin_name(spec);
+    let mut argv = vec![bin.clone()];
     argv.extend(args);
-    let matches = match command(spec).try_get_matches_from(argv) {
+    let matches = match command(spec, &bin).try_get_matches_from(argv) {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { EXIT_INVALID_CONFIG } else { 0 });
         }
     };
+    if matches.get_flag("print-version") {
+        return print_stdout(&format!("{}\n", spec.version));
+    }
     match matches.subcommand() {
         Some(("spec", _)) => print_stdout(&spec.to_yaml()),
         Some(("version", _)) => print_stdout(&format!("{}\n", spec.version)),
@@ -168,7 +198,12 @@ pub fn main<D: Destination>(spec: &Specification, args: Vec<String>) -> ExitCode
                 match m.get_one::<PathBuf>("input") {
                     Some(p) if p.as_os_str() == "-" => Input::Stdin,
                     Some(p) => Input::File(p.clone()),
-                    None => Input::Stdin,
+                    None => {
+                        if std::io::stdin().is_terminal() {
+                            say!("{TERMINAL_INPUT_HINT}");
+                        }
+                        Input::Stdin
+                    }
                 }
             };
             let options = RunOptions {
@@ -183,7 +218,12 @@ pub fn main<D: Destination>(spec: &Specification, args: Vec<String>) -> ExitCode
                 Err(code) => code,
             }
         }
-        _ => ExitCode::from(EXIT_INVALID_CONFIG),
+        _ => {
+            let e = command(spec, &bin)
+                .error(clap::error::ErrorKind::MissingSubcommand, "a command is required (or --version, --help)");
+            let _ = e.print();
+            ExitCode::from(EXIT_INVALID_CONFIG)
+        }
     }
 }
 
@@ -501,12 +541,29 @@ fn read_lines<R: Read>(
             Err(RecordError::Line { line, source }) if matches!(*source, RecordError::LineTooLong { .. }) => {
                 Item::Bad(format!("line {line}: {source} (--max-line-bytes)"), bytes)
             }
-            Err(e) => Item::Bad(e.to_string(), bytes),
+            Err(e) => Item::Bad(line_error(&e), bytes),
         };
         // After a stop, `Live` ends the input: what is buffered is still parsed and handed over.
         chunker.borrow_mut().push(item)?;
     }
     Ok(())
+}
+
+/// Appended to a line's error when a base64 field is not base64: the most common mistake in
+/// hand-written input is plain text where OpenCDC JSON has base64.
+const BASE64_HINT: &str = " (in OpenCDC JSON the position and raw keys and payloads are base64, e.g. \
+                               \"key\":\"a2V5LTE=\" for the key key-1; structured data is a JSON object)";
+
+/// The text of a line that failed to parse, with [`BASE64_HINT`] when a base64 field is not
+/// base64.
+fn line_error(e: &RecordError) -> String {
+    let mut text = e.to_string();
+    if let RecordError::Line { source, .. } = e
+        && matches!(**source, RecordError::InvalidBase64 { .. })
+    {
+        text.push_str(BASE64_HINT);
+    }
+    text
 }
 
 #[derive(Default)]
@@ -543,7 +600,9 @@ fn show_position(p: &Position) -> String {
 /// How [`run_with`] runs.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// A progress line on stderr.
+    /// A progress bar on stderr (the command line sets it on a terminal without `--quiet`):
+    /// records out of N with rate and ETA for [`Input::Generate`], input bytes out of the
+    /// file's size for a regular [`Input::File`], a spinner with the record rate otherwise.
     pub progress: bool,
     /// The longest input line accepted (without its `\n`); a longer line fails alone.
     pub max_line_bytes: usize,
@@ -606,6 +665,7 @@ pub async fn run_with<D: Destination>(
     // At most 64 chunks of 64 records and IN_FLIGHT_BYTES wait between the reader and the
     // writer: memory does not grow with the input.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Item>>(64);
+    let measure = Measure::of(&input);
     let shared = Shared { budget: Arc::default(), stop: Arc::default() };
     let reader = match spawn_reader(input, options.max_line_bytes, tx, shared.clone()) {
         Ok(reader) => reader,
@@ -617,7 +677,7 @@ pub async fn run_with<D: Destination>(
     };
     let start = Instant::now();
     let mut tally = Tally::default();
-    let mut bar = Progress::new(options.progress);
+    let bar = Progress::new(options.progress, measure);
     let mut interrupted = None;
     // The last message was an idle notice: the reader waits for live input.
     let mut reader_idle = false;
@@ -632,6 +692,7 @@ pub async fn run_with<D: Destination>(
             chunk = rx.recv() => chunk,
             _ = sleep_until(deadline), if deadline.is_some() => {
                 tally.acks(runner.flush().await);
+                bar.advance(0, &tally);
                 continue;
             }
         };
@@ -642,12 +703,12 @@ pub async fn run_with<D: Destination>(
             // batch now rather than wait for records that may not come.
             if rx.is_empty() && runner.pending() > 0 {
                 tally.acks(runner.flush().await);
-                bar.tick(&tally);
+                bar.advance(0, &tally);
             }
             continue;
         }
-        take_chunk(&mut runner, &mut tally, &shared.budget, chunk).await;
-        bar.tick(&tally);
+        let bytes = take_chunk(&mut runner, &mut tally, &shared.budget, chunk).await;
+        bar.advance(bytes, &tally);
     }
     if let Some((_, name)) = interrupted {
         // Read no further; write what was read: what is queued, and what the reader still holds
@@ -666,7 +727,10 @@ pub async fn run_with<D: Destination>(
                                 break;
                             }
                         }
-                        Some(chunk) => take_chunk(&mut runner, &mut tally, &shared.budget, chunk).await,
+                        Some(chunk) => {
+                            let bytes = take_chunk(&mut runner, &mut tally, &shared.budget, chunk).await;
+                            bar.advance(bytes, &tally);
+                        }
                     },
                     _ = &mut grace => break,
                 }
@@ -708,29 +772,51 @@ pub async fn run_with<D: Destination>(
     }
 }
 
-/// Hands each item of `chunk` to the runner, one record per call, as a source without
-/// batching delivers them to Conduit's destination: `sdk.batch.size` and `sdk.batch.delay`
-/// decide the write batches.
+/// Hands the items of `chunk` to the runner in order, as a source without batching delivers
+/// them to Conduit's destination: `sdk.batch.size` and `sdk.batch.delay` decide the write
+/// batches. Records go in runs that at most fill the pending batch (one call per run instead
+/// of one per record), so the batches are the ones one-record calls would form.
 async fn take_chunk<D: Destination>(
     runner: &mut DestinationRunner<D>,
     tally: &mut Tally,
     budget: &Budget,
     chunk: Vec<Item>,
-) {
+) -> u64 {
     let mut bytes = 0usize;
+    let mut records = Vec::with_capacity(chunk.len());
     for item in chunk {
         match item {
             Item::Record(record, n) => {
                 bytes = bytes.saturating_add(n);
-                tally.acks(runner.write(vec![record]).await);
+                records.push(record);
             }
             Item::Bad(reason, n) => {
                 bytes = bytes.saturating_add(n);
+                hand_over(runner, tally, &mut records).await;
                 tally.fail(escape(&reason).into_owned());
             }
         }
     }
+    hand_over(runner, tally, &mut records).await;
     budget.give(bytes);
+    bytes as u64
+}
+
+/// Hands `records` (emptied) to the runner: without batching one record per call (each is
+/// written alone); with a batch size, runs that at most fill the pending batch; with only a
+/// delay, all at once.
+async fn hand_over<D: Destination>(runner: &mut DestinationRunner<D>, tally: &mut Tally, records: &mut Vec<Record>) {
+    let (size, delay) = (runner.settings().batch_size, runner.settings().batch_delay);
+    let batching = size > 1 || !delay.is_zero();
+    while !records.is_empty() {
+        let room = match (batching, size) {
+            (false, _) => 1,
+            (true, 0) => records.len(),
+            (true, size) => size.saturating_sub(runner.pending()).max(1),
+        };
+        let run = if room >= records.len() { std::mem::take(records) } else { records.drain(..room).collect() };
+        tally.acks(runner.write(run).await);
+    }
 }
 
 /// After a stop signal, how long the writer waits for the reader to hand over what it read
@@ -815,44 +901,96 @@ fn summary(tally: &Tally, elapsed: Duration) -> String {
     s
 }
 
-/// A progress line on stderr (only on a terminal), redrawn at most every
-/// 100 ms.
+/// What the progress bar measures, known before the run starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Measure {
+    /// `--generate N`: records, out of N.
+    Records(u64),
+    /// A regular `--input` file: input bytes, out of its size.
+    Bytes(u64),
+    /// Standard input, a pipe, a FIFO: no total.
+    Unknown,
+}
+
+impl Measure {
+    fn of(input: &Input) -> Measure {
+        match input {
+            Input::Generate { count, .. } => Measure::Records(*count),
+            Input::File(path) => match std::fs::metadata(path) {
+                Ok(m) if m.is_file() => Measure::Bytes(m.len()),
+                _ => Measure::Unknown,
+            },
+            Input::Stdin => Measure::Unknown,
+        }
+    }
+
+    /// indicatif's template: a bar with total, rate and ETA when the total is known, a
+    /// spinner with the rate otherwise.
+    fn template(self) -> &'static str {
+        match self {
+            Measure::Records(_) => {
+                "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} records, {rate}, ETA {eta} {msg}"
+            }
+            Measure::Bytes(_) => {
+                "{spinner} [{wide_bar}] {binary_bytes}/{binary_total_bytes}, {binary_bytes_per_sec}, ETA {eta}, {msg}"
+            }
+            Measure::Unknown => "{spinner} {elapsed_precise} {human_pos} records, {rate} {msg}",
+        }
+    }
+}
+
+/// The bar's style: [`Measure::template`], with `{rate}` as whole records per second.
+fn style(measure: Measure) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(measure.template())
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}/s", state.per_sec());
+        })
+        .progress_chars("=> ")
+}
+
+/// The progress bar on stderr (only on a terminal; see [`RunOptions::progress`]): indicatif
+/// draws it at most 20 times a second, from its own ticker thread as well, so the elapsed
+/// time and the spinner move while the run waits.
 struct Progress {
-    enabled: bool,
-    start: Instant,
-    last: Instant,
+    bar: Option<indicatif::ProgressBar>,
+    measure: Measure,
 }
 
 impl Progress {
-    fn new(enabled: bool) -> Self {
-        let now = Instant::now();
-        Progress { enabled, start: now, last: now }
+    fn new(enabled: bool, measure: Measure) -> Self {
+        if !enabled {
+            return Progress { bar: None, measure };
+        }
+        let len = match measure {
+            Measure::Records(n) | Measure::Bytes(n) => Some(n),
+            Measure::Unknown => None,
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(len, indicatif::ProgressDrawTarget::stderr());
+        let style = style(measure);
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Progress { bar: Some(bar), measure }
     }
 
-    fn tick(&mut self, tally: &Tally) {
-        if !self.enabled || self.last.elapsed() < Duration::from_millis(100) {
-            return;
+    /// After `bytes` more input bytes were handed to the runner (and what the tally says).
+    fn advance(&self, bytes: u64, tally: &Tally) {
+        let Some(bar) = &self.bar else { return };
+        match self.measure {
+            Measure::Bytes(_) => bar.inc(bytes),
+            Measure::Records(_) | Measure::Unknown => bar.set_position(tally.written + tally.failed),
         }
-        self.last = Instant::now();
-        let secs = self.start.elapsed().as_secs_f64().max(1e-9);
-        let total = tally.written + tally.failed;
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2K{} records ({} written, {} failed) {:.0}/s",
-            total,
-            tally.written,
-            tally.failed,
-            total as f64 / secs
-        );
-        let _ = err.flush();
+        bar.set_message(match self.measure {
+            Measure::Bytes(_) if tally.failed > 0 => format!("{} records, {} failed", tally.written, tally.failed),
+            Measure::Bytes(_) => format!("{} records", tally.written),
+            Measure::Records(_) | Measure::Unknown if tally.failed > 0 => format!("({} failed)", tally.failed),
+            Measure::Records(_) | Measure::Unknown => String::new(),
+        });
     }
 
     fn finish(&self) {
-        if self.enabled {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }
@@ -860,6 +998,25 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_progress_template_parses() {
+        for measure in [Measure::Records(10), Measure::Bytes(10), Measure::Unknown] {
+            assert!(indicatif::ProgressStyle::with_template(measure.template()).is_ok(), "{measure:?}");
+        }
+    }
+
+    #[test]
+    fn the_progress_measure_follows_the_input() {
+        assert_eq!(Measure::of(&Input::Generate { count: 7, payload_size: 1 }), Measure::Records(7));
+        assert_eq!(Measure::of(&Input::Stdin), Measure::Unknown);
+        let tmp = std::env::temp_dir().join(format!("cli-measure-{}", std::process::id()));
+        std::fs::write(&tmp, b"0123456789").unwrap();
+        assert_eq!(Measure::of(&Input::File(tmp.clone())), Measure::Bytes(10));
+        std::fs::remove_file(&tmp).unwrap();
+        assert_eq!(Measure::of(&Input::File(tmp)), Measure::Unknown, "a missing file has no size");
+        assert_eq!(Measure::of(&Input::File("/dev/null".into())), Measure::Unknown, "not a regular file");
+    }
 
     #[test]
     fn the_budget_bounds_bytes_in_flight_but_lets_one_large_item_pass_alone() {

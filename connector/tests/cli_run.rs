@@ -92,6 +92,42 @@ fn over_generated_records_batches_fill_up_to_the_size() {
     assert_eq!(batches("gen"), vec![250; 4], "{out}");
 }
 
+#[test]
+fn without_batching_each_record_is_written_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("in.jsonl");
+    std::fs::write(&path, (0..150).flat_map(line).collect::<Vec<u8>>()).unwrap();
+    let (code, out) = run(config(&[("tag", "unbatched")]), Input::File(path));
+    assert_eq!(code, ExitCode::SUCCESS, "{out}");
+    assert_eq!(batches("unbatched"), vec![1; 150], "{out}");
+}
+
+#[test]
+fn a_bad_line_between_records_fails_alone_and_batches_still_fill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("in.jsonl");
+    let mut input: Vec<u8> = (0..70).flat_map(line).collect();
+    input.extend_from_slice(b"{not json\n");
+    input.extend((70..300).flat_map(line));
+    std::fs::write(&path, input).unwrap();
+    let (code, out) = run(config(&[("tag", "bad-line"), ("sdk.batch.size", "100")]), Input::File(path));
+    assert_eq!(code, ExitCode::FAILURE, "{out}");
+    assert!(out.starts_with("written: 300  failed: 1"), "{out}");
+    assert!(out.contains("line 71"), "{out}");
+    assert_eq!(batches("bad-line"), vec![100; 3], "{out}");
+}
+
+#[test]
+fn with_only_a_batch_delay_a_file_is_written_when_it_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("in.jsonl");
+    std::fs::write(&path, (0..500).flat_map(line).collect::<Vec<u8>>()).unwrap();
+    let (code, out) = run(config(&[("tag", "delay-only"), ("sdk.batch.delay", "1h")]), Input::File(path));
+    assert_eq!(code, ExitCode::SUCCESS, "{out}");
+    assert_eq!(batches("delay-only").iter().sum::<usize>(), 500, "{out}");
+    assert_eq!(batches("delay-only"), vec![500], "one batch at the end of the input: {out}");
+}
+
 /// Writes `first` lines into the FIFO, then waits (bounded) until `tag` saw them written
 /// before writing the rest and closing it. Returns whether the first lines were written while
 /// the input was still open.
