@@ -1,22 +1,32 @@
 //! The gRPC services of plugin mode, and the actor that owns the
 //! destination.
 //!
-//! One task (the actor) owns the [`DestinationRunner`]; the RPC handlers send
-//! it [`Command`]s and wait for replies, so `Run` and `Stop` can interact:
-//! records from the Run stream are written in order, their acks go back on
-//! the Run response stream as soon as they exist, and `Stop` waits until the
-//! record at its last position has been received, then flushes.
+//! One task (the actor) owns the [`DestinationRunner`] and the open Run
+//! stream; the RPC handlers send it [`Command`]s and wait for replies, so
+//! `Run` and `Stop` can interact: records from the Run stream are written in
+//! order, their acks go back on the Run response stream as soon as they exist,
+//! and `Stop` waits until the record at its last position has been received,
+//! then flushes.
+//!
+//! The Run path has no hop of its own: the actor reads the requests straight
+//! from the stream (h2 keeps receiving into the stream's flow-control window
+//! while a batch is being written), takes every request that has already
+//! arrived before it writes a partial batch, and hands each batch's acks to
+//! the response stream, which puts every ack waiting at that moment into one
+//! response ([`AckStream`]).
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::ops::RangeInclusive;
 #[cfg(unix)]
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
-use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
+use tonic::codegen::tokio_stream::Stream;
 use tonic::{Code, Request, Response, Status, Streaming};
 
 use super::proto::connector::v2 as pb;
@@ -37,12 +47,22 @@ use crate::plugin::convert::ProtoError;
 use crate::spec::Specification;
 
 type Reply<T = ()> = oneshot::Sender<Result<T, Status>>;
-type RunOut = mpsc::Sender<Result<pb::destination::run::Response, Status>>;
+type ProtoAck = pb::destination::run::response::Ack;
+/// The actor's side of a Run response stream: the acks of one write (or the
+/// error that ends the stream).
+type RunOut = mpsc::Sender<Result<Vec<ProtoAck>, Status>>;
 
-/// How many Run requests may wait for the actor (back-pressure on the stream).
+/// How many commands may wait for the actor.
 const COMMAND_QUEUE: usize = 64;
-/// How many ack responses may wait for the client to read them.
+/// How many writes' acks may wait for the client to read them (back-pressure:
+/// the actor stops reading requests while the client reads no acks).
 const ACK_QUEUE: usize = 64;
+/// At most this many ack bytes (positions and errors) are merged into one Run
+/// response (Go clients receive messages of at most 4 MiB by default).
+const MAX_RESPONSE_ACK_BYTES: usize = 1 << 20;
+/// At most this many requests or commands are handled in a row before the
+/// actor checks its timers (a client that never pauses cannot starve them).
+const DRAIN_LIMIT: usize = 256;
 
 /// Binds, prints the handshake line, and serves until the process exits.
 pub(super) async fn run<D: Destination>(
@@ -339,12 +359,19 @@ enum Command {
     OnCreated { config: ConfigMap, reply: Reply },
     OnUpdated { before: ConfigMap, after: ConfigMap, reply: Reply },
     Open { reply: Reply },
-    Attach { run: u64, out: RunOut, reply: Reply },
-    Write { run: u64, records: Result<Vec<Record>, Nack> },
-    RunEnded { run: u64, end: RunEnd },
+    Attach { requests: Streaming<pb::destination::run::Request>, out: RunOut, reply: Reply },
     Stop { last_position: Vec<u8>, reply: Reply },
     Teardown { reply: Reply },
 }
+
+/// The open Run stream: the requests (read by the actor) and the response side.
+struct RunStream {
+    requests: Streaming<pb::destination::run::Request>,
+    out: RunOut,
+}
+
+/// What the request side of the Run stream gave.
+type Received = Option<Result<pb::destination::run::Request, Status>>;
 
 /// How the request side of a Run stream ended.
 #[derive(Debug)]
@@ -370,8 +397,8 @@ struct Actor<D: Destination> {
     runner: Option<DestinationRunner<D>>,
     opened: bool,
     torn_down: bool,
-    /// The open Run stream: its id and its response side.
-    out: Option<(u64, RunOut)>,
+    /// The open Run stream.
+    run: Option<RunStream>,
     /// The position of the last record received on a Run stream.
     last_position: Vec<u8>,
     stop: Option<PendingStop>,
@@ -387,28 +414,51 @@ fn go_quote(bytes: &[u8]) -> String {
 
 impl<D: Destination> Actor<D> {
     fn new() -> Self {
-        Actor { runner: None, opened: false, torn_down: false, out: None, last_position: Vec::new(), stop: None }
+        Actor { runner: None, opened: false, torn_down: false, run: None, last_position: Vec::new(), stop: None }
     }
 
     async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
         loop {
             let batch_deadline = self.runner.as_ref().and_then(DestinationRunner::deadline);
             let stop_deadline = self.stop.as_ref().map(|s| s.deadline);
+            let reading = self.run.is_some();
             tokio::select! {
                 biased;
+                () = sleep_until(batch_deadline), if batch_deadline.is_some() => {
+                    self.flush().await;
+                    continue;
+                }
+                () = sleep_until(stop_deadline), if stop_deadline.is_some() => {
+                    self.stop_timed_out().await;
+                    continue;
+                }
                 command = inbox.recv() => match command {
-                    Some(command) => {
-                        self.handle(command).await;
-                        if inbox.is_empty() {
-                            self.idle().await;
-                        }
-                    }
+                    Some(command) => self.handle(command).await,
                     None => break,
                 },
-                () = sleep_until(batch_deadline), if batch_deadline.is_some() => self.flush().await,
-                () = sleep_until(stop_deadline), if stop_deadline.is_some() => self.stop_timed_out().await,
+                received = next_request(&mut self.run), if reading => self.received(received).await,
+            }
+            if self.drain(&mut inbox).await {
+                self.idle().await;
             }
         }
+    }
+
+    /// Handles what is ready without waiting: queued commands, then the
+    /// requests the Run stream has already received. Returns whether nothing
+    /// more is queued (false when it stopped after [`DRAIN_LIMIT`] items).
+    async fn drain(&mut self, inbox: &mut mpsc::Receiver<Command>) -> bool {
+        for _ in 0..DRAIN_LIMIT {
+            if let Ok(command) = inbox.try_recv() {
+                self.handle(command).await;
+                continue;
+            }
+            match ready_request(&mut self.run).await {
+                Some(received) => self.received(received).await,
+                None => return true,
+            }
+        }
+        false
     }
 
     /// Nothing more is queued: a partial batch is written now (Conduit may
@@ -460,11 +510,9 @@ impl<D: Destination> Actor<D> {
                 };
                 let _ = reply.send(result);
             }
-            Command::Attach { run, out, reply } => {
-                let _ = reply.send(self.attach(run, out).await);
+            Command::Attach { requests, out, reply } => {
+                let _ = reply.send(self.attach(RunStream { requests, out }).await);
             }
-            Command::Write { run, records } => self.write(run, records).await,
-            Command::RunEnded { run, end } => self.run_ended(run, end).await,
             Command::Stop { last_position, reply } => self.stop(last_position, reply).await,
             Command::Teardown { reply } => {
                 if let Some(stop) = self.stop.take() {
@@ -483,7 +531,7 @@ impl<D: Destination> Actor<D> {
                     _ => Ok(()),
                 };
                 self.torn_down = true;
-                self.out = None;
+                self.run = None;
                 let _ = reply.send(result);
             }
         }
@@ -516,29 +564,41 @@ impl<D: Destination> Actor<D> {
         }
     }
 
-    async fn attach(&mut self, run: u64, out: RunOut) -> Result<(), Status> {
+    async fn attach(&mut self, run: RunStream) -> Result<(), Status> {
         if !self.opened || self.torn_down {
             return Err(unknown("destination is not open: Run needs a successful Open first"));
         }
-        if let Some((current, previous)) = &self.out {
-            if !previous.is_closed() {
+        if let Some(previous) = &self.run {
+            if !previous.out.is_closed() {
                 tracing::error!("a second Run stream was refused: the first one is still open");
                 return Err(Status::failed_precondition(
                     "a Run stream is already open: this destination takes one Run stream at a time (end the first \
                      one before opening another)",
                 ));
             }
-            // The previous stream's client went away; its end may still be
-            // on its way to the actor.
-            let current = *current;
-            self.run_ended(current, RunEnd::Cancelled("its client went away".to_owned())).await;
+            // The previous stream's client went away; its end may not have
+            // been read yet.
+            self.run_ended(RunEnd::Cancelled("its client went away".to_owned())).await;
         }
-        self.out = Some((run, out));
+        self.run = Some(run);
         Ok(())
     }
 
-    async fn run_ended(&mut self, run: u64, end: RunEnd) {
-        if self.out.as_ref().is_none_or(|(current, _)| *current != run) {
+    /// A request, or the end of the request side, from the Run stream.
+    async fn received(&mut self, received: Received) {
+        match received {
+            Some(Ok(request)) => {
+                if !request.records.is_empty() {
+                    self.write(convert_records(request.records)).await;
+                }
+            }
+            None => self.run_ended(RunEnd::Closed).await,
+            Some(Err(status)) => self.run_ended(run_end(status)).await,
+        }
+    }
+
+    async fn run_ended(&mut self, end: RunEnd) {
+        if self.run.is_none() {
             return;
         }
         match end {
@@ -562,14 +622,14 @@ impl<D: Destination> Actor<D> {
                 // then the stream ends with the error.
                 self.flush().await;
                 tracing::error!(error = %status.message(), "the Run stream failed");
-                if let Some((_, out)) = &self.out
-                    && out.send(Err(status)).await.is_err()
+                if let Some(run) = &self.run
+                    && run.out.send(Err(status)).await.is_err()
                 {
                     tracing::error!("the Run stream's error could not be sent: its client is gone");
                 }
             }
         }
-        self.out = None;
+        self.run = None;
         if let Some(stop) = self.stop.as_ref().filter(|s| !s.seen) {
             let error = format!(
                 "the Run stream ended before the record at the last position {} arrived (last position received {})",
@@ -581,14 +641,37 @@ impl<D: Destination> Actor<D> {
         }
     }
 
-    async fn write(&mut self, run: u64, records: Result<Vec<Record>, Nack>) {
-        let current = self.out.as_ref().is_some_and(|(current, _)| *current == run);
+    /// Writes a Run request's records (or nacks them) and sends their acks.
+    async fn write(&mut self, records: Result<Vec<Record>, Nack>) {
         let positions_end = match &records {
             Ok(records) => records.last().map(|r| r.position.0.clone()),
             Err(nack) => nack.positions.last().map(|p| p.0.clone()),
         };
+        if let Some(last) = positions_end {
+            self.last_position = last;
+        }
         let acks = match (records, self.runner.as_mut()) {
-            (Ok(records), Some(runner)) if self.opened && !self.torn_down => runner.write(records).await,
+            (Ok(records), Some(runner)) if self.opened && !self.torn_down => {
+                let size = runner.settings().batch_size;
+                if size == 0 || runner.pending() + records.len() <= size {
+                    runner.write(records).await
+                } else {
+                    // More than the batch has room for: each full batch is
+                    // written and acked before the next is filled, and the
+                    // rest waits for more records like any partial batch.
+                    let mut records = records.into_iter();
+                    loop {
+                        let Some(runner) = self.runner.as_mut() else { break Vec::new() };
+                        let room = size.saturating_sub(runner.pending()).max(1);
+                        let part: Vec<Record> = records.by_ref().take(room).collect();
+                        if part.len() < room {
+                            break runner.write(part).await;
+                        }
+                        let acks = runner.write(part).await;
+                        self.send_acks(acks).await;
+                    }
+                }
+            }
             (Ok(records), _) => {
                 let error =
                     if self.torn_down { "the destination was torn down" } else { "the destination is not open" };
@@ -602,20 +685,7 @@ impl<D: Destination> Actor<D> {
                 nack.positions.into_iter().map(|p| Ack { position: p, error: Some(nack.error.clone()) }).collect()
             }
         };
-        if let Some(last) = positions_end {
-            self.last_position = last;
-        }
-        if current {
-            self.send_acks(acks).await;
-        } else if !acks.is_empty() {
-            // Never on another stream: Conduit would read acks for records it
-            // did not send there.
-            tracing::error!(
-                acks = acks.len(),
-                nacks = acks.iter().filter(|a| a.error.is_some()).count(),
-                "records arrived on a Run stream that has ended: handled, but their acks cannot be sent"
-            );
-        }
+        self.send_acks(acks).await;
         if let Some(stop) = self.stop.as_mut()
             && stop.want == self.last_position
         {
@@ -636,7 +706,7 @@ impl<D: Destination> Actor<D> {
         }
         let count = acks.len();
         let failed = acks.iter().filter(|a| a.error.is_some()).count();
-        let Some((_, out)) = &self.out else {
+        let Some(run) = &self.run else {
             tracing::error!(
                 acks = count,
                 nacks = failed,
@@ -644,14 +714,13 @@ impl<D: Destination> Actor<D> {
             );
             return;
         };
-        let response = pb::destination::run::Response { acks: acks.into_iter().map(ack_to_proto).collect() };
-        if out.send(Ok(response)).await.is_err() {
+        if run.out.send(Ok(acks.into_iter().map(ack_to_proto).collect())).await.is_err() {
             tracing::error!(
                 acks = count,
                 nacks = failed,
                 "acks that cannot be sent: the Run stream is closed; Conduit never sees them"
             );
-            self.out = None;
+            self.run = None;
         }
     }
 
@@ -664,7 +733,7 @@ impl<D: Destination> Actor<D> {
             let _ = previous.reply.send(Err(unknown("superseded by a later Stop call")));
         }
         let seen = want == self.last_position;
-        if !seen && self.out.is_none() {
+        if !seen && self.run.is_none() {
             let error = format!(
                 "no Run stream is open, so the record at the last position {} cannot arrive (last position received \
                  {})",
@@ -710,14 +779,83 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn ack_to_proto(ack: Ack) -> pb::destination::run::response::Ack {
+/// The next request (or the end) of the open Run stream; never resolves
+/// without one.
+async fn next_request(run: &mut Option<RunStream>) -> Received {
+    match run {
+        Some(run) => std::future::poll_fn(|cx| Pin::new(&mut run.requests).poll_next(cx)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A request (or the end) the open Run stream has already received, without
+/// waiting; `None` when there is none.
+async fn ready_request(run: &mut Option<RunStream>) -> Option<Received> {
+    let run = run.as_mut()?;
+    std::future::poll_fn(|cx| match Pin::new(&mut run.requests).poll_next(cx) {
+        Poll::Ready(received) => Poll::Ready(Some(received)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}
+
+/// The response side of a Run stream: every ack waiting when the transport
+/// asks for the next message goes into one response (up to
+/// [`MAX_RESPONSE_ACK_BYTES`]), so a burst of writes costs one message, not
+/// one per write, and no ack waits for another.
+pub(super) struct AckStream {
+    acks: mpsc::Receiver<Result<Vec<ProtoAck>, Status>>,
+    /// An error that ends the stream, after the acks before it.
+    error: Option<Status>,
+}
+
+impl AckStream {
+    fn new(acks: mpsc::Receiver<Result<Vec<ProtoAck>, Status>>) -> Self {
+        AckStream { acks, error: None }
+    }
+}
+
+impl Stream for AckStream {
+    type Item = Result<pb::destination::run::Response, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(status) = self.error.take() {
+            return Poll::Ready(Some(Err(status)));
+        }
+        let mut acks: Vec<ProtoAck> = Vec::new();
+        let mut bytes = 0;
+        while bytes < MAX_RESPONSE_ACK_BYTES {
+            match self.acks.poll_recv(cx) {
+                Poll::Ready(Some(Ok(mut more))) => {
+                    bytes += more.iter().map(|a| a.position.len() + a.error.len() + 8).sum::<usize>();
+                    if acks.is_empty() {
+                        acks = more;
+                    } else {
+                        acks.append(&mut more);
+                    }
+                }
+                Poll::Ready(Some(Err(status))) if acks.is_empty() => return Poll::Ready(Some(Err(status))),
+                Poll::Ready(Some(Err(status))) => {
+                    self.error = Some(status);
+                    break;
+                }
+                Poll::Ready(None) if acks.is_empty() => return Poll::Ready(None),
+                Poll::Pending if acks.is_empty() => return Poll::Pending,
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+        }
+        Poll::Ready(Some(Ok(pb::destination::run::Response { acks })))
+    }
+}
+
+fn ack_to_proto(ack: Ack) -> ProtoAck {
     let error = match ack.error {
         None => String::new(),
         // An empty error would read as success to Conduit.
         Some(e) if e.is_empty() => "the destination failed the record without an error message".to_owned(),
         Some(e) => e,
     };
-    pb::destination::run::response::Ack { position: ack.position.0, error }
+    ProtoAck { position: ack.position.0, error }
 }
 
 /// Converts a Run request's records; one that cannot be converted nacks the
@@ -815,8 +953,6 @@ struct DestinationService<D> {
     _destination: PhantomData<fn() -> D>,
 }
 
-static NEXT_RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
 #[tonic::async_trait]
 impl<D: Destination> DestinationPlugin for DestinationService<D> {
     async fn configure(
@@ -836,36 +972,17 @@ impl<D: Destination> DestinationPlugin for DestinationService<D> {
         Ok(Response::new(pb::destination::open::Response {}))
     }
 
-    type RunStream = ReceiverStream<Result<pb::destination::run::Response, Status>>;
+    type RunStream = AckStream;
 
+    /// Hands the stream to the actor, which reads the requests itself.
     async fn run(
         &self,
         request: Request<Streaming<pb::destination::run::Request>>,
     ) -> Result<Response<Self::RunStream>, Status> {
-        let mut stream = request.into_inner();
-        let run = NEXT_RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let requests = request.into_inner();
         let (out, acks) = mpsc::channel(ACK_QUEUE);
-        ask(&self.commands, |reply| Command::Attach { run, out, reply }).await?;
-        let commands = self.commands.clone();
-        tokio::spawn(async move {
-            let end = loop {
-                match stream.message().await {
-                    Ok(Some(request)) => {
-                        if request.records.is_empty() {
-                            continue;
-                        }
-                        let records = convert_records(request.records);
-                        if commands.send(Command::Write { run, records }).await.is_err() {
-                            return;
-                        }
-                    }
-                    Ok(None) => break RunEnd::Closed,
-                    Err(status) => break run_end(status),
-                }
-            };
-            let _ = commands.send(Command::RunEnded { run, end }).await;
-        });
-        Ok(Response::new(ReceiverStream::new(acks)))
+        ask(&self.commands, |reply| Command::Attach { requests, out, reply }).await?;
+        Ok(Response::new(AckStream::new(acks)))
     }
 
     async fn stop(
