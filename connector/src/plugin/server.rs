@@ -60,9 +60,17 @@ const ACK_QUEUE: usize = 64;
 /// At most this many ack bytes (positions and errors) are merged into one Run
 /// response (Go clients receive messages of at most 4 MiB by default).
 const MAX_RESPONSE_ACK_BYTES: usize = 1 << 20;
-/// At most this many requests or commands are handled in a row before the
-/// actor checks its timers (a client that never pauses cannot starve them).
+/// At most this many requests or commands are handled in a row, and for at
+/// most [`ACK_HOLD`], before the actor sends the acks of what it wrote, checks
+/// its timers and lets the transport's tasks run (a client that never pauses
+/// cannot starve them).
 const DRAIN_LIMIT: usize = 256;
+/// How long acks of written records may wait while the actor handles requests
+/// that have already arrived, so that a burst of writes sends one response,
+/// not one per write. Acks never wait for records that have not arrived.
+const ACK_HOLD: Duration = Duration::from_millis(1);
+/// At most this many acks wait to be sent (see [`ACK_HOLD`]).
+const MAX_UNSENT_ACKS: usize = 4096;
 
 /// Binds, prints the handshake line, and serves until the process exits.
 pub(super) async fn run<D: Destination>(
@@ -368,6 +376,10 @@ enum Command {
 struct RunStream {
     requests: Streaming<pb::destination::run::Request>,
     out: RunOut,
+    /// Acks of written records not yet handed to the response side (see
+    /// [`ACK_HOLD`]), and since when the first of them waits.
+    unsent: Vec<ProtoAck>,
+    unsent_since: Option<std::time::Instant>,
 }
 
 /// What the request side of the Run stream gave.
@@ -424,38 +436,56 @@ impl<D: Destination> Actor<D> {
             let reading = self.run.is_some();
             tokio::select! {
                 biased;
-                () = sleep_until(batch_deadline), if batch_deadline.is_some() => {
-                    self.flush().await;
-                    continue;
-                }
-                () = sleep_until(stop_deadline), if stop_deadline.is_some() => {
-                    self.stop_timed_out().await;
-                    continue;
-                }
+                () = sleep_until(batch_deadline), if batch_deadline.is_some() => self.flush().await,
+                () = sleep_until(stop_deadline), if stop_deadline.is_some() => self.stop_timed_out().await,
                 command = inbox.recv() => match command {
                     Some(command) => self.handle(command).await,
                     None => break,
                 },
                 received = next_request(&mut self.run), if reading => self.received(received).await,
             }
-            if self.drain(&mut inbox).await {
-                self.idle().await;
+            // Then everything that is ready, until nothing more is queued.
+            while !self.drain(&mut inbox).await {
+                // Requests keep coming: send the acks so far, keep the timers,
+                // and let the transport's tasks (the response stream among
+                // them) run before the next round.
+                self.push_acks().await;
+                self.timers_due().await;
+                tokio::task::yield_now().await;
             }
+            self.idle().await;
+            self.push_acks().await;
+        }
+    }
+
+    /// Handles the batch delay and the Stop deadline if they have passed.
+    async fn timers_due(&mut self) {
+        let now = Instant::now();
+        if self.runner.as_ref().and_then(DestinationRunner::deadline).is_some_and(|d| d <= now) {
+            self.flush().await;
+        }
+        if self.stop.as_ref().is_some_and(|s| s.deadline <= now) {
+            self.stop_timed_out().await;
         }
     }
 
     /// Handles what is ready without waiting: queued commands, then the
     /// requests the Run stream has already received. Returns whether nothing
-    /// more is queued (false when it stopped after [`DRAIN_LIMIT`] items).
+    /// more is queued (false when it stopped after [`DRAIN_LIMIT`] items or
+    /// [`ACK_HOLD`]).
     async fn drain(&mut self, inbox: &mut mpsc::Receiver<Command>) -> bool {
+        let started = std::time::Instant::now();
         for _ in 0..DRAIN_LIMIT {
             if let Ok(command) = inbox.try_recv() {
                 self.handle(command).await;
-                continue;
+            } else {
+                match ready_request(&mut self.run).await {
+                    Some(received) => self.received(received).await,
+                    None => return true,
+                }
             }
-            match ready_request(&mut self.run).await {
-                Some(received) => self.received(received).await,
-                None => return true,
+            if started.elapsed() >= ACK_HOLD {
+                return false;
             }
         }
         false
@@ -511,7 +541,8 @@ impl<D: Destination> Actor<D> {
                 let _ = reply.send(result);
             }
             Command::Attach { requests, out, reply } => {
-                let _ = reply.send(self.attach(RunStream { requests, out }).await);
+                let run = RunStream { requests, out, unsent: Vec::new(), unsent_since: None };
+                let _ = reply.send(self.attach(run).await);
             }
             Command::Stop { last_position, reply } => self.stop(last_position, reply).await,
             Command::Teardown { reply } => {
@@ -522,6 +553,7 @@ impl<D: Destination> Actor<D> {
                 // architecture v2 never calls Stop): written, and acked if
                 // the Run stream is still open.
                 self.flush().await;
+                self.push_acks().await;
                 let result = match self.runner.as_mut() {
                     Some(runner) if !self.torn_down => {
                         let result = runner.teardown().await.map_err(|e| unknown(e.to_string()));
@@ -621,6 +653,7 @@ impl<D: Destination> Actor<D> {
                 // Earlier records first: written and acked on the stream,
                 // then the stream ends with the error.
                 self.flush().await;
+                self.push_acks().await;
                 tracing::error!(error = %status.message(), "the Run stream failed");
                 if let Some(run) = &self.run
                     && run.out.send(Err(status)).await.is_err()
@@ -629,6 +662,7 @@ impl<D: Destination> Actor<D> {
                 }
             }
         }
+        self.push_acks().await;
         self.run = None;
         if let Some(stop) = self.stop.as_ref().filter(|s| !s.seen) {
             let error = format!(
@@ -700,21 +734,35 @@ impl<D: Destination> Actor<D> {
         }
     }
 
+    /// Queues the acks of written records for the Run stream; they are sent
+    /// when the actor has handled what had already arrived, at the latest
+    /// after [`ACK_HOLD`] (see [`push_acks`](Self::push_acks)).
     async fn send_acks(&mut self, acks: Vec<Ack>) {
         if acks.is_empty() {
             return;
         }
-        let count = acks.len();
-        let failed = acks.iter().filter(|a| a.error.is_some()).count();
-        let Some(run) = &self.run else {
+        let Some(run) = self.run.as_mut() else {
             tracing::error!(
-                acks = count,
-                nacks = failed,
+                acks = acks.len(),
+                nacks = acks.iter().filter(|a| a.error.is_some()).count(),
                 "acks that cannot be sent: no Run stream is open; Conduit never sees them"
             );
             return;
         };
-        if run.out.send(Ok(acks.into_iter().map(ack_to_proto).collect())).await.is_err() {
+        let since = *run.unsent_since.get_or_insert_with(std::time::Instant::now);
+        run.unsent.extend(acks.into_iter().map(ack_to_proto));
+        if run.unsent.len() >= MAX_UNSENT_ACKS || since.elapsed() >= ACK_HOLD {
+            self.push_acks().await;
+        }
+    }
+
+    /// Hands the queued acks to the Run stream's response side.
+    async fn push_acks(&mut self) {
+        let Some(run) = self.run.as_mut().filter(|r| !r.unsent.is_empty()) else { return };
+        let acks = std::mem::take(&mut run.unsent);
+        run.unsent_since = None;
+        let (count, failed) = (acks.len(), acks.iter().filter(|a| !a.error.is_empty()).count());
+        if run.out.send(Ok(acks)).await.is_err() {
             tracing::error!(
                 acks = count,
                 nacks = failed,
@@ -765,6 +813,8 @@ impl<D: Destination> Actor<D> {
 
     async fn finish_stop(&mut self, result: Result<(), Status>) {
         self.flush().await;
+        // Stop returns once the acks are on their way.
+        self.push_acks().await;
         if let Some(stop) = self.stop.take() {
             tracing::info!("destination stopped");
             let _ = stop.reply.send(result);
@@ -1097,6 +1147,44 @@ mod tests {
         assert!(matches!(run_end(Status::cancelled("h2 protocol error: stream reset")), RunEnd::Cancelled(_)));
         assert!(matches!(run_end(Status::unknown("h2 protocol error: connection reset")), RunEnd::Cancelled(_)));
         assert!(matches!(run_end(Status::invalid_argument("nested too deep")), RunEnd::Failed(_)));
+    }
+
+    fn ack(position: &str) -> ProtoAck {
+        ProtoAck { position: position.as_bytes().to_vec(), error: String::new() }
+    }
+
+    fn positions(response: &pb::destination::run::Response) -> Vec<&[u8]> {
+        response.acks.iter().map(|a| a.position.as_slice()).collect()
+    }
+
+    #[tokio::test]
+    async fn the_response_stream_puts_every_waiting_ack_into_one_response_in_order() {
+        use tonic::codegen::tokio_stream::StreamExt;
+        let (tx, rx) = mpsc::channel(8);
+        let mut stream = AckStream::new(rx);
+        tx.send(Ok(vec![ack("p1"), ack("p2")])).await.unwrap();
+        tx.send(Ok(vec![ack("p3")])).await.unwrap();
+        let first = stream.next().await.unwrap().unwrap();
+        assert_eq!(positions(&first), [&b"p1"[..], b"p2", b"p3"]);
+        tx.send(Ok(vec![ack("p4")])).await.unwrap();
+        tx.send(Err(Status::out_of_range("too large"))).await.unwrap();
+        drop(tx);
+        // The acks before an error first, then the error, then the end.
+        assert_eq!(positions(&stream.next().await.unwrap().unwrap()), [&b"p4"[..]]);
+        assert_eq!(stream.next().await.unwrap().unwrap_err().code(), Code::OutOfRange);
+        assert!(stream.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_response_stream_stops_merging_at_the_size_bound() {
+        use tonic::codegen::tokio_stream::StreamExt;
+        let (tx, rx) = mpsc::channel(8);
+        let mut stream = AckStream::new(rx);
+        let big = |p: &str| ProtoAck { position: p.as_bytes().to_vec(), error: "x".repeat(MAX_RESPONSE_ACK_BYTES) };
+        tx.send(Ok(vec![big("p1")])).await.unwrap();
+        tx.send(Ok(vec![ack("p2")])).await.unwrap();
+        assert_eq!(positions(&stream.next().await.unwrap().unwrap()), [&b"p1"[..]]);
+        assert_eq!(positions(&stream.next().await.unwrap().unwrap()), [&b"p2"[..]]);
     }
 
     #[test]
