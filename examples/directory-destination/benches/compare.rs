@@ -143,9 +143,8 @@ fn main() -> ExitCode {
     let settings = Settings::from_args();
     std::fs::create_dir_all(&settings.base).expect("creating the bench directory");
     let mut report = String::new();
-    let _ = writeln!(report, "{}", machine_line(&settings));
-    let _ = writeln!(report);
     if args.iter().any(|a| a == "--end-to-end") {
+        let _ = writeln!(report, "{}\n", machine_line(&settings, settings.e2e_reps));
         let (section, goals) = e2e::measure(&e2e_settings(&settings));
         let _ = writeln!(report, "{section}");
         goals_table(goals, &mut report);
@@ -153,6 +152,8 @@ fn main() -> ExitCode {
         println!("{report}");
         return ExitCode::SUCCESS;
     }
+    let _ = writeln!(report, "{}", machine_line(&settings, settings.reps));
+    let _ = writeln!(report);
     let writes = write_tables(&settings, &mut report);
     let _ = writeln!(report);
     let e2e = end_to_end(&settings, &mut report);
@@ -165,7 +166,7 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn machine_line(settings: &Settings) -> String {
+fn machine_line(settings: &Settings, reps: usize) -> String {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load = load.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -173,7 +174,7 @@ fn machine_line(settings: &Settings) -> String {
         "Machine: {cpus} CPUs, load average {load} at start; files on {} ({}); medians of {} repetitions.",
         settings.base.parent().unwrap_or(&settings.base).display(),
         fs_type(settings.base.parent().unwrap_or(&settings.base)),
-        settings.reps
+        reps
     )
 }
 
