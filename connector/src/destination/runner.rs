@@ -1,4 +1,3 @@
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 
@@ -297,41 +296,50 @@ impl<D: Destination> DestinationRunner<D> {
         if let Some(limiter) = &self.limiter {
             chunk_size = chunk_size.min(limiter.burst());
         }
-        let mut queue: VecDeque<Record> = records.into();
-        let mut chunk: Vec<Record> = Vec::with_capacity(chunk_size);
-        while !queue.is_empty() {
-            chunk.clear();
-            let take = chunk_size.min(queue.len());
-            chunk.extend(queue.drain(..take));
-            if let Some(limiter) = &mut self.limiter {
-                limiter.wait(chunk.len()).await;
+        if chunk_size >= records.len() {
+            // One chunk (the common case): written from the records as they are.
+            self.write_chunk(records, acks).await;
+            return;
+        }
+        let mut records = records.into_iter();
+        loop {
+            let chunk: Vec<Record> = records.by_ref().take(chunk_size).collect();
+            if chunk.is_empty() {
+                return;
             }
-            self.write_chunk(&chunk, acks).await;
+            self.write_chunk(chunk, acks).await;
         }
     }
 
-    /// Writes one chunk; after a record fails, the records behind it are
-    /// handed to the destination again, so each record gets its own ack.
-    async fn write_chunk(&mut self, chunk: &[Record], acks: &mut Vec<Ack>) {
+    /// Writes one chunk (waiting for the rate limiter first); after a record
+    /// fails, the records behind it are handed to the destination again, so
+    /// each record gets its own ack. The records are consumed: their positions
+    /// move into the acks.
+    async fn write_chunk(&mut self, mut chunk: Vec<Record>, acks: &mut Vec<Ack>) {
+        if let Some(limiter) = &mut self.limiter {
+            limiter.wait(chunk.len()).await;
+        }
+        acks.reserve(chunk.len());
+        let ok = |r: &mut Record| Ack { position: std::mem::take(&mut r.position), error: None };
         let mut start = 0;
         while start < chunk.len() {
-            let rest = &chunk[start..];
+            let rest = &mut chunk[start..];
             let result = self.destination.write(Batch::new(rest, &self.format)).await;
             match result {
                 WriteResult::All => {
-                    acks.extend(rest.iter().map(|r| Ack { position: r.position.clone(), error: None }));
+                    acks.extend(rest.iter_mut().map(ok));
                     return;
                 }
                 WriteResult::Stopped { written, error } if written < rest.len() => {
-                    acks.extend(rest[..written].iter().map(|r| Ack { position: r.position.clone(), error: None }));
-                    let failed = &rest[written];
+                    acks.extend(rest[..written].iter_mut().map(ok));
+                    let failed = &mut rest[written];
                     let text = error.to_string();
                     tracing::error!(
                         position = %crate::log::escape(&String::from_utf8_lossy(&failed.position.0)),
                         error = %crate::log::escape(&text),
                         "failed to write record"
                     );
-                    acks.push(Ack { position: failed.position.clone(), error: Some(text) });
+                    acks.push(Ack { position: std::mem::take(&mut failed.position), error: Some(text) });
                     start += written + 1;
                 }
                 WriteResult::Stopped { written, error } => {
@@ -342,7 +350,10 @@ impl<D: Destination> DestinationRunner<D> {
                         rest.len()
                     );
                     tracing::error!(error = %crate::log::escape(&text), "connector bug");
-                    acks.extend(rest.iter().map(|r| Ack { position: r.position.clone(), error: Some(text.clone()) }));
+                    acks.extend(
+                        rest.iter_mut()
+                            .map(|r| Ack { position: std::mem::take(&mut r.position), error: Some(text.clone()) }),
+                    );
                     return;
                 }
             }

@@ -150,12 +150,15 @@ fn varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 /// structured data nests deeper than [`MAX_STRUCT_DEPTH`]. Malformed bytes
 /// end the scan quietly: prost reports them when it decodes.
 fn check_depth(root: Kind, bytes: &[u8]) -> Result<(), DecodeError> {
-    let mut stack = vec![Frame { kind: root, end: bytes.len(), depth: usize::from(root.is_level()) }];
+    // Deep enough for a record with flat structured data without growing.
+    let mut stack = Vec::with_capacity(16);
+    stack.push(Frame { kind: root, end: bytes.len(), depth: usize::from(root.is_level()) });
     let mut pos = 0;
     // Which record (for the error) and where inside it.
     let mut record = 0usize;
     let mut records_seen = 0usize;
-    let mut position: Option<Vec<u8>> = None;
+    // The current record's position, as a range of `bytes` (copied only for an error).
+    let mut position: Option<(usize, usize)> = None;
     let mut part: &'static str = "key";
     loop {
         while stack.last().is_some_and(|f| pos >= f.end) {
@@ -191,13 +194,14 @@ fn check_depth(root: Kind, bytes: &[u8]) -> Result<(), DecodeError> {
                         }
                         let depth = depth + usize::from(child.is_level());
                         if depth > MAX_STRUCT_DEPTH {
+                            let position = position.and_then(|(start, end)| bytes.get(start..end)).map(<[u8]>::to_vec);
                             return Err(DecodeError::TooDeep { record, position, part });
                         }
                         stack.push(Frame { kind: child, end: child_end, depth });
                     }
                     None => {
                         if kind == Kind::Record && field == 1 {
-                            position = bytes.get(pos..child_end).map(<[u8]>::to_vec);
+                            position = Some((pos, child_end));
                         }
                         pos = child_end;
                     }

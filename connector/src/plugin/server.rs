@@ -1,22 +1,32 @@
 //! The gRPC services of plugin mode, and the actor that owns the
 //! destination.
 //!
-//! One task (the actor) owns the [`DestinationRunner`]; the RPC handlers send
-//! it [`Command`]s and wait for replies, so `Run` and `Stop` can interact:
-//! records from the Run stream are written in order, their acks go back on
-//! the Run response stream as soon as they exist, and `Stop` waits until the
-//! record at its last position has been received, then flushes.
+//! One task (the actor) owns the [`DestinationRunner`] and the open Run
+//! stream; the RPC handlers send it [`Command`]s and wait for replies, so
+//! `Run` and `Stop` can interact: records from the Run stream are written in
+//! order, their acks go back on the Run response stream as soon as they exist,
+//! and `Stop` waits until the record at its last position has been received,
+//! then flushes.
+//!
+//! The Run path has no hop of its own: the actor reads the requests straight
+//! from the stream (h2 keeps receiving into the stream's flow-control window
+//! while a batch is being written), takes every request that has already
+//! arrived before it writes a partial batch, and hands each batch's acks to
+//! the response stream, which puts every ack waiting at that moment into one
+//! response ([`AckStream`]).
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::ops::RangeInclusive;
 #[cfg(unix)]
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
-use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
+use tonic::codegen::tokio_stream::Stream;
 use tonic::{Code, Request, Response, Status, Streaming};
 
 use super::proto::connector::v2 as pb;
@@ -37,12 +47,30 @@ use crate::plugin::convert::ProtoError;
 use crate::spec::Specification;
 
 type Reply<T = ()> = oneshot::Sender<Result<T, Status>>;
-type RunOut = mpsc::Sender<Result<pb::destination::run::Response, Status>>;
+type ProtoAck = pb::destination::run::response::Ack;
+/// The actor's side of a Run response stream: the acks of one write (or the
+/// error that ends the stream).
+type RunOut = mpsc::Sender<Result<Vec<ProtoAck>, Status>>;
 
-/// How many Run requests may wait for the actor (back-pressure on the stream).
+/// How many commands may wait for the actor.
 const COMMAND_QUEUE: usize = 64;
-/// How many ack responses may wait for the client to read them.
+/// How many writes' acks may wait for the client to read them (back-pressure:
+/// the actor stops reading requests while the client reads no acks).
 const ACK_QUEUE: usize = 64;
+/// At most this many ack bytes (positions and errors) are merged into one Run
+/// response (Go clients receive messages of at most 4 MiB by default).
+const MAX_RESPONSE_ACK_BYTES: usize = 1 << 20;
+/// At most this many requests or commands are handled in a row, and for at
+/// most [`ACK_HOLD`], before the actor sends the acks of what it wrote, checks
+/// its timers and lets the transport's tasks run (a client that never pauses
+/// cannot starve them).
+const DRAIN_LIMIT: usize = 256;
+/// How long acks of written records may wait while the actor handles requests
+/// that have already arrived, so that a burst of writes sends one response,
+/// not one per write. Acks never wait for records that have not arrived.
+const ACK_HOLD: Duration = Duration::from_millis(1);
+/// At most this many acks wait to be sent (see [`ACK_HOLD`]).
+const MAX_UNSENT_ACKS: usize = 4096;
 
 /// Binds, prints the handshake line, and serves until the process exits.
 pub(super) async fn run<D: Destination>(
@@ -339,12 +367,23 @@ enum Command {
     OnCreated { config: ConfigMap, reply: Reply },
     OnUpdated { before: ConfigMap, after: ConfigMap, reply: Reply },
     Open { reply: Reply },
-    Attach { run: u64, out: RunOut, reply: Reply },
-    Write { run: u64, records: Result<Vec<Record>, Nack> },
-    RunEnded { run: u64, end: RunEnd },
+    Attach { requests: Streaming<pb::destination::run::Request>, out: RunOut, reply: Reply },
     Stop { last_position: Vec<u8>, reply: Reply },
     Teardown { reply: Reply },
 }
+
+/// The open Run stream: the requests (read by the actor) and the response side.
+struct RunStream {
+    requests: Streaming<pb::destination::run::Request>,
+    out: RunOut,
+    /// Acks of written records not yet handed to the response side (see
+    /// [`ACK_HOLD`]), and since when the first of them waits.
+    unsent: Vec<ProtoAck>,
+    unsent_since: Option<std::time::Instant>,
+}
+
+/// What the request side of the Run stream gave.
+type Received = Option<Result<pb::destination::run::Request, Status>>;
 
 /// How the request side of a Run stream ended.
 #[derive(Debug)]
@@ -370,8 +409,8 @@ struct Actor<D: Destination> {
     runner: Option<DestinationRunner<D>>,
     opened: bool,
     torn_down: bool,
-    /// The open Run stream: its id and its response side.
-    out: Option<(u64, RunOut)>,
+    /// The open Run stream.
+    run: Option<RunStream>,
     /// The position of the last record received on a Run stream.
     last_position: Vec<u8>,
     stop: Option<PendingStop>,
@@ -387,28 +426,69 @@ fn go_quote(bytes: &[u8]) -> String {
 
 impl<D: Destination> Actor<D> {
     fn new() -> Self {
-        Actor { runner: None, opened: false, torn_down: false, out: None, last_position: Vec::new(), stop: None }
+        Actor { runner: None, opened: false, torn_down: false, run: None, last_position: Vec::new(), stop: None }
     }
 
     async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
         loop {
             let batch_deadline = self.runner.as_ref().and_then(DestinationRunner::deadline);
             let stop_deadline = self.stop.as_ref().map(|s| s.deadline);
+            let reading = self.run.is_some();
             tokio::select! {
                 biased;
-                command = inbox.recv() => match command {
-                    Some(command) => {
-                        self.handle(command).await;
-                        if inbox.is_empty() {
-                            self.idle().await;
-                        }
-                    }
-                    None => break,
-                },
                 () = sleep_until(batch_deadline), if batch_deadline.is_some() => self.flush().await,
                 () = sleep_until(stop_deadline), if stop_deadline.is_some() => self.stop_timed_out().await,
+                command = inbox.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                received = next_request(&mut self.run), if reading => self.received(received).await,
+            }
+            // Then everything that is ready, until nothing more is queued.
+            while !self.drain(&mut inbox).await {
+                // Requests keep coming: send the acks so far, keep the timers,
+                // and let the transport's tasks (the response stream among
+                // them) run before the next round.
+                self.push_acks().await;
+                self.timers_due().await;
+                tokio::task::yield_now().await;
+            }
+            self.idle().await;
+            self.push_acks().await;
+        }
+    }
+
+    /// Handles the batch delay and the Stop deadline if they have passed.
+    async fn timers_due(&mut self) {
+        let now = Instant::now();
+        if self.runner.as_ref().and_then(DestinationRunner::deadline).is_some_and(|d| d <= now) {
+            self.flush().await;
+        }
+        if self.stop.as_ref().is_some_and(|s| s.deadline <= now) {
+            self.stop_timed_out().await;
+        }
+    }
+
+    /// Handles what is ready without waiting: queued commands, then the
+    /// requests the Run stream has already received. Returns whether nothing
+    /// more is queued (false when it stopped after [`DRAIN_LIMIT`] items or
+    /// [`ACK_HOLD`]).
+    async fn drain(&mut self, inbox: &mut mpsc::Receiver<Command>) -> bool {
+        let started = std::time::Instant::now();
+        for _ in 0..DRAIN_LIMIT {
+            if let Ok(command) = inbox.try_recv() {
+                self.handle(command).await;
+            } else {
+                match ready_request(&mut self.run).await {
+                    Some(received) => self.received(received).await,
+                    None => return true,
+                }
+            }
+            if started.elapsed() >= ACK_HOLD {
+                return false;
             }
         }
+        false
     }
 
     /// Nothing more is queued: a partial batch is written now (Conduit may
@@ -460,11 +540,10 @@ impl<D: Destination> Actor<D> {
                 };
                 let _ = reply.send(result);
             }
-            Command::Attach { run, out, reply } => {
-                let _ = reply.send(self.attach(run, out).await);
+            Command::Attach { requests, out, reply } => {
+                let run = RunStream { requests, out, unsent: Vec::new(), unsent_since: None };
+                let _ = reply.send(self.attach(run).await);
             }
-            Command::Write { run, records } => self.write(run, records).await,
-            Command::RunEnded { run, end } => self.run_ended(run, end).await,
             Command::Stop { last_position, reply } => self.stop(last_position, reply).await,
             Command::Teardown { reply } => {
                 if let Some(stop) = self.stop.take() {
@@ -474,6 +553,7 @@ impl<D: Destination> Actor<D> {
                 // architecture v2 never calls Stop): written, and acked if
                 // the Run stream is still open.
                 self.flush().await;
+                self.push_acks().await;
                 let result = match self.runner.as_mut() {
                     Some(runner) if !self.torn_down => {
                         let result = runner.teardown().await.map_err(|e| unknown(e.to_string()));
@@ -483,7 +563,7 @@ impl<D: Destination> Actor<D> {
                     _ => Ok(()),
                 };
                 self.torn_down = true;
-                self.out = None;
+                self.run = None;
                 let _ = reply.send(result);
             }
         }
@@ -516,29 +596,41 @@ impl<D: Destination> Actor<D> {
         }
     }
 
-    async fn attach(&mut self, run: u64, out: RunOut) -> Result<(), Status> {
+    async fn attach(&mut self, run: RunStream) -> Result<(), Status> {
         if !self.opened || self.torn_down {
             return Err(unknown("destination is not open: Run needs a successful Open first"));
         }
-        if let Some((current, previous)) = &self.out {
-            if !previous.is_closed() {
+        if let Some(previous) = &self.run {
+            if !previous.out.is_closed() {
                 tracing::error!("a second Run stream was refused: the first one is still open");
                 return Err(Status::failed_precondition(
                     "a Run stream is already open: this destination takes one Run stream at a time (end the first \
                      one before opening another)",
                 ));
             }
-            // The previous stream's client went away; its end may still be
-            // on its way to the actor.
-            let current = *current;
-            self.run_ended(current, RunEnd::Cancelled("its client went away".to_owned())).await;
+            // The previous stream's client went away; its end may not have
+            // been read yet.
+            self.run_ended(RunEnd::Cancelled("its client went away".to_owned())).await;
         }
-        self.out = Some((run, out));
+        self.run = Some(run);
         Ok(())
     }
 
-    async fn run_ended(&mut self, run: u64, end: RunEnd) {
-        if self.out.as_ref().is_none_or(|(current, _)| *current != run) {
+    /// A request, or the end of the request side, from the Run stream.
+    async fn received(&mut self, received: Received) {
+        match received {
+            Some(Ok(request)) => {
+                if !request.records.is_empty() {
+                    self.write(convert_records(request.records)).await;
+                }
+            }
+            None => self.run_ended(RunEnd::Closed).await,
+            Some(Err(status)) => self.run_ended(run_end(status)).await,
+        }
+    }
+
+    async fn run_ended(&mut self, end: RunEnd) {
+        if self.run.is_none() {
             return;
         }
         match end {
@@ -561,15 +653,17 @@ impl<D: Destination> Actor<D> {
                 // Earlier records first: written and acked on the stream,
                 // then the stream ends with the error.
                 self.flush().await;
+                self.push_acks().await;
                 tracing::error!(error = %status.message(), "the Run stream failed");
-                if let Some((_, out)) = &self.out
-                    && out.send(Err(status)).await.is_err()
+                if let Some(run) = &self.run
+                    && run.out.send(Err(status)).await.is_err()
                 {
                     tracing::error!("the Run stream's error could not be sent: its client is gone");
                 }
             }
         }
-        self.out = None;
+        self.push_acks().await;
+        self.run = None;
         if let Some(stop) = self.stop.as_ref().filter(|s| !s.seen) {
             let error = format!(
                 "the Run stream ended before the record at the last position {} arrived (last position received {})",
@@ -581,14 +675,37 @@ impl<D: Destination> Actor<D> {
         }
     }
 
-    async fn write(&mut self, run: u64, records: Result<Vec<Record>, Nack>) {
-        let current = self.out.as_ref().is_some_and(|(current, _)| *current == run);
+    /// Writes a Run request's records (or nacks them) and sends their acks.
+    async fn write(&mut self, records: Result<Vec<Record>, Nack>) {
         let positions_end = match &records {
             Ok(records) => records.last().map(|r| r.position.0.clone()),
             Err(nack) => nack.positions.last().map(|p| p.0.clone()),
         };
+        if let Some(last) = positions_end {
+            self.last_position = last;
+        }
         let acks = match (records, self.runner.as_mut()) {
-            (Ok(records), Some(runner)) if self.opened && !self.torn_down => runner.write(records).await,
+            (Ok(records), Some(runner)) if self.opened && !self.torn_down => {
+                let size = runner.settings().batch_size;
+                if size == 0 || runner.pending() + records.len() <= size {
+                    runner.write(records).await
+                } else {
+                    // More than the batch has room for: each full batch is
+                    // written and acked before the next is filled, and the
+                    // rest waits for more records like any partial batch.
+                    let mut records = records.into_iter();
+                    loop {
+                        let Some(runner) = self.runner.as_mut() else { break Vec::new() };
+                        let room = size.saturating_sub(runner.pending()).max(1);
+                        let part: Vec<Record> = records.by_ref().take(room).collect();
+                        if part.len() < room {
+                            break runner.write(part).await;
+                        }
+                        let acks = runner.write(part).await;
+                        self.send_acks(acks).await;
+                    }
+                }
+            }
             (Ok(records), _) => {
                 let error =
                     if self.torn_down { "the destination was torn down" } else { "the destination is not open" };
@@ -602,20 +719,7 @@ impl<D: Destination> Actor<D> {
                 nack.positions.into_iter().map(|p| Ack { position: p, error: Some(nack.error.clone()) }).collect()
             }
         };
-        if let Some(last) = positions_end {
-            self.last_position = last;
-        }
-        if current {
-            self.send_acks(acks).await;
-        } else if !acks.is_empty() {
-            // Never on another stream: Conduit would read acks for records it
-            // did not send there.
-            tracing::error!(
-                acks = acks.len(),
-                nacks = acks.iter().filter(|a| a.error.is_some()).count(),
-                "records arrived on a Run stream that has ended: handled, but their acks cannot be sent"
-            );
-        }
+        self.send_acks(acks).await;
         if let Some(stop) = self.stop.as_mut()
             && stop.want == self.last_position
         {
@@ -630,28 +734,41 @@ impl<D: Destination> Actor<D> {
         }
     }
 
+    /// Queues the acks of written records for the Run stream; they are sent
+    /// when the actor has handled what had already arrived, at the latest
+    /// after [`ACK_HOLD`] (see [`push_acks`](Self::push_acks)).
     async fn send_acks(&mut self, acks: Vec<Ack>) {
         if acks.is_empty() {
             return;
         }
-        let count = acks.len();
-        let failed = acks.iter().filter(|a| a.error.is_some()).count();
-        let Some((_, out)) = &self.out else {
+        let Some(run) = self.run.as_mut() else {
             tracing::error!(
-                acks = count,
-                nacks = failed,
+                acks = acks.len(),
+                nacks = acks.iter().filter(|a| a.error.is_some()).count(),
                 "acks that cannot be sent: no Run stream is open; Conduit never sees them"
             );
             return;
         };
-        let response = pb::destination::run::Response { acks: acks.into_iter().map(ack_to_proto).collect() };
-        if out.send(Ok(response)).await.is_err() {
+        let since = *run.unsent_since.get_or_insert_with(std::time::Instant::now);
+        run.unsent.extend(acks.into_iter().map(ack_to_proto));
+        if run.unsent.len() >= MAX_UNSENT_ACKS || since.elapsed() >= ACK_HOLD {
+            self.push_acks().await;
+        }
+    }
+
+    /// Hands the queued acks to the Run stream's response side.
+    async fn push_acks(&mut self) {
+        let Some(run) = self.run.as_mut().filter(|r| !r.unsent.is_empty()) else { return };
+        let acks = std::mem::take(&mut run.unsent);
+        run.unsent_since = None;
+        let (count, failed) = (acks.len(), acks.iter().filter(|a| !a.error.is_empty()).count());
+        if run.out.send(Ok(acks)).await.is_err() {
             tracing::error!(
                 acks = count,
                 nacks = failed,
                 "acks that cannot be sent: the Run stream is closed; Conduit never sees them"
             );
-            self.out = None;
+            self.run = None;
         }
     }
 
@@ -664,7 +781,7 @@ impl<D: Destination> Actor<D> {
             let _ = previous.reply.send(Err(unknown("superseded by a later Stop call")));
         }
         let seen = want == self.last_position;
-        if !seen && self.out.is_none() {
+        if !seen && self.run.is_none() {
             let error = format!(
                 "no Run stream is open, so the record at the last position {} cannot arrive (last position received \
                  {})",
@@ -696,6 +813,8 @@ impl<D: Destination> Actor<D> {
 
     async fn finish_stop(&mut self, result: Result<(), Status>) {
         self.flush().await;
+        // Stop returns once the acks are on their way.
+        self.push_acks().await;
         if let Some(stop) = self.stop.take() {
             tracing::info!("destination stopped");
             let _ = stop.reply.send(result);
@@ -710,14 +829,83 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn ack_to_proto(ack: Ack) -> pb::destination::run::response::Ack {
+/// The next request (or the end) of the open Run stream; never resolves
+/// without one.
+async fn next_request(run: &mut Option<RunStream>) -> Received {
+    match run {
+        Some(run) => std::future::poll_fn(|cx| Pin::new(&mut run.requests).poll_next(cx)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A request (or the end) the open Run stream has already received, without
+/// waiting; `None` when there is none.
+async fn ready_request(run: &mut Option<RunStream>) -> Option<Received> {
+    let run = run.as_mut()?;
+    std::future::poll_fn(|cx| match Pin::new(&mut run.requests).poll_next(cx) {
+        Poll::Ready(received) => Poll::Ready(Some(received)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}
+
+/// The response side of a Run stream: every ack waiting when the transport
+/// asks for the next message goes into one response (up to
+/// [`MAX_RESPONSE_ACK_BYTES`]), so a burst of writes costs one message, not
+/// one per write, and no ack waits for another.
+pub(super) struct AckStream {
+    acks: mpsc::Receiver<Result<Vec<ProtoAck>, Status>>,
+    /// An error that ends the stream, after the acks before it.
+    error: Option<Status>,
+}
+
+impl AckStream {
+    fn new(acks: mpsc::Receiver<Result<Vec<ProtoAck>, Status>>) -> Self {
+        AckStream { acks, error: None }
+    }
+}
+
+impl Stream for AckStream {
+    type Item = Result<pb::destination::run::Response, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(status) = self.error.take() {
+            return Poll::Ready(Some(Err(status)));
+        }
+        let mut acks: Vec<ProtoAck> = Vec::new();
+        let mut bytes = 0;
+        while bytes < MAX_RESPONSE_ACK_BYTES {
+            match self.acks.poll_recv(cx) {
+                Poll::Ready(Some(Ok(mut more))) => {
+                    bytes += more.iter().map(|a| a.position.len() + a.error.len() + 8).sum::<usize>();
+                    if acks.is_empty() {
+                        acks = more;
+                    } else {
+                        acks.append(&mut more);
+                    }
+                }
+                Poll::Ready(Some(Err(status))) if acks.is_empty() => return Poll::Ready(Some(Err(status))),
+                Poll::Ready(Some(Err(status))) => {
+                    self.error = Some(status);
+                    break;
+                }
+                Poll::Ready(None) if acks.is_empty() => return Poll::Ready(None),
+                Poll::Pending if acks.is_empty() => return Poll::Pending,
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+        }
+        Poll::Ready(Some(Ok(pb::destination::run::Response { acks })))
+    }
+}
+
+fn ack_to_proto(ack: Ack) -> ProtoAck {
     let error = match ack.error {
         None => String::new(),
         // An empty error would read as success to Conduit.
         Some(e) if e.is_empty() => "the destination failed the record without an error message".to_owned(),
         Some(e) => e,
     };
-    pb::destination::run::response::Ack { position: ack.position.0, error }
+    ProtoAck { position: ack.position.0, error }
 }
 
 /// Converts a Run request's records; one that cannot be converted nacks the
@@ -815,8 +1003,6 @@ struct DestinationService<D> {
     _destination: PhantomData<fn() -> D>,
 }
 
-static NEXT_RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
 #[tonic::async_trait]
 impl<D: Destination> DestinationPlugin for DestinationService<D> {
     async fn configure(
@@ -836,36 +1022,17 @@ impl<D: Destination> DestinationPlugin for DestinationService<D> {
         Ok(Response::new(pb::destination::open::Response {}))
     }
 
-    type RunStream = ReceiverStream<Result<pb::destination::run::Response, Status>>;
+    type RunStream = AckStream;
 
+    /// Hands the stream to the actor, which reads the requests itself.
     async fn run(
         &self,
         request: Request<Streaming<pb::destination::run::Request>>,
     ) -> Result<Response<Self::RunStream>, Status> {
-        let mut stream = request.into_inner();
-        let run = NEXT_RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let requests = request.into_inner();
         let (out, acks) = mpsc::channel(ACK_QUEUE);
-        ask(&self.commands, |reply| Command::Attach { run, out, reply }).await?;
-        let commands = self.commands.clone();
-        tokio::spawn(async move {
-            let end = loop {
-                match stream.message().await {
-                    Ok(Some(request)) => {
-                        if request.records.is_empty() {
-                            continue;
-                        }
-                        let records = convert_records(request.records);
-                        if commands.send(Command::Write { run, records }).await.is_err() {
-                            return;
-                        }
-                    }
-                    Ok(None) => break RunEnd::Closed,
-                    Err(status) => break run_end(status),
-                }
-            };
-            let _ = commands.send(Command::RunEnded { run, end }).await;
-        });
-        Ok(Response::new(ReceiverStream::new(acks)))
+        ask(&self.commands, |reply| Command::Attach { requests, out, reply }).await?;
+        Ok(Response::new(AckStream::new(acks)))
     }
 
     async fn stop(
@@ -980,6 +1147,44 @@ mod tests {
         assert!(matches!(run_end(Status::cancelled("h2 protocol error: stream reset")), RunEnd::Cancelled(_)));
         assert!(matches!(run_end(Status::unknown("h2 protocol error: connection reset")), RunEnd::Cancelled(_)));
         assert!(matches!(run_end(Status::invalid_argument("nested too deep")), RunEnd::Failed(_)));
+    }
+
+    fn ack(position: &str) -> ProtoAck {
+        ProtoAck { position: position.as_bytes().to_vec(), error: String::new() }
+    }
+
+    fn positions(response: &pb::destination::run::Response) -> Vec<&[u8]> {
+        response.acks.iter().map(|a| a.position.as_slice()).collect()
+    }
+
+    #[tokio::test]
+    async fn the_response_stream_puts_every_waiting_ack_into_one_response_in_order() {
+        use tonic::codegen::tokio_stream::StreamExt;
+        let (tx, rx) = mpsc::channel(8);
+        let mut stream = AckStream::new(rx);
+        tx.send(Ok(vec![ack("p1"), ack("p2")])).await.unwrap();
+        tx.send(Ok(vec![ack("p3")])).await.unwrap();
+        let first = stream.next().await.unwrap().unwrap();
+        assert_eq!(positions(&first), [&b"p1"[..], b"p2", b"p3"]);
+        tx.send(Ok(vec![ack("p4")])).await.unwrap();
+        tx.send(Err(Status::out_of_range("too large"))).await.unwrap();
+        drop(tx);
+        // The acks before an error first, then the error, then the end.
+        assert_eq!(positions(&stream.next().await.unwrap().unwrap()), [&b"p4"[..]]);
+        assert_eq!(stream.next().await.unwrap().unwrap_err().code(), Code::OutOfRange);
+        assert!(stream.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_response_stream_stops_merging_at_the_size_bound() {
+        use tonic::codegen::tokio_stream::StreamExt;
+        let (tx, rx) = mpsc::channel(8);
+        let mut stream = AckStream::new(rx);
+        let big = |p: &str| ProtoAck { position: p.as_bytes().to_vec(), error: "x".repeat(MAX_RESPONSE_ACK_BYTES) };
+        tx.send(Ok(vec![big("p1")])).await.unwrap();
+        tx.send(Ok(vec![ack("p2")])).await.unwrap();
+        assert_eq!(positions(&stream.next().await.unwrap().unwrap()), [&b"p1"[..]]);
+        assert_eq!(positions(&stream.next().await.unwrap().unwrap()), [&b"p2"[..]]);
     }
 
     #[test]

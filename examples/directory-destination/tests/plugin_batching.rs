@@ -43,6 +43,26 @@ async fn a_partial_batch_is_written_as_soon_as_nothing_more_is_queued() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_larger_than_the_batch_fill_batches_in_order_and_the_rest_is_written_when_idle() {
+    let (dir, mut plugin) = opened("large-requests", &[("sdk.batch.size", "100")]).await;
+    let mut run = plugin.run().await;
+    let mut want = Vec::new();
+    for request in 0..3 {
+        let records: Vec<_> =
+            (0..130).map(|i| create(&format!("p{request}-{i}"), &format!("k{request}-{i}"), "x")).collect();
+        want.extend(records.iter().map(|r| String::from_utf8_lossy(&r.position).into_owned()));
+        run.send(records).await;
+    }
+    let acks = run.acks(390).await;
+    assert_eq!(positions(&acks), want);
+    assert!(acks.iter().all(|a| a.error.is_empty()), "{acks:?}");
+    assert_eq!(std::fs::read_dir(dir.path().join("out")).unwrap().count(), 390);
+    plugin.stop("p2-129").await.expect("Stop succeeds");
+    run.cancel();
+    shut_down(plugin).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_delay_is_an_upper_bound_not_a_wait() {
     // With a one-minute delay, acks that waited for it would miss `acks`'s
     // 10 s bound.
