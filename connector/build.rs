@@ -50,4 +50,3 @@ fn compile_protos() -> Result<(), Box<dyn std::error::Error>> {
         .compile_fds(descriptors)?;
     Ok(())
 }
-
