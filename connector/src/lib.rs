@@ -184,6 +184,19 @@
 //! }
 //! ```
 //!
+//! # Cargo features
+//!
+//! - `derive` (default): `#[derive(Config)]` and `#[derive(ConfigValue)]`.
+//! - `runtime` (default): the destination trait and runner, middleware, schema extraction,
+//!   the command line and the acceptance harness ([`testing`]); tokio, clap, apache-avro.
+//! - `plugin` (default, implies `runtime`): the standalone gRPC plugin protocol and
+//!   [`serve`]; tonic, prost and the protobuf build tooling.
+//!
+//! With `default-features = false, features = ["derive"]` a crate gets the config model, the
+//! derive, [`Specification`] (YAML, Markdown) and [`opencdc`] records, and compiles none of
+//! the runtime's dependencies: the way to validate configs and generate parameter docs in unit
+//! tests cheaply.
+//!
 //! # Modules
 //!
 //! - [`config`]: parameters, validations, the raw config map and its pipeline.
