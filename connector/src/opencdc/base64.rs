@@ -48,11 +48,14 @@ impl std::fmt::Display for Base64Error {
 
 /// Decodes padded standard base64.
 pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Base64Error> {
-    if input.iter().any(|&b| b == b'\r' || b == b'\n') {
-        let filtered: Vec<u8> = input.iter().copied().filter(|&b| b != b'\r' && b != b'\n').collect();
-        return decode_clean(&filtered);
+    // Line breaks are rare: look for them only when the input does not decode as it is.
+    match decode_clean(input) {
+        Err(_) if input.iter().any(|&b| b == b'\r' || b == b'\n') => {
+            let filtered: Vec<u8> = input.iter().copied().filter(|&b| b != b'\r' && b != b'\n').collect();
+            decode_clean(&filtered)
+        }
+        other => other,
     }
-    decode_clean(input)
 }
 
 fn decode_clean(input: &[u8]) -> Result<Vec<u8>, Base64Error> {

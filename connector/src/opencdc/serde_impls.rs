@@ -646,27 +646,28 @@ impl<'de> Visitor<'de> for ChangeSeed<'_> {
     }
 }
 
-/// A whole record (an object; anything else is a type error for `record`).
+/// A whole record (an object; anything else is a type error for `record`), read into
+/// `target` in place.
 struct RecordSeed<'c> {
     cx: &'c mut Cx,
+    target: &'c mut Record,
 }
 
 impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
-    type Value = Record;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Record, D::Error> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl RecordSeed<'_> {
-    fn other(self, found: Found) -> Record {
+    fn other(self, found: Found) {
         self.cx.type_error("record", "an object", found.name());
-        Record::default()
     }
 }
 
 impl<'de> Visitor<'de> for RecordSeed<'_> {
-    type Value = Record;
+    type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an OpenCDC record object")
     }
@@ -675,16 +676,17 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
         visit_f64(f64) => Number, visit_str(&str) => String,
     );
     containers_to_other!();
-    fn visit_unit<E: de::Error>(self) -> Result<Record, E> {
-        Ok(self.other(Found::Null))
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.other(Found::Null);
+        Ok(())
     }
-    fn visit_none<E: de::Error>(self) -> Result<Record, E> {
-        Ok(self.other(Found::Null))
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.visit_unit()
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let cx = self.cx;
+        let record = self.target;
         cx.enter()?;
-        let mut record = Record::default();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let key: &str = &key;
             if key.eq_ignore_ascii_case("position") {
@@ -713,7 +715,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
             cx.field = None;
         }
         cx.leave();
-        Ok(record)
+        Ok(())
     }
 }
 
@@ -736,7 +738,9 @@ fn standalone<'de, D: Deserializer<'de>, T>(
 /// format (JSON, YAML, …).
 impl<'de> Deserialize<'de> for Record {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        standalone(d, |cx, d| RecordSeed { cx }.deserialize(d))
+        let mut record = Record::default();
+        standalone(d, |cx, d| RecordSeed { cx, target: &mut record }.deserialize(d))?;
+        Ok(record)
     }
 }
 
@@ -820,9 +824,10 @@ pub(super) fn record_from_json(input: &[u8]) -> Result<Record, RecordError> {
     // The seeds bound the depth themselves (MAX_DEPTH, above serde_json's 128).
     de.disable_recursion_limit();
     let mut cx = Cx::default();
-    let result = RecordSeed { cx: &mut cx }.deserialize(&mut de).and_then(|record| de.end().map(|()| record));
+    let mut record = Record::default();
+    let result = RecordSeed { cx: &mut cx, target: &mut record }.deserialize(&mut de).and_then(|()| de.end());
     match result {
-        Ok(record) => match cx.deferred {
+        Ok(()) => match cx.deferred {
             Some(e) => Err(e),
             None => Ok(record),
         },
