@@ -42,7 +42,7 @@ impl From<Schema> for pbschema::Schema {
 /// `conduit-connector-token` metadata on every call, gives up connecting
 /// after [`CONNECT_TIMEOUT`] and on any call after [`CALL_TIMEOUT`], and
 /// names the address in every transport error. It does not cache; plugin
-/// mode wraps it in a [`CachedSchemaService`].
+/// mode wraps it in a [`CachedSchemaService`](super::CachedSchemaService).
 #[derive(Clone)]
 pub struct SchemaClient {
     target: String,

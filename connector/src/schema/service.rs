@@ -125,7 +125,7 @@ pub enum SchemaError {
 }
 
 /// Conduit's schema service (`connutils.v1.SchemaService`): what the SDK
-/// needs from it. [`SchemaClient`] is the gRPC implementation; tests can
+/// needs from it. `SchemaClient` (feature `plugin`) is the gRPC implementation; tests can
 /// give the [`DestinationRunner`](crate::destination::DestinationRunner) an
 /// in-process one.
 ///
