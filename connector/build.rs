@@ -1,10 +1,13 @@
 //! Compiles the plugin protocol's `.proto` files (in `proto/`) into Rust with
 //! `protox` (a pure-Rust protobuf compiler, so no `protoc` is needed) and
-//! `tonic-prost-build`.
+//! `tonic-prost-build`. Only with the `plugin` feature: without it neither
+//! the generated code nor the protobuf tooling is built.
 
+#[cfg(feature = "plugin")]
 use std::path::Path;
 
 /// The protocol's files, relative to `proto/`.
+#[cfg(feature = "plugin")]
 const PROTOS: &[&str] = &[
     "opencdc/v1/struct.proto",
     "opencdc/v1/opencdc.proto",
@@ -18,8 +21,16 @@ const PROTOS: &[&str] = &[
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = Path::new("proto");
     println!("cargo:rerun-if-changed=build.rs");
+    // Build scripts are compiled with the package's features.
+    #[cfg(feature = "plugin")]
+    compile_protos()?;
+    Ok(())
+}
+
+#[cfg(feature = "plugin")]
+fn compile_protos() -> Result<(), Box<dyn std::error::Error>> {
+    let root = Path::new("proto");
     for proto in PROTOS {
         println!("cargo:rerun-if-changed={}", root.join(proto).display());
     }

@@ -1,12 +1,13 @@
 //! OpenCDC JSON codec benchmarks: encode and decode one record, and read JSON lines, for raw
-//! payloads of 64 B, 1 KiB and 64 KiB.
+//! payloads of 64 B, 1 KiB and 64 KiB; decode of a record with a structured payload of 4, 32
+//! and 256 fields.
 //!
 //! `cargo bench -p conduit-connector --bench codec`
 
 use std::hint::black_box;
 
 use conduit_connector::cli::generated_record;
-use conduit_connector::opencdc::{JsonLines, Record};
+use conduit_connector::opencdc::{Data, JsonLines, Record};
 
 const SIZES: [usize; 3] = [64, 1024, 64 * 1024];
 
@@ -32,6 +33,33 @@ fn decode(bencher: divan::Bencher<'_, '_>, size: usize) {
     let line = generated_record(1, size).to_json();
     bencher
         .counter(divan::counter::BytesCount::new(size))
+        .bench_local(|| Record::from_json(black_box(&line)).map(|r| r.position.0.len()).unwrap_or(0));
+}
+
+/// A record whose payload is structured: `fields` entries of strings, numbers, bools and a
+/// nested object.
+fn structured_record(fields: usize) -> Record {
+    let mut map = conduit_connector::opencdc::StructuredData::new();
+    for i in 0..fields {
+        let value = match i % 4 {
+            0 => serde_json::json!(format!("value <{i}> with some text")),
+            1 => serde_json::json!(i as f64 * 1.25),
+            2 => serde_json::json!(i % 3 == 0),
+            _ => serde_json::json!({"id": i, "tags": ["a", "b"], "note": null}),
+        };
+        map.insert(format!("field_{i}"), value);
+    }
+    let mut record = generated_record(1, 16);
+    record.payload.after = Some(Data::Structured(map));
+    record
+}
+
+/// `Record::from_json` of one line with a structured payload.
+#[divan::bench(args = [4, 32, 256])]
+fn decode_structured(bencher: divan::Bencher<'_, '_>, fields: usize) {
+    let line = structured_record(fields).to_json();
+    bencher
+        .counter(divan::counter::BytesCount::new(line.len()))
         .bench_local(|| Record::from_json(black_box(&line)).map(|r| r.position.0.len()).unwrap_or(0));
 }
 

@@ -184,6 +184,19 @@
 //! }
 //! ```
 //!
+//! # Cargo features
+//!
+//! - `derive` (default): `#[derive(Config)]` and `#[derive(ConfigValue)]`.
+//! - `runtime` (default): the destination trait and runner, middleware, schema extraction,
+//!   the command line and the acceptance harness ([`testing`]); tokio, clap, apache-avro.
+//! - `plugin` (default, implies `runtime`): the standalone gRPC plugin protocol and
+//!   [`serve`]; tonic, prost and the protobuf build tooling.
+//!
+//! With `default-features = false, features = ["derive"]` a crate gets the config model, the
+//! derive, [`Specification`] (YAML, Markdown) and [`opencdc`] records, and compiles none of
+//! the runtime's dependencies: the way to validate configs and generate parameter docs in unit
+//! tests cheaply.
+//!
 //! # Modules
 //!
 //! - [`config`]: parameters, validations, the raw config map and its pipeline.
@@ -198,16 +211,24 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "runtime")]
 pub mod cli;
 pub mod config;
+#[cfg(feature = "runtime")]
 pub mod destination;
+#[cfg(feature = "runtime")]
 pub mod log;
+#[cfg(feature = "runtime")]
 pub mod middleware;
 pub mod opencdc;
+#[cfg(feature = "plugin")]
 pub mod plugin;
+#[cfg(feature = "runtime")]
 pub mod schema;
+#[cfg(feature = "plugin")]
 mod signals;
 pub mod spec;
+#[cfg(feature = "runtime")]
 pub mod testing;
 
 #[cfg(feature = "derive")]
@@ -220,13 +241,16 @@ pub use spec::Specification;
 pub mod __private;
 
 // The README's examples run as doc tests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "plugin"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
+#[cfg(feature = "plugin")]
 use std::io::Write as _;
+#[cfg(feature = "plugin")]
 use std::process::ExitCode;
 
+#[cfg(feature = "plugin")]
 use destination::Destination;
 
 /// Runs a destination connector: the whole `main` of a connector binary.
@@ -255,6 +279,7 @@ use destination::Destination;
 ///     })
 /// }
 /// ```
+#[cfg(feature = "plugin")]
 pub fn serve<D: Destination>(spec: Specification) -> ExitCode {
     let spec = spec.with_destination::<D>();
     // Before any write: past the file-size limit a write fails (EFBIG) instead of the signal

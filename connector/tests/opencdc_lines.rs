@@ -16,7 +16,7 @@ fn blank_lines_are_skipped_and_line_numbers_count_them() {
     assert_eq!(e.to_string(), r#"line 4: invalid field operation: operation "bogus": unknown operation"#);
     assert_eq!(results[2].as_ref().unwrap().operation, Operation::Delete);
     let e = results[3].as_ref().unwrap_err().to_string();
-    assert_eq!(e, "line 6: invalid JSON at line 2, column 1: unexpected end of JSON input");
+    assert_eq!(e, "line 6: invalid JSON at line 2, column 1: EOF while parsing a value (in field key)");
 }
 
 #[test]

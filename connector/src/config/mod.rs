@@ -11,7 +11,12 @@ mod error;
 pub mod field;
 #[doc(hidden)]
 pub mod field_support;
+// Go's parsers: public only for the workspace's tests (hidden feature `__test-support`).
+#[cfg(feature = "__test-support")]
+#[doc(hidden)]
 pub mod go;
+#[cfg(not(feature = "__test-support"))]
+pub(crate) mod go;
 mod map;
 mod params;
 #[cfg(test)]

@@ -1,21 +1,23 @@
-//! Standard base64 (RFC 4648 §4, with padding), as Go's `base64.StdEncoding`.
+//! Standard base64 (RFC 4648 §4, with padding), as Go's `base64.StdEncoding`, on the
+//! `base64` crate.
 //!
 //! Encoding always pads. Decoding requires padding, ignores `\r` and `\n` (as Go does) and
-//! accepts non-zero trailing bits (Go's non-strict mode).
+//! accepts non-zero trailing bits (Go's non-strict mode); errors give the offset Go reports.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+use base64::DecodeSliceError;
+use base64::Engine as _;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 
-const INVALID: u8 = 0xFF;
-
-const DECODE: [u8; 256] = {
-    let mut table = [INVALID; 256];
-    let mut i = 0;
-    while i < 64 {
-        table[ALPHABET[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
+/// Go's `base64.StdEncoding`: the standard alphabet, padding written and required, trailing
+/// bits not checked.
+const GO_STD: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+        .with_decode_allow_trailing_bits(true),
+);
 
 /// The length of the padded encoding of `n` bytes.
 pub(crate) const fn encoded_len(n: usize) -> usize {
@@ -26,36 +28,9 @@ pub(crate) const fn encoded_len(n: usize) -> usize {
 pub(crate) fn encode_into(input: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
     out.resize(start + encoded_len(input.len()), 0);
-    let dst = &mut out[start..];
-    let chunks = input.chunks_exact(3);
-    let rest = chunks.remainder();
-    let mut written = 0;
-    for (src, dst) in chunks.zip(dst.chunks_exact_mut(4)) {
-        let n = (u32::from(src[0]) << 16) | (u32::from(src[1]) << 8) | u32::from(src[2]);
-        dst[0] = ALPHABET[(n >> 18) as usize & 63];
-        dst[1] = ALPHABET[(n >> 12) as usize & 63];
-        dst[2] = ALPHABET[(n >> 6) as usize & 63];
-        dst[3] = ALPHABET[n as usize & 63];
-        written += 4;
-    }
-    let tail = &mut dst[written..];
-    match *rest {
-        [a] => {
-            let n = u32::from(a) << 16;
-            tail[0] = ALPHABET[(n >> 18) as usize & 63];
-            tail[1] = ALPHABET[(n >> 12) as usize & 63];
-            tail[2] = b'=';
-            tail[3] = b'=';
-        }
-        [a, b] => {
-            let n = (u32::from(a) << 16) | (u32::from(b) << 8);
-            tail[0] = ALPHABET[(n >> 18) as usize & 63];
-            tail[1] = ALPHABET[(n >> 12) as usize & 63];
-            tail[2] = ALPHABET[(n >> 6) as usize & 63];
-            tail[3] = b'=';
-        }
-        _ => {}
-    }
+    // The slice is exactly the padded length, so encoding cannot run out of room.
+    let written = GO_STD.encode_slice(input, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + written);
 }
 
 /// Base64 input that is not valid padded standard base64.
@@ -73,66 +48,47 @@ impl std::fmt::Display for Base64Error {
 
 /// Decodes padded standard base64.
 pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Base64Error> {
-    if input.iter().any(|&b| b == b'\r' || b == b'\n') {
-        let filtered: Vec<u8> = input.iter().copied().filter(|&b| b != b'\r' && b != b'\n').collect();
-        return decode_clean(&filtered);
+    // Line breaks are rare: look for them only when the input does not decode as it is.
+    match decode_clean(input) {
+        Err(_) if input.iter().any(|&b| b == b'\r' || b == b'\n') => {
+            let filtered: Vec<u8> = input.iter().copied().filter(|&b| b != b'\r' && b != b'\n').collect();
+            decode_clean(&filtered)
+        }
+        other => other,
     }
-    decode_clean(input)
 }
 
 fn decode_clean(input: &[u8]) -> Result<Vec<u8>, Base64Error> {
-    if input.is_empty() {
-        return Ok(Vec::new());
+    let mut out = vec![0; input.len() / 4 * 3 + 3];
+    match GO_STD.decode_slice(input, &mut out) {
+        Ok(n) => {
+            out.truncate(n);
+            Ok(out)
+        }
+        Err(e) => Err(Base64Error { offset: go_offset(input, e) }),
     }
-    let full = input.len() / 4;
-    if !input.len().is_multiple_of(4) {
-        // An incomplete final quantum: Go reports the end of the input.
-        let last = full * 4;
-        let bad = input[last..].iter().position(|&b| DECODE[b as usize] == INVALID);
-        return Err(Base64Error { offset: last + bad.unwrap_or(input.len() - last) });
-    }
-    let mut out = Vec::with_capacity(full * 3);
-    let (body, last) = input.split_at((full - 1) * 4);
-    for (q, chunk) in body.chunks_exact(4).enumerate() {
-        let a = DECODE[chunk[0] as usize];
-        let b = DECODE[chunk[1] as usize];
-        let c = DECODE[chunk[2] as usize];
-        let d = DECODE[chunk[3] as usize];
-        if a == INVALID || b == INVALID || c == INVALID || d == INVALID {
-            let i = chunk.iter().position(|&x| DECODE[x as usize] == INVALID).unwrap_or(0);
-            return Err(Base64Error { offset: q * 4 + i });
+}
+
+/// The offset Go's decoder reports for input the crate rejects: the first byte that is not
+/// part of a valid quantum.
+fn go_offset(input: &[u8], error: DecodeSliceError) -> usize {
+    use base64::DecodeError;
+    let is_symbol = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    match error {
+        DecodeSliceError::DecodeError(DecodeError::InvalidByte(offset, _))
+        | DecodeSliceError::DecodeError(DecodeError::InvalidLastSymbol(offset, _)) => {
+            // A quantum ending in padding followed by more input: Go reports the padding.
+            let quantum = offset / 4 * 4;
+            input[quantum..offset.min(input.len())].iter().position(|&b| b == b'=').map_or(offset, |p| quantum + p)
         }
-        let n = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
-        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
-    }
-    let base = (full - 1) * 4;
-    let val = |i: usize| -> Result<u32, Base64Error> {
-        match DECODE[last[i] as usize] {
-            INVALID => Err(Base64Error { offset: base + i }),
-            v => Ok(u32::from(v)),
-        }
-    };
-    let a = val(0)?;
-    let b = val(1)?;
-    match (last[2], last[3]) {
-        (b'=', b'=') => {
-            let n = (a << 18) | (b << 12);
-            out.push((n >> 16) as u8);
-        }
-        (b'=', _) => return Err(Base64Error { offset: base + 2 }),
-        (_, b'=') => {
-            let c = val(2)?;
-            let n = (a << 18) | (b << 12) | (c << 6);
-            out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8]);
-        }
-        _ => {
-            let c = val(2)?;
-            let d = val(3)?;
-            let n = (a << 18) | (b << 12) | (c << 6) | d;
-            out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        // An incomplete final quantum or misplaced padding: the first byte of the last
+        // quantum that is not a symbol, else the end of the input.
+        DecodeSliceError::DecodeError(DecodeError::InvalidLength(_) | DecodeError::InvalidPadding)
+        | DecodeSliceError::OutputSliceTooSmall => {
+            let last = if input.len().is_multiple_of(4) { input.len().saturating_sub(4) } else { input.len() / 4 * 4 };
+            input[last..].iter().position(|&b| !is_symbol(b)).map_or(input.len(), |p| last + p)
         }
     }
-    Ok(out)
 }
 
 #[cfg(test)]

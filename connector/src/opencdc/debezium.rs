@@ -36,7 +36,8 @@
 
 use serde_json::Value;
 
-use super::json::{parse_structured_object, write_base64_string, write_json_object, write_json_string, write_metadata};
+use super::json::{write_base64_string, write_json_object, write_json_string, write_metadata};
+use super::serde_impls::parse_structured_object;
 use super::{Data, Operation, Record, StructuredData};
 
 /// The default `debezium.rawData.key`: the field that carries raw data that is not JSON.

@@ -2,7 +2,9 @@
 //!
 //! The JSON codec ([`Record::to_json`], [`Record::from_json`], [`JsonLines`]) is
 //! byte-identical to the Go SDK's; [`to_debezium_json`] writes the `debezium/json` record
-//! format.
+//! format. [`Record`] and its parts implement serde's `Serialize` and `Deserialize` with the
+//! same JSON form, so records work with the serde ecosystem (the Go-identical bytes —
+//! HTML-safe escaping, Go's float format — come from [`Record::to_json`]).
 //!
 //! ```
 //! use conduit_connector::opencdc::{Data, Operation, Position, Record};
@@ -31,6 +33,7 @@ pub(crate) mod base64;
 pub mod debezium;
 mod json;
 mod metadata;
+mod serde_impls;
 
 pub use debezium::{DEFAULT_RAW_DATA_KEY, to_debezium_json};
 pub use json::{

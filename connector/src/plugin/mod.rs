@@ -12,13 +12,33 @@
 //! service at `CONDUIT_CONNECTOR_UTILITIES_GRPC_TARGET` (one
 //! `SchemaClient` per process).
 //!
-//! [`host`] plays Conduit's side of the handshake, to test connector binaries
-//! the way Conduit starts them.
+//! The generated protobuf types, the conversions, the codec and the test
+//! host that plays Conduit's side of the handshake are not public API: this
+//! workspace's own tests reach them through the hidden `__test-support`
+//! feature (every `.proto` change would otherwise be a semver break).
 
+// Public only for the workspace's tests (hidden feature `__test-support`).
+#[cfg(feature = "__test-support")]
+#[doc(hidden)]
 pub mod codec;
+#[cfg(not(feature = "__test-support"))]
+#[allow(dead_code)]
+pub(crate) mod codec;
+#[cfg(feature = "__test-support")]
+#[doc(hidden)]
 pub mod convert;
+#[cfg(not(feature = "__test-support"))]
+#[allow(dead_code)]
+pub(crate) mod convert;
+#[cfg(feature = "__test-support")]
+#[doc(hidden)]
 pub mod host;
+#[cfg(feature = "__test-support")]
+#[doc(hidden)]
 pub mod proto;
+#[cfg(not(feature = "__test-support"))]
+#[allow(dead_code, unused_imports)]
+pub(crate) mod proto;
 mod server;
 #[cfg(unix)]
 mod socket;

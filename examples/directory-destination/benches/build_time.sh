@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Clean-build seconds of a small crate using `#[derive(Config)]` vs the same crate using only
-# serde's derive (serde + serde_json), each with a fresh CARGO_TARGET_DIR, in a temp dir; and
-# of the two proc-macro crates alone (conduit-connector-derive vs serde_derive).
+# Clean-build seconds of a small crate using `#[derive(Config)]` (conduit-connector with
+# `default-features = false, features = ["derive"]`: config model, derive, spec, records; no
+# runtime) vs the same crate using only serde's derive (serde + serde_json), each with a fresh
+# CARGO_TARGET_DIR, in a temp dir, in the same run; and of the two proc-macro crates alone
+# (conduit-connector-derive vs serde_derive). Ends with `cargo tree -e normal` of the first
+# crate, which must show none of tokio, tonic, prost, hyper, h2 or clap.
 #
 #   examples/directory-destination/benches/build_time.sh            # dev profile
 #   PROFILE=release examples/directory-destination/benches/build_time.sh
+#   ROUNDS=3 examples/directory-destination/benches/build_time.sh   # crates interleaved, 3 times
 #
 # For each crate: the clean build (all dependencies), and a rebuild of the crate alone after
 # touching its source (expanding and compiling the derived code). The crates are libraries,
@@ -47,7 +51,8 @@ new_crate() {
     cp "$repo/Cargo.lock" "$work/$1/Cargo.lock"
 }
 
-new_crate with-config-derive "conduit-connector = { path = \"$repo/connector\" }" "
+new_crate with-config-derive \
+    "conduit-connector = { path = \"$repo/connector\", default-features = false, features = [\"derive\"] }" "
 use conduit_connector::Config;
 
 /// A small config.
@@ -85,15 +90,26 @@ seconds() { # crate, target dir
     printf '%.1f' "$(echo "$end - $start" | bc)"
 }
 
-echo "| crate | clean build (s) | rebuild of the crate alone (s) |"
-echo "|---|---:|---:|"
-for crate in with-config-derive with-serde-derive only-conduit-connector-derive only-serde-derive; do
+rounds="${ROUNDS:-1}"
+crates="with-config-derive with-serde-derive only-conduit-connector-derive only-serde-derive"
+for crate in $crates; do
     (cd "$work/$crate" && { cargo update --offline --workspace --quiet 2>/dev/null || cargo update --workspace --quiet; })
-    target="$work/target-$crate"
-    clean=$(seconds "$crate" "$target")
-    touch "$work/$crate/src/lib.rs"
-    again=$(seconds "$crate" "$target")
-    echo "| $crate | $clean | $again |"
+done
+
+echo "| crate | round | clean build (s) | rebuild of the crate alone (s) |"
+echo "|---|---:|---:|---:|"
+for round in $(seq 1 "$rounds"); do
+    for crate in $crates; do
+        target="$work/target-$crate-$round"
+        clean=$(seconds "$crate" "$target")
+        touch "$work/$crate/src/lib.rs"
+        again=$(seconds "$crate" "$target")
+        rm -rf "$target"
+        echo "| $crate | $round | $clean | $again |"
+    done
 done
 echo
 echo "profile: $profile; $(nproc) CPUs; load average at end: $(cut -d' ' -f1-3 /proc/loadavg); rustc $(rustc --version | cut -d' ' -f2)"
+echo
+echo "cargo tree -e normal of with-config-derive:"
+(cd "$work/with-config-derive" && cargo tree --offline -e normal)
