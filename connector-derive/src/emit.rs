@@ -204,17 +204,24 @@ pub fn config(model: &StructModel) -> TokenStream {
                 }
             }
 
+            /// The parameters, built once (`parameters()` hands out cheap clones).
+            fn cached_parameters() -> &'static #p::Parameters {
+                static PARAMS: #p::OnceLock<#p::Parameters> = #p::OnceLock::new();
+                PARAMS.get_or_init(|| {
+                    let mut out = #p::Parameters::new();
+                    <#ident as #p::ConfigField>::describe("", &#p::FieldSpec::EMPTY, &mut out);
+                    out
+                })
+            }
+
             #[automatically_derived]
             impl #p::Config for #ident {
                 fn parameters() -> #p::Parameters {
-                    let mut out = #p::Parameters::new();
-                    <Self as #p::ConfigField>::describe("", &#p::FieldSpec::EMPTY, &mut out);
-                    out
+                    #p::Clone::clone(cached_parameters())
                 }
 
                 fn from_config<C: #p::IntoConfigMap>(config: C) -> #p::Result<Self, #p::ConfigErrors> {
-                    static PARAMS: #p::OnceLock<#p::Parameters> = #p::OnceLock::new();
-                    #p::from_config::<Self>(config, PARAMS.get_or_init(<Self as #p::Config>::parameters))
+                    #p::from_config::<Self>(config, cached_parameters())
                 }
             }
 

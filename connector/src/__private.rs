@@ -2,6 +2,7 @@
 //! public API: it changes without notice.
 
 pub use std::borrow::ToOwned;
+pub use std::clone::Clone;
 pub use std::default::Default;
 pub use std::option::Option::{self, None, Some};
 pub use std::panic;

@@ -96,15 +96,22 @@ middleware_fields! {
 
 impl Config for DefaultDestinationMiddleware {
     fn parameters() -> Parameters {
-        let mut out = Parameters::new();
-        <Self as ConfigField>::describe("", &FieldSpec::EMPTY, &mut out);
-        out
+        middleware_parameters().clone()
     }
 
     fn from_config<C: IntoConfigMap>(config: C) -> Result<Self, ConfigErrors> {
-        static PARAMS: OnceLock<Parameters> = OnceLock::new();
-        crate::config::field_support::from_config::<Self>(config, PARAMS.get_or_init(Self::parameters))
+        crate::config::field_support::from_config::<Self>(config, middleware_parameters())
     }
+}
+
+/// The `sdk.*` parameters, built once.
+fn middleware_parameters() -> &'static Parameters {
+    static PARAMS: OnceLock<Parameters> = OnceLock::new();
+    PARAMS.get_or_init(|| {
+        let mut out = Parameters::new();
+        <DefaultDestinationMiddleware as ConfigField>::describe("", &FieldSpec::EMPTY, &mut out);
+        out
+    })
 }
 
 impl Default for DefaultDestinationMiddleware {

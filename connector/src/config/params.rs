@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The type of a parameter's value, as Conduit names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -175,23 +175,33 @@ impl Parameter {
 ///
 /// Names are dotted keys (`auth.user`); a `*` matches one segment
 /// (`headers.*`, `collections.*.format`).
+///
+/// Cloning is cheap (the set is shared until one copy changes), so a config
+/// type builds its parameters once and [`Config::parameters`](super::Config::parameters)
+/// hands out copies of that value.
 #[derive(Clone, Default)]
 pub struct Parameters {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone, Default)]
+struct Inner {
     map: BTreeMap<String, Parameter>,
-    /// What the config pipeline precomputes from the parameters (built on first use, dropped
-    /// by every change). Not part of the value: equality and `Debug` ignore it.
+    /// What the config pipeline precomputes from the parameters (built on first use, shared
+    /// by the clones, dropped by every change). Not part of the value: equality and `Debug`
+    /// ignore it.
     plan: OnceLock<Plan>,
 }
 
 impl fmt::Debug for Parameters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Parameters").field("map", &self.map).finish()
+        f.debug_struct("Parameters").field("map", &self.inner.map).finish()
     }
 }
 
 impl PartialEq for Parameters {
     fn eq(&self, other: &Self) -> bool {
-        self.map == other.map
+        Arc::ptr_eq(&self.inner, &other.inner) || self.inner.map == other.inner.map
     }
 }
 
@@ -295,63 +305,69 @@ impl Parameters {
         Parameters::default()
     }
 
+    /// The map, unshared and without a plan (every change goes through here).
+    fn map_mut(&mut self) -> &mut BTreeMap<String, Parameter> {
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.plan = OnceLock::new();
+        &mut inner.map
+    }
+
     /// Adds a parameter, returning the one it replaced.
     pub fn insert(&mut self, name: impl Into<String>, parameter: Parameter) -> Option<Parameter> {
-        self.plan = OnceLock::new();
-        self.map.insert(name.into(), parameter)
+        self.map_mut().insert(name.into(), parameter)
     }
 
     /// The parameter with this exact name.
     pub fn get(&self, name: &str) -> Option<&Parameter> {
-        self.map.get(name)
+        self.inner.map.get(name)
     }
 
     /// Removes the parameter with this exact name.
     pub fn remove(&mut self, name: &str) -> Option<Parameter> {
-        self.plan = OnceLock::new();
-        self.map.remove(name)
+        self.map_mut().remove(name)
     }
 
     /// Whether there is a parameter with this exact name.
     pub fn contains(&self, name: &str) -> bool {
-        self.map.contains_key(name)
+        self.inner.map.contains_key(name)
     }
 
     /// The number of parameters.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.inner.map.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.inner.map.is_empty()
     }
 
     /// `(name, parameter)` pairs, ordered by name.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Parameter)> + DoubleEndedIterator + '_ {
-        self.map.iter().map(|(k, v)| (k.as_str(), v))
+        self.inner.map.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// The names, in order.
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + '_ {
-        self.map.keys().map(String::as_str)
+        self.inner.map.keys().map(String::as_str)
     }
 
     /// The pipeline's precomputed facts about these parameters.
     pub(crate) fn plan(&self) -> &Plan {
-        self.plan.get_or_init(|| Plan::new(&self.map))
+        self.inner.plan.get_or_init(|| Plan::new(&self.inner.map))
     }
 
     /// Adds every parameter of `other`, replacing ones of the same name.
     pub fn extend(&mut self, other: Parameters) {
-        self.plan = OnceLock::new();
-        self.map.extend(other.map);
+        let other = Arc::unwrap_or_clone(other.inner).map;
+        self.map_mut().extend(other);
     }
 }
 
 impl<K: Into<String>> FromIterator<(K, Parameter)> for Parameters {
     fn from_iter<I: IntoIterator<Item = (K, Parameter)>>(iter: I) -> Self {
-        Parameters { map: iter.into_iter().map(|(k, v)| (k.into(), v)).collect(), plan: OnceLock::new() }
+        let map = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        Parameters { inner: Arc::new(Inner { map, plan: OnceLock::new() }) }
     }
 }
 
@@ -359,7 +375,7 @@ impl IntoIterator for Parameters {
     type Item = (String, Parameter);
     type IntoIter = std::collections::btree_map::IntoIter<String, Parameter>;
     fn into_iter(self) -> Self::IntoIter {
-        self.map.into_iter()
+        Arc::unwrap_or_clone(self.inner).map.into_iter()
     }
 }
 
@@ -367,6 +383,6 @@ impl<'a> IntoIterator for &'a Parameters {
     type Item = (&'a String, &'a Parameter);
     type IntoIter = std::collections::btree_map::Iter<'a, String, Parameter>;
     fn into_iter(self) -> Self::IntoIter {
-        self.map.iter()
+        self.inner.map.iter()
     }
 }

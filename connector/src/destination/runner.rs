@@ -1,6 +1,7 @@
+use std::any::TypeId;
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::time::Instant;
 
@@ -69,6 +70,21 @@ impl<C: Config> ConfigField for Combined<C> {
     }
 }
 
+/// The parameters of `Combined<C>`, built once per config type (and with them the
+/// validation plan, which clones share): Configure must not rebuild them per call.
+fn combined_parameters<C: Config + 'static>() -> Parameters {
+    static CACHE: Mutex<Vec<(TypeId, Parameters)>> = Mutex::new(Vec::new());
+    let id = TypeId::of::<C>();
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, params)) = cache.iter().find(|(t, _)| *t == id) {
+        return params.clone();
+    }
+    let mut params = Parameters::new();
+    Combined::<C>::describe("", &FieldSpec::EMPTY, &mut params);
+    cache.push((id, params.clone()));
+    params
+}
+
 /// Drives a [`Destination`] through Conduit's lifecycle: the adapter of the
 /// Go SDK plus the default middleware.
 ///
@@ -104,15 +120,13 @@ impl<D: Destination> DestinationRunner<D> {
     /// Every parameter of the destination: the connector's own plus the
     /// SDK's `sdk.*` middleware parameters.
     pub fn parameters() -> Parameters {
-        let mut out = Parameters::new();
-        Combined::<D::Config>::describe("", &FieldSpec::EMPTY, &mut out);
-        out
+        combined_parameters::<D::Config>()
     }
 
     /// Parses the config (connector and middleware parameters together,
     /// every problem reported), then calls [`Destination::configure`].
     pub async fn configure(config: impl IntoConfigMap) -> Result<Self, ConfigureError> {
-        let params = Self::parameters();
+        let params = combined_parameters::<D::Config>();
         let combined: Combined<D::Config> =
             crate::config::field_support::from_config(config, &params).map_err(ConfigureError::Invalid)?;
         let settings = combined.middleware;
