@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
 use super::{
-    ConfigError, ConfigErrors, ConfigMap, ConfigValue, ErrorKind, Parameter, ParameterType, Parameters, Pattern,
+    ConfigError, ConfigErrors, ConfigMap, ConfigValue, Parameter, ParameterType, Parameters, Pattern, Problem,
     Validation,
 };
 
@@ -398,15 +398,14 @@ impl<T: ConfigValue> ConfigField for T {
             None => match T::empty() {
                 Some(v) => Some(v),
                 None => {
-                    cx.error(ConfigError::validating(key, ErrorKind::Required, "required parameter is not provided"));
+                    cx.error(ConfigError::new(key, Problem::Required));
                     None
                 }
             },
             Some(raw) => match T::parse(raw) {
                 Ok(v) => Some(v),
                 Err(reason) => {
-                    let detail = format!("{} {reason}: invalid parameter type", super::go::quote(raw));
-                    cx.error(ConfigError::validating(key, ErrorKind::InvalidType, detail));
+                    cx.error(ConfigError::new(key, Problem::InvalidType { value: raw.to_owned(), reason }));
                     None
                 }
             },

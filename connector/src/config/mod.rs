@@ -19,7 +19,7 @@ mod tests;
 mod validate;
 mod value;
 
-pub use error::{ConfigError, ConfigErrors, ErrorKind};
+pub use error::{ConfigError, ConfigErrors, ErrorKind, Problem};
 #[doc(hidden)]
 pub use field::{ConfigField, DecodeCx, FieldKey, FieldKind, FieldSpec, ValidationSpec};
 pub use map::{ConfigMap, IntoConfigMap};

@@ -10,18 +10,13 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::fmt::Write as _;
 
-use super::error::{ConfigError, ErrorKind};
+use super::error::{ConfigError, Problem};
 use super::map::Slot;
 use super::{
     ConfigErrors, ConfigField, ConfigMap, DecodeCx, FieldKey, IntoConfigMap, Parameter, ParameterType, Parameters,
     Validation, go,
 };
-
-/// The text of the error for keys that collide after trimming.
-const DUPLICATE_KEY: &str =
-    "the key is given more than once (keys differ only in surrounding whitespace): invalid parameter value";
 
 /// Jaro similarity above which an unrecognized key gets a did-you-mean hint.
 const SUGGESTION_THRESHOLD: f64 = 0.7;
@@ -198,7 +193,7 @@ fn resolve_duplicates(mut map: ConfigMap, untrimmed: &[(usize, String)]) -> (Con
     let mut dropped = 0;
     for run in tagged.chunk_by(|a, b| key(&a.0) == key(&b.0)) {
         if run.len() > 1 {
-            errors.push(ConfigError::validating(key(&run[0].0), ErrorKind::InvalidValue, DUPLICATE_KEY));
+            errors.push(ConfigError::new(key(&run[0].0), Problem::DuplicateKey));
         }
         // An already-trimmed raw key wins; otherwise the smallest raw key (the first one
         // among equal raw keys).
@@ -421,7 +416,6 @@ fn validate_into(map: &ConfigMap, params: &Parameters, ints: IntCheck, errors: &
 /// `"<key>": unrecognized parameter`, with a did-you-mean hint when a
 /// parameter name is similar enough.
 fn unrecognized(key: &str, params: &Parameters) -> ConfigError {
-    let mut message = format!("{}: unrecognized parameter", go::quote(key));
     let mut best: Option<(f64, &str)> = None;
     for name in params.names() {
         let score = strsim::jaro(key, name);
@@ -429,10 +423,7 @@ fn unrecognized(key: &str, params: &Parameters) -> ConfigError {
             best = Some((score, name));
         }
     }
-    if let Some((_, name)) = best {
-        let _ = write!(message, " (did you mean {}?)", go::quote(name));
-    }
-    ConfigError::raw(key, ErrorKind::Unrecognized, message)
+    ConfigError::new(key, Problem::Unrecognized { suggestion: best.map(|(_, name)| name.to_owned()) })
 }
 
 /// Go's type check of one value (empty values always pass); `true` when the
@@ -460,8 +451,8 @@ fn check_type(key: &str, value: &str, ty: ParameterType, ints: IntCheck, errors:
         ParameterType::Bool if go::parse_bool(value).is_none() => "a boolean",
         _ => return false,
     };
-    let detail = format!("{} value is not {what}: invalid parameter type", go::quote(value));
-    errors.push(ConfigError::validating(key, ErrorKind::InvalidType, detail));
+    let problem = Problem::InvalidType { value: value.to_owned(), reason: format!("value is not {what}") };
+    errors.push(ConfigError::new(key, problem));
     true
 }
 
@@ -475,76 +466,50 @@ fn check_validations(key: &str, value: &str, param: &Parameter, required: bool, 
     // The value as a number, parsed at most once (for the greater-than and less-than checks).
     let mut number = None;
     for validation in &param.validations {
-        if let Some((kind, detail)) = failure(validation, value, &mut number) {
-            errors.push(ConfigError::validating(key, kind, detail));
+        if let Some(problem) = validation.failure(value, &mut number) {
+            errors.push(ConfigError::new(key, problem));
         }
     }
 }
 
-/// The failure of one validation on `value`, with Go's text.
-///
-/// `number` caches `value` parsed as a float (`None` until first needed).
-fn failure(validation: &Validation, value: &str, number: &mut Option<Option<f64>>) -> Option<(ErrorKind, String)> {
-    let q = || go::quote(value);
-    match validation {
-        Validation::Required => {
-            value.is_empty().then(|| (ErrorKind::Required, "required parameter is not provided".to_owned()))
-        }
-        Validation::GreaterThan(bound) | Validation::LessThan(bound) => {
-            let greater = matches!(validation, Validation::GreaterThan(_));
-            let Some(v) = *number.get_or_insert_with(|| go::parse_float(value)) else {
-                return Some((
-                    ErrorKind::InvalidValue,
-                    format!("{} value should be a number: invalid parameter value", q()),
-                ));
-            };
-            let ordering = v.partial_cmp(bound);
-            if greater && ordering != Some(Ordering::Greater) {
-                Some((
-                    ErrorKind::GreaterThan,
-                    format!(
-                        "{} should be greater than {}: greater-than validation failed",
-                        q(),
-                        go::format_float_f(*bound)
-                    ),
-                ))
-            } else if !greater && ordering != Some(Ordering::Less) {
-                Some((
-                    ErrorKind::LessThan,
-                    format!("{} should be less than {}: less-than validation failed", q(), go::format_float_f(*bound)),
-                ))
-            } else {
-                None
+impl Validation {
+    /// The problem with `value` under this validation, if any (Go's semantics).
+    ///
+    /// `number` caches `value` parsed as a float (`None` until first needed).
+    pub(crate) fn failure(&self, value: &str, number: &mut Option<Option<f64>>) -> Option<Problem> {
+        let owned = || value.to_owned();
+        match self {
+            Validation::Required => value.is_empty().then_some(Problem::Required),
+            Validation::GreaterThan(bound) | Validation::LessThan(bound) => {
+                let Some(v) = *number.get_or_insert_with(|| go::parse_float(value)) else {
+                    return Some(Problem::NotANumber { value: owned() });
+                };
+                let ordering = v.partial_cmp(bound);
+                match self {
+                    Validation::GreaterThan(_) if ordering != Some(Ordering::Greater) => {
+                        Some(Problem::GreaterThan { value: owned(), bound: *bound })
+                    }
+                    Validation::LessThan(_) if ordering != Some(Ordering::Less) => {
+                        Some(Problem::LessThan { value: owned(), bound: *bound })
+                    }
+                    _ => None,
+                }
+            }
+            Validation::Inclusion(list) => (!list.iter().any(|item| item == value))
+                .then(|| Problem::Inclusion { value: owned(), allowed: list.clone() }),
+            Validation::Exclusion(list) => list
+                .iter()
+                .any(|item| item == value)
+                .then(|| Problem::Exclusion { value: owned(), excluded: list.clone() }),
+            Validation::Regex(pattern) => {
+                let invalid_pattern = match pattern.regex() {
+                    Ok(re) if re.is_match(value) => return None,
+                    Ok(_) => false,
+                    Err(_) => true,
+                };
+                Some(Problem::Regex { value: owned(), pattern: pattern.as_str().to_owned(), invalid_pattern })
             }
         }
-        Validation::Inclusion(list) => (!list.iter().any(|item| item == value)).then(|| {
-            let detail =
-                format!("{} value must be included in the list [{}]: inclusion validation failed", q(), list.join(","));
-            (ErrorKind::Inclusion, detail)
-        }),
-        Validation::Exclusion(list) => list.iter().any(|item| item == value).then(|| {
-            let detail = format!(
-                "{} value must be excluded from the list [{}]: exclusion validation failed",
-                q(),
-                list.join(",")
-            );
-            (ErrorKind::Exclusion, detail)
-        }),
-        Validation::Regex(pattern) => match pattern.regex() {
-            Ok(re) if re.is_match(value) => None,
-            Ok(_) => Some((
-                ErrorKind::Regex,
-                format!("{} should match the regex {}: regex validation failed", q(), go::quote(pattern.as_str())),
-            )),
-            Err(_) => Some((
-                ErrorKind::Regex,
-                format!(
-                    "{} cannot be checked: the regex {} is invalid: regex validation failed",
-                    q(),
-                    go::quote(pattern.as_str())
-                ),
-            )),
-        },
     }
 }
 
@@ -565,11 +530,7 @@ pub fn from_config<T: ConfigField>(config: impl IntoConfigMap, params: &Paramete
         Some(v) if errors.is_empty() => Ok(v),
         _ => {
             if errors.is_empty() {
-                errors.push(ConfigError::raw(
-                    "",
-                    ErrorKind::Custom,
-                    "failed to decode the configuration (a field reported no error)",
-                ));
+                errors.push(ConfigError::custom("", "failed to decode the configuration (a field reported no error)"));
             }
             errors.sort();
             Err(errors)
