@@ -141,6 +141,7 @@ pub fn config(model: &StructModel) -> TokenStream {
     let mut decode = Vec::new();
     let mut init = Vec::new();
     let mut checks = Vec::new();
+    let mut statics = Vec::new();
     for (i, field) in model.fields.iter().enumerate() {
         let var = format_ident!("__field{}", i);
         let member = &field.member;
@@ -153,8 +154,8 @@ pub fn config(model: &StructModel) -> TokenStream {
             }
             Mode::Flatten(span) => {
                 let as_field = as_field(ty);
-                describe.push(quote!(#as_field::describe(prefix, &#p::FieldSpec::EMPTY, out);));
-                decode.push(quote!(let #var = #as_field::decode(prefix, cx);));
+                describe.push(quote!(#as_field::describe(prefix, &#p::NO_PARAMETER, out);));
+                decode.push(quote!(let #var = #as_field::decode(prefix, &#p::NO_PARAMETER, cx);));
                 init.push(quote!(#member: #var?));
                 let span = *span;
                 let t = field_type(ty);
@@ -164,11 +165,17 @@ pub fn config(model: &StructModel) -> TokenStream {
                 let as_field = as_field(ty);
                 let name = &param.name;
                 let spec = field_spec(param);
-                describe.push(quote! {{
-                    const SPEC: #p::FieldSpec = #spec;
-                    #as_field::describe(&#p::join_key(prefix, #name), &SPEC, out);
-                }});
-                decode.push(quote!(let #var = #as_field::decode(&#p::FieldKey::join(prefix, #name), cx);));
+                let param_static = format_ident!("__PARAM{}", i);
+                statics.push(quote! {
+                    static #param_static: #p::LazyLock<#p::Parameter> = #p::LazyLock::new(|| {
+                        const SPEC: #p::FieldSpec = #spec;
+                        #as_field::parameter(&SPEC)
+                    });
+                });
+                describe.push(quote!(#as_field::describe(&#p::join_key(prefix, #name), &#param_static, out);));
+                decode.push(quote!(
+                    let #var = #as_field::decode(&#p::FieldKey::join(prefix, #name), &#param_static, cx);
+                ));
                 init.push(quote!(#member: #var?));
                 param_checks(ty, param, &mut checks);
             }
@@ -188,15 +195,21 @@ pub fn config(model: &StructModel) -> TokenStream {
     });
     quote! {
         const _: () = {
+            #(#statics)*
+
             #[automatically_derived]
             impl #p::ConfigField for #ident {
                 const KIND: #p::FieldKind = #p::FieldKind::Nested;
 
-                fn describe(prefix: &#p::str, _spec: &#p::FieldSpec, out: &mut #p::Parameters) {
+                fn describe(prefix: &#p::str, _param: &#p::Parameter, out: &mut #p::Parameters) {
                     #(#describe)*
                 }
 
-                fn decode(prefix: &#p::FieldKey<'_>, cx: &mut #p::DecodeCx<'_>) -> #p::Option<Self> {
+                fn decode(
+                    prefix: &#p::FieldKey<'_>,
+                    _param: &#p::Parameter,
+                    cx: &mut #p::DecodeCx<'_>,
+                ) -> #p::Option<Self> {
                     #(#decode)*
                     let value = Self { #(#init),* };
                     #hook
@@ -209,7 +222,7 @@ pub fn config(model: &StructModel) -> TokenStream {
                 static PARAMS: #p::OnceLock<#p::Parameters> = #p::OnceLock::new();
                 PARAMS.get_or_init(|| {
                     let mut out = #p::Parameters::new();
-                    <#ident as #p::ConfigField>::describe("", &#p::FieldSpec::EMPTY, &mut out);
+                    <#ident as #p::ConfigField>::describe("", &#p::NO_PARAMETER, &mut out);
                     out
                 })
             }

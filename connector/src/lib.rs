@@ -219,6 +219,9 @@ pub use spec::Specification;
 #[doc(hidden)]
 pub mod __private;
 
+// The runtime derives its own configs (`sdk.*`): generated code names `::conduit_connector`.
+extern crate self as conduit_connector;
+
 // The README's examples run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

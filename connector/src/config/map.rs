@@ -224,7 +224,7 @@ impl ConfigMap {
 
     /// The position of `key`, through the hash index when there is one.
     #[inline]
-    fn position(&self, key: &[u8]) -> Option<usize> {
+    pub(crate) fn position(&self, key: &[u8]) -> Option<usize> {
         let key_prefix = prefix(key);
         if self.index.is_empty() {
             let text = self.text.as_str();

@@ -30,11 +30,46 @@ pub use value::{ConfigValue, ListElement};
 /// A configuration type: its parameters and a validating parser from
 /// Conduit's flat string map.
 ///
-/// Implement it with `#[derive(Config)]`; see the crate documentation for the
-/// attribute grammar.
-pub trait Config: Sized + ConfigField {
+/// Derive it with `#[derive(Config)]` (see the crate documentation for the
+/// attribute grammar), or implement the two methods by hand: a hand-written
+/// config works as a destination's config; to nest a config in another one,
+/// derive it.
+///
+/// ```
+/// use conduit_connector::config::{ConfigError, ConfigErrors, IntoConfigMap, ConfigMap};
+/// use conduit_connector::{Config, Parameter, ParameterType, Parameters, Validation};
+///
+/// struct Token(String);
+///
+/// impl Config for Token {
+///     fn parameters() -> Parameters {
+///         let token = Parameter {
+///             description: "The API token.".into(),
+///             ty: ParameterType::String,
+///             validations: vec![Validation::Required],
+///             ..Parameter::default()
+///         };
+///         [("token", token)].into_iter().collect()
+///     }
+///
+///     fn from_config<C: IntoConfigMap>(config: C) -> Result<Self, ConfigErrors> {
+///         let (map, mut errors) = ConfigMap::sanitized(config);
+///         if let Err(more) = map.validate(&Self::parameters()) {
+///             errors.extend(more);
+///         }
+///         errors.into_result()?;
+///         Ok(Token(map.get("token").unwrap_or_default().to_owned()))
+///     }
+/// }
+///
+/// assert_eq!(Token::from_config([("token", "abc")]).unwrap().0, "abc");
+/// let errors = Token::from_config([("tokn", "abc")]).unwrap_err();
+/// assert_eq!(errors.iter().map(ConfigError::key).collect::<Vec<_>>(), ["token", "tokn"]);
+/// ```
+pub trait Config: Sized {
     /// Every parameter of this config, with name, description, type, default
-    /// and validations, ordered by name.
+    /// and validations, ordered by name. The derive builds them once and
+    /// returns a shared copy.
     fn parameters() -> Parameters;
 
     /// Parses a raw config map (Conduit's `map[string]string`) into `Self`.

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use super::error::{ConfigError, Problem};
+use super::field::NO_PARAMETER;
 use super::map::Slot;
 use super::{
     ConfigErrors, ConfigField, ConfigMap, DecodeCx, FieldKey, IntoConfigMap, Parameter, ParameterType, Parameters,
@@ -164,7 +165,7 @@ impl ConfigMap {
     /// ```
     pub fn validate(&self, params: &Parameters) -> Result<(), ConfigErrors> {
         let mut errors = ConfigErrors::new();
-        validate_into(self, params, IntCheck::Go, &mut errors);
+        validate_into(self, params, &mut errors);
         errors.into_result()
     }
 }
@@ -309,20 +310,7 @@ fn match_key<'m>(key: &'m str, pattern: &str) -> Option<Cow<'m, str>> {
     Some(Cow::Owned(out))
 }
 
-/// How `int` values are type-checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum IntCheck {
-    /// As Go's `strconv.Atoi`: the syntax and the `i64` range
-    /// ([`ConfigMap::validate`], which ports conduit-commons' `Validate`).
-    Go,
-    /// The syntax only: decoding checks the range of the field's Rust type,
-    /// which may be wider than `i64` (`u64`), and reports a range error
-    /// naming the type ([`from_config`]). An integer beyond 64 bits skips the
-    /// value validations, as a type error does.
-    Syntax,
-}
-
-fn validate_into(map: &ConfigMap, params: &Parameters, ints: IntCheck, errors: &mut ConfigErrors) {
+fn validate_into(map: &ConfigMap, params: &Parameters, errors: &mut ConfigErrors) {
     let plan = params.plan();
     // The expansions of wildcard parameters whose name does not end with `*` (index-aligned
     // with `plan.wildcards`; empty for the others). A name ending with `*` expands to
@@ -363,7 +351,7 @@ fn validate_into(map: &ConfigMap, params: &Parameters, ints: IntCheck, errors: &
         } else {
             ""
         };
-        if !entry.wildcard && entry.checked && !check_type(name, value, param.ty, ints, errors) {
+        if !entry.wildcard && entry.checked && !check_type(name, value, param.ty, errors) {
             check_validations(name, value, param, entry.required, errors);
         }
     }
@@ -391,7 +379,7 @@ fn validate_into(map: &ConfigMap, params: &Parameters, ints: IntCheck, errors: &
                     .filter(|(k, _)| w.simple || match_key(k, &w.name).is_some())
             };
             for (key, value) in entries() {
-                type_error |= check_type(key, value, param.ty, ints, errors);
+                type_error |= check_type(key, value, param.ty, errors);
             }
             // Go skips the value validations of a parameter with a type error.
             if !type_error {
@@ -402,7 +390,7 @@ fn validate_into(map: &ConfigMap, params: &Parameters, ints: IntCheck, errors: &
         } else {
             let keys = expanded.get(i).map(Vec::as_slice).unwrap_or_default();
             for key in keys {
-                type_error |= check_type(key, map.get(key).unwrap_or(""), param.ty, ints, errors);
+                type_error |= check_type(key, map.get(key).unwrap_or(""), param.ty, errors);
             }
             if !type_error {
                 for key in keys {
@@ -428,32 +416,35 @@ fn unrecognized(key: &str, params: &Parameters) -> ConfigError {
 
 /// Go's type check of one value (empty values always pass); `true` when the
 /// value failed it, so that its value validations are skipped (as Go skips
-/// them). The error is reported here, except for an integer beyond 64 bits
-/// in [`IntCheck::Syntax`] mode: no integer field accepts it, and decoding
-/// reports the range error that names the field's type.
-fn check_type(key: &str, value: &str, ty: ParameterType, ints: IntCheck, errors: &mut ConfigErrors) -> bool {
+/// them).
+fn check_type(key: &str, value: &str, ty: ParameterType, errors: &mut ConfigErrors) -> bool {
     if value.is_empty() {
         return false;
     }
+    match type_error(value, ty, false) {
+        Some(reason) => {
+            errors.push(ConfigError::new(key, Problem::InvalidType { value: value.to_owned(), reason }));
+            true
+        }
+        None => false,
+    }
+}
+
+/// Go's type check of a non-empty value: why it is not a `ty`, if it is not. With `wide`,
+/// integers up to `u64::MAX` pass (the field's Rust type checks its own range).
+pub(crate) fn type_error(value: &str, ty: ParameterType, wide: bool) -> Option<String> {
     let what = match ty {
-        ParameterType::String | ParameterType::File => return false,
-        ParameterType::Int => match ints {
-            IntCheck::Go if go::parse_int(value).is_none() => "an integer",
-            IntCheck::Go => return false,
-            IntCheck::Syntax => match go::parse_wide_int(value) {
-                go::WideInt::NotAnInteger => "an integer",
-                go::WideInt::Value(n) if (i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(&n) => return false,
-                go::WideInt::Value(_) | go::WideInt::TooLarge => return true,
-            },
+        ParameterType::Int if wide => match go::parse_wide_int(value) {
+            go::WideInt::NotAnInteger => "an integer",
+            _ => return None,
         },
+        ParameterType::Int if go::parse_int(value).is_none() => "an integer",
         ParameterType::Float if go::parse_float(value).is_none() => "a float",
         ParameterType::Duration if go::parse_duration(value).is_err() => "a duration",
         ParameterType::Bool if go::parse_bool(value).is_none() => "a boolean",
-        _ => return false,
+        _ => return None,
     };
-    let problem = Problem::InvalidType { value: value.to_owned(), reason: format!("value is not {what}") };
-    errors.push(ConfigError::new(key, problem));
-    true
+    Some(format!("value is not {what}"))
 }
 
 /// Runs every validation of `param` on one value, in order. Failures of an
@@ -514,16 +505,22 @@ impl Validation {
 }
 
 /// The whole `from_config` pipeline for a config type: trim keys and values,
-/// apply defaults, validate, decode; every problem is reported, sorted by
-/// key. A key that failed validation is not reported again by decoding.
+/// then one pass over the fields, each taking its key (default, type check,
+/// validations, parse, all from the field's one [`Parameter`]); keys no field
+/// took are unrecognized. Every problem is reported, sorted by key.
+///
+/// `params` (the type's cached parameters) only name the did-you-mean hints.
 pub fn from_config<T: ConfigField>(config: impl IntoConfigMap, params: &Parameters) -> Result<T, ConfigErrors> {
     let (mut map, mut errors) = ConfigMap::sanitized(config);
-    map.apply_defaults(params);
-    validate_into(&map, params, IntCheck::Syntax, &mut errors);
     map.build_index();
     let value = {
         let mut cx = DecodeCx::new(&map, &mut errors);
-        T::decode(&FieldKey::new(""), &mut cx)
+        let value = T::decode(&FieldKey::new(""), &NO_PARAMETER, &mut cx);
+        let unused: Vec<&str> = cx.unused_keys().collect();
+        for key in unused {
+            cx.push(unrecognized(key, params));
+        }
+        value
     };
     map.recycle();
     match value {

@@ -6,8 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::time::Instant;
 
 use super::{Batch, BoxError, Destination, WriteResult};
-use crate::config::field::{ConfigField, DecodeCx, FieldKey, FieldKind, FieldSpec};
-use crate::config::{Config, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
+use crate::config::{Config, ConfigError, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
 use crate::middleware::{DefaultDestinationMiddleware, RateLimiter, RecordFormat, SchemaExtraction};
 use crate::opencdc::{Position, Record};
 use crate::schema::SchemaService;
@@ -48,30 +47,8 @@ impl std::error::Error for ConfigureError {
     }
 }
 
-/// The connector's config and the SDK middleware config, parsed together
-/// from one map (so each sees the other's keys as recognized).
-struct Combined<C> {
-    middleware: DefaultDestinationMiddleware,
-    connector: C,
-}
-
-impl<C: Config> ConfigField for Combined<C> {
-    const KIND: FieldKind = FieldKind::Nested;
-
-    fn describe(key: &str, _spec: &FieldSpec, out: &mut Parameters) {
-        DefaultDestinationMiddleware::describe(key, &FieldSpec::EMPTY, out);
-        C::describe(key, &FieldSpec::EMPTY, out);
-    }
-
-    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        let middleware = DefaultDestinationMiddleware::decode(key, cx);
-        let connector = C::decode(key, cx);
-        Some(Combined { middleware: middleware?, connector: connector? })
-    }
-}
-
-/// The parameters of `Combined<C>`, built once per config type (and with them the
-/// validation plan, which clones share): Configure must not rebuild them per call.
+/// The parameters of a destination with config `C`: its own and the `sdk.*` ones, built
+/// once per config type (Configure must not rebuild them per call).
 fn combined_parameters<C: Config + 'static>() -> Parameters {
     static CACHE: Mutex<Vec<(TypeId, Parameters)>> = Mutex::new(Vec::new());
     let id = TypeId::of::<C>();
@@ -79,10 +56,34 @@ fn combined_parameters<C: Config + 'static>() -> Parameters {
     if let Some((_, params)) = cache.iter().find(|(t, _)| *t == id) {
         return params.clone();
     }
-    let mut params = Parameters::new();
-    Combined::<C>::describe("", &FieldSpec::EMPTY, &mut params);
+    let mut params = C::parameters();
+    params.extend(DefaultDestinationMiddleware::parameters());
     cache.push((id, params.clone()));
     params
+}
+
+/// Parses the connector's config and the middleware's from one map: `sdk.*` keys (after
+/// trimming) go to the middleware, the others to the connector's config; the errors of
+/// both are reported together, sorted by key.
+fn parse_combined<C: Config>(config: impl IntoConfigMap) -> Result<(DefaultDestinationMiddleware, C), ConfigErrors> {
+    let mut sdk = ConfigMap::new();
+    let mut own = ConfigMap::new();
+    config.for_each_entry(&mut |k, v| {
+        if k.trim_start().starts_with("sdk.") {
+            sdk.insert(k, v);
+        } else {
+            own.insert(k, v);
+        }
+    });
+    match (DefaultDestinationMiddleware::from_config(&sdk), C::from_config(&own)) {
+        (Ok(middleware), Ok(connector)) => Ok((middleware, connector)),
+        (middleware, connector) => {
+            let mut errors: ConfigErrors = middleware.err().into_iter().flatten().collect();
+            errors.extend(connector.err().into_iter().flatten());
+            let unexplained = || ConfigError::custom("", "failed to decode the configuration").into();
+            Err(errors.into_result().err().unwrap_or_else(unexplained))
+        }
+    }
 }
 
 /// Drives a [`Destination`] through Conduit's lifecycle: the adapter of the
@@ -126,12 +127,9 @@ impl<D: Destination> DestinationRunner<D> {
     /// Parses the config (connector and middleware parameters together,
     /// every problem reported), then calls [`Destination::configure`].
     pub async fn configure(config: impl IntoConfigMap) -> Result<Self, ConfigureError> {
-        let params = combined_parameters::<D::Config>();
-        let combined: Combined<D::Config> =
-            crate::config::field_support::from_config(config, &params).map_err(ConfigureError::Invalid)?;
-        let settings = combined.middleware;
+        let (settings, connector) = parse_combined::<D::Config>(config).map_err(ConfigureError::Invalid)?;
         let format = settings.record_format().map_err(ConfigureError::Invalid)?;
-        let destination = D::configure(combined.connector).await.map_err(ConfigureError::Destination)?;
+        let destination = D::configure(connector).await.map_err(ConfigureError::Destination)?;
         Ok(DestinationRunner {
             destination,
             format,
