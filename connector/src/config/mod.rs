@@ -39,6 +39,7 @@ pub use value::{ConfigValue, ListElement};
 /// use conduit_connector::config::{ConfigError, ConfigErrors, IntoConfigMap, ConfigMap};
 /// use conduit_connector::{Config, Parameter, ParameterType, Parameters, Validation};
 ///
+/// #[derive(Debug)]
 /// struct Token(String);
 ///
 /// impl Config for Token {
