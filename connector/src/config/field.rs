@@ -1,6 +1,8 @@
-//! The machinery behind `#[derive(Config)]`: how a field type describes its
-//! parameters and decodes itself. Hidden from the docs; generated code uses it
-//! through `conduit_connector::__private`.
+//! The machinery behind `#[derive(Config)]`: each field's one [`Parameter`]
+//! describes it (the spec) and drives its decoding (`from_config`: per key,
+//! default, Go's type check, validations, parse; keys no field takes are
+//! unrecognized). Hidden from the docs; generated code uses it through
+//! `conduit_connector::__private`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
@@ -171,6 +173,9 @@ pub static NO_PARAMETER: Parameter = Parameter {
     validations: Vec::new(),
 };
 
+/// The longest joined key [`FieldKey`] builds on the stack.
+const INLINE_KEY: usize = 80;
+
 /// A dotted key as a chain of borrowed segments: a nested field's key is its
 /// name joined to its parent's key by `.`, without building the string (the
 /// map is searched with the key's bytes; a `String` is made only for errors).
@@ -218,15 +223,15 @@ impl<'a> FieldKey<'a> {
     }
 
     /// Calls `f` with the key's bytes (a whole key as is, a joined one copied to the stack,
-    /// or to the heap when longer than [`JoinedKey::INLINE`]).
+    /// or to the heap when longer than [`INLINE_KEY`] bytes).
     #[inline]
     fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         if self.parent.is_none() {
             return f(self.name.as_bytes());
         }
         let len = self.len();
-        if len <= JoinedKey::INLINE {
-            let mut buf = [0u8; JoinedKey::INLINE];
+        if len <= INLINE_KEY {
+            let mut buf = [0u8; INLINE_KEY];
             self.copy_into(&mut buf[..len]);
             f(&buf[..len])
         } else {
@@ -371,89 +376,9 @@ impl<'a> DecodeCx<'a> {
     }
 }
 
-/// `prefix.name`, or `name` when the prefix is empty, as a [`JoinedKey`] (no allocation for
-/// keys of up to [`JoinedKey::INLINE`] bytes).
-pub fn join_key<'a>(prefix: &str, name: &'a str) -> JoinedKey<'a> {
-    if prefix.is_empty() {
-        return JoinedKey(KeyRepr::Borrowed(name));
-    }
-    let len = prefix.len() + 1 + name.len();
-    if len > JoinedKey::INLINE {
-        let mut s = String::with_capacity(len);
-        s.push_str(prefix);
-        s.push('.');
-        s.push_str(name);
-        return JoinedKey(KeyRepr::Heap(s));
-    }
-    let mut buf = [0u8; JoinedKey::INLINE];
-    buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
-    buf[prefix.len()] = b'.';
-    buf[prefix.len() + 1..len].copy_from_slice(name.as_bytes());
-    JoinedKey(KeyRepr::Inline { buf, len: len as u8 })
-}
-
-/// A key made by [`join_key`]: borrowed, held inline, or on the heap when long. Derefs to
-/// `str` (the generated code passes `&join_key(..)` where a `&str` is expected).
-#[derive(Clone)]
-pub struct JoinedKey<'a>(KeyRepr<'a>);
-
-#[derive(Clone)]
-enum KeyRepr<'a> {
-    Borrowed(&'a str),
-    Inline { buf: [u8; JoinedKey::INLINE], len: u8 },
-    Heap(String),
-}
-
-impl JoinedKey<'_> {
-    /// The longest key held without allocating.
-    pub const INLINE: usize = 80;
-
-    /// The key.
-    pub fn as_str(&self) -> &str {
-        match &self.0 {
-            KeyRepr::Borrowed(s) => s,
-            // Two `str`s joined by `.` are always UTF-8; the fallback is never taken.
-            KeyRepr::Inline { buf, len } => std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default(),
-            KeyRepr::Heap(s) => s,
-        }
-    }
-}
-
-impl std::ops::Deref for JoinedKey<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for JoinedKey<'_> {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl std::fmt::Debug for JoinedKey<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl std::fmt::Display for JoinedKey<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl PartialEq<str> for JoinedKey<'_> {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for JoinedKey<'_> {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
+/// `prefix.name`, or `name` when the prefix is empty (for describing: it runs once per type).
+pub fn join_key(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
 }
 
 impl<T: ConfigValue> ConfigField for T {
@@ -650,5 +575,36 @@ impl<T: ConfigField> ConfigField for BTreeMap<String, T> {
             map.insert(k, v);
         })
         .then_some(map)
+    }
+}
+
+/// The whole `from_config` pipeline for a config type: trim keys and values,
+/// then one pass over the fields, each taking its key (default, type check,
+/// validations, parse, all from the field's one [`Parameter`]); keys no field
+/// took are unrecognized. Every problem is reported, sorted by key.
+///
+/// `params` (the type's cached parameters) only name the did-you-mean hints.
+pub fn from_config<T: ConfigField>(config: impl super::IntoConfigMap, params: &Parameters) -> Result<T, ConfigErrors> {
+    let (mut map, mut errors) = ConfigMap::sanitized(config);
+    map.build_index();
+    let value = {
+        let mut cx = DecodeCx::new(&map, &mut errors);
+        let value = T::decode(&FieldKey::new(""), &NO_PARAMETER, &mut cx);
+        let unused: Vec<&str> = cx.unused_keys().collect();
+        for key in unused {
+            cx.push(super::validate::unrecognized(key, params));
+        }
+        value
+    };
+    map.recycle();
+    match value {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => {
+            if errors.is_empty() {
+                errors.push(ConfigError::custom("", "failed to decode the configuration (a field reported no error)"));
+            }
+            errors.sort();
+            Err(errors)
+        }
     }
 }

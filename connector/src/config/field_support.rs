@@ -7,9 +7,9 @@
 //! works for type aliases too, since it reads the type's trait constants
 //! rather than its spelling.
 
+pub use super::field::from_config;
 pub use super::field::join_key;
 use super::field::{FieldKind, ValueCheck};
-pub use super::validate::from_config;
 use super::{ConfigField, ParameterType, go};
 
 const fn str_eq(a: &[u8], b: &[u8]) -> bool {

@@ -184,13 +184,9 @@ pub struct Parameters {
     inner: Arc<Inner>,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone, Default, PartialEq)]
 struct Inner {
     map: BTreeMap<String, Parameter>,
-    /// What the config pipeline precomputes from the parameters (built on first use, shared
-    /// by the clones, dropped by every change). Not part of the value: equality and `Debug`
-    /// ignore it.
-    plan: OnceLock<Plan>,
 }
 
 impl fmt::Debug for Parameters {
@@ -205,111 +201,15 @@ impl PartialEq for Parameters {
     }
 }
 
-/// Facts about the parameters that the config pipeline needs on every call, computed once
-/// per [`Parameters`] value: one [`PlanEntry`] per parameter, in name order.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Plan {
-    /// One entry per parameter, in name order (the order of [`Parameters::iter`]).
-    pub(crate) entries: Vec<PlanEntry>,
-    /// The wildcard parameters, in name order.
-    pub(crate) wildcards: Vec<WildcardPlan>,
-    /// Whether some parameter without `*` has a default.
-    pub(crate) concrete_defaults: bool,
-    /// Whether some wildcard parameter has a default.
-    pub(crate) wildcard_defaults: bool,
-    /// Whether some wildcard parameter's name does not end with `*` (its expansion can
-    /// rewrite keys, so it is collected on every call).
-    pub(crate) rewriting_wildcards: bool,
-}
-
-/// The precomputed facts about one parameter, with a copy of it (walking a vector is
-/// cheaper than walking the map).
-#[derive(Debug, Clone)]
-pub(crate) struct PlanEntry {
-    /// The parameter's name.
-    pub(crate) name: String,
-    /// The parameter.
-    pub(crate) param: Parameter,
-    /// The name's first 8 bytes, as `map::prefix` gives them.
-    pub(crate) prefix: u64,
-    /// Whether the name contains `*`.
-    pub(crate) wildcard: bool,
-    /// Whether the default is not empty.
-    pub(crate) has_default: bool,
-    /// Whether the parameter has a [`Validation::Required`].
-    pub(crate) required: bool,
-    /// Whether a value needs checking at all (a type other than string/file, or validations).
-    pub(crate) checked: bool,
-}
-
-/// The precomputed facts about one wildcard parameter.
-#[derive(Debug, Clone)]
-pub(crate) struct WildcardPlan {
-    /// The parameter's name.
-    pub(crate) name: String,
-    /// The parameter's position in [`Plan::entries`].
-    pub(crate) entry: usize,
-    /// The length of the name's text before the first `*`.
-    pub(crate) first_len: usize,
-    /// Whether the name ends with `*` (its expansion is exactly the matching keys).
-    pub(crate) trailing: bool,
-    /// Whether the only `*` is the name's last character (`headers.*`): a key matches
-    /// exactly when it starts with the text before it.
-    pub(crate) simple: bool,
-    /// Whether a value needs checking at all (a type other than string/file, or validations).
-    pub(crate) checked: bool,
-    /// Whether the parameter has a [`Validation::Required`].
-    pub(crate) required: bool,
-}
-
-impl Plan {
-    fn new(map: &BTreeMap<String, Parameter>) -> Plan {
-        let mut plan = Plan::default();
-        for (name, param) in map {
-            let wildcard = name.contains('*');
-            let entry = PlanEntry {
-                name: name.clone(),
-                param: param.clone(),
-                prefix: super::map::prefix(name.as_bytes()),
-                wildcard,
-                has_default: !param.default.is_empty(),
-                required: param.is_required(),
-                checked: !matches!(param.ty, ParameterType::String | ParameterType::File)
-                    || !param.validations.is_empty(),
-            };
-            if wildcard {
-                plan.wildcard_defaults |= entry.has_default;
-                let trailing = name.ends_with('*');
-                plan.rewriting_wildcards |= !trailing;
-                plan.wildcards.push(WildcardPlan {
-                    name: name.clone(),
-                    entry: plan.entries.len(),
-                    first_len: name.find('*').unwrap_or(name.len()),
-                    trailing,
-                    simple: trailing && name.bytes().filter(|&b| b == b'*').count() == 1,
-                    checked: entry.checked,
-                    required: entry.required,
-                });
-            } else {
-                plan.concrete_defaults |= entry.has_default;
-            }
-            plan.entries.push(entry);
-        }
-        plan
-    }
-}
-
 impl Parameters {
     /// No parameters.
     pub fn new() -> Self {
         Parameters::default()
     }
 
-    /// The map, unshared and without a plan (every change goes through here).
+    /// The map, unshared (every change goes through here).
     fn map_mut(&mut self) -> &mut BTreeMap<String, Parameter> {
-        let inner = Arc::make_mut(&mut self.inner);
-        inner.plan = OnceLock::new();
-        &mut inner.map
+        &mut Arc::make_mut(&mut self.inner).map
     }
 
     /// Adds a parameter, returning the one it replaced.
@@ -352,11 +252,6 @@ impl Parameters {
         self.inner.map.keys().map(String::as_str)
     }
 
-    /// The pipeline's precomputed facts about these parameters.
-    pub(crate) fn plan(&self) -> &Plan {
-        self.inner.plan.get_or_init(|| Plan::new(&self.inner.map))
-    }
-
     /// Adds every parameter of `other`, replacing ones of the same name.
     pub fn extend(&mut self, other: Parameters) {
         let other = Arc::unwrap_or_clone(other.inner).map;
@@ -367,7 +262,7 @@ impl Parameters {
 impl<K: Into<String>> FromIterator<(K, Parameter)> for Parameters {
     fn from_iter<I: IntoIterator<Item = (K, Parameter)>>(iter: I) -> Self {
         let map = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
-        Parameters { inner: Arc::new(Inner { map, plan: OnceLock::new() }) }
+        Parameters { inner: Arc::new(Inner { map }) }
     }
 }
 
