@@ -540,7 +540,7 @@ impl ConfigMap {
     /// uses), as Go's `Sanitize`.
     ///
     /// Unlike Go, which keeps a random one, keys that are equal after
-    /// trimming give one [`ErrorKind::InvalidValue`] error for that key. The
+    /// trimming give one [`ErrorKind::InvalidValue`](super::ErrorKind::InvalidValue) error for that key. The
     /// value kept is that of the raw key that was already trimmed, if any,
     /// else that of the smallest raw key, so the result is deterministic.
     ///
