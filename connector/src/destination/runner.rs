@@ -66,23 +66,36 @@ fn combined_parameters<C: Config + 'static>() -> Parameters {
 /// trimming) go to the middleware, the others to the connector's config; the errors of
 /// both are reported together, sorted by key.
 fn parse_combined<C: Config>(config: impl IntoConfigMap) -> Result<(DefaultDestinationMiddleware, C), ConfigErrors> {
-    let mut sdk = ConfigMap::new();
-    let mut own = ConfigMap::new();
-    config.for_each_entry(&mut |k, v| {
-        if k.trim_start().starts_with("sdk.") {
-            sdk.insert(k, v);
-        } else {
-            own.insert(k, v);
-        }
-    });
-    match (DefaultDestinationMiddleware::from_config(&sdk), C::from_config(&own)) {
-        (Ok(middleware), Ok(connector)) => Ok((middleware, connector)),
+    let (all, mut errors) = ConfigMap::sanitized(config);
+    let middleware = DefaultDestinationMiddleware::from_config(Part { map: &all, sdk: true });
+    let connector = C::from_config(Part { map: &all, sdk: false });
+    match (middleware, connector) {
+        (Ok(middleware), Ok(connector)) if errors.is_empty() => Ok((middleware, connector)),
         (middleware, connector) => {
-            let mut errors: ConfigErrors = middleware.err().into_iter().flatten().collect();
+            errors.extend(middleware.err().into_iter().flatten());
             errors.extend(connector.err().into_iter().flatten());
             let unexplained = || ConfigError::custom("", "failed to decode the configuration").into();
             Err(errors.into_result().err().unwrap_or_else(unexplained))
         }
+    }
+}
+
+/// The `sdk.*` keys of a trimmed map, or the others.
+struct Part<'a> {
+    map: &'a ConfigMap,
+    sdk: bool,
+}
+
+impl IntoConfigMap for Part<'_> {
+    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
+        for (key, value) in self.map.iter() {
+            if key.starts_with("sdk.") == self.sdk {
+                f(key, value);
+            }
+        }
+    }
+    fn entry_count_hint(&self) -> usize {
+        self.map.len()
     }
 }
 
