@@ -67,8 +67,13 @@ fn combined_parameters<C: Config + 'static>() -> Parameters {
 /// both are reported together, sorted by key.
 fn parse_combined<C: Config>(config: impl IntoConfigMap) -> Result<(DefaultDestinationMiddleware, C), ConfigErrors> {
     let (all, mut errors) = ConfigMap::sanitized(config);
-    let middleware = DefaultDestinationMiddleware::from_config(Part { map: &all, sdk: true });
-    let connector = C::from_config(Part { map: &all, sdk: false });
+    // A connector config that flattens the middleware's parameters in gets the `sdk.*` keys too.
+    let connector_keys = match C::parameters().names().any(|name| name.starts_with("sdk.")) {
+        true => Keys::All,
+        false => Keys::NotSdk,
+    };
+    let middleware = DefaultDestinationMiddleware::from_config(Part { map: &all, keys: Keys::Sdk });
+    let connector = C::from_config(Part { map: &all, keys: connector_keys });
     match (middleware, connector) {
         (Ok(middleware), Ok(connector)) if errors.is_empty() => Ok((middleware, connector)),
         (middleware, connector) => {
@@ -80,16 +85,25 @@ fn parse_combined<C: Config>(config: impl IntoConfigMap) -> Result<(DefaultDesti
     }
 }
 
-/// The `sdk.*` keys of a trimmed map, or the others.
+/// Some keys of a trimmed map.
 struct Part<'a> {
     map: &'a ConfigMap,
-    sdk: bool,
+    keys: Keys,
+}
+
+/// Which keys a [`Part`] holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Keys {
+    Sdk,
+    NotSdk,
+    All,
 }
 
 impl IntoConfigMap for Part<'_> {
     fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
         for (key, value) in self.map.iter() {
-            if key.starts_with("sdk.") == self.sdk {
+            let sdk = key.starts_with("sdk.");
+            if self.keys == Keys::All || sdk == (self.keys == Keys::Sdk) {
                 f(key, value);
             }
         }
