@@ -5,6 +5,9 @@
 //! trimmed, defaults are applied (wildcards included), unknown keys are
 //! rejected, values are type-checked with Go's syntax, validations run with
 //! Go's error texts, and every problem is reported at once, sorted by key.
+//! A derived config does it in one pass over its fields, each described once
+//! (the same description is its parameter in the spec); [`ConfigMap`]'s
+//! `apply_defaults`/`validate` run the same checks over a [`Parameters`] table.
 
 mod error;
 #[doc(hidden)]
@@ -75,8 +78,10 @@ pub trait Config: Sized {
 
     /// Parses a raw config map (Conduit's `map[string]string`) into `Self`.
     ///
-    /// The pipeline is Conduit's: trim keys and values, apply defaults,
-    /// validate (unrecognized keys, types, validations), decode, then run the
+    /// Conduit's semantics in one pass (derived): trim keys and values; then
+    /// per field, from its one parameter description, the default, Go's type
+    /// check, the validations (Go's texts) and the parse into the field; keys
+    /// no field takes are unrecognized (with a did-you-mean hint); then the
     /// type's own `validate` hook if it has one. Every problem is reported,
     /// sorted by key.
     fn from_config<C: IntoConfigMap>(config: C) -> Result<Self, ConfigErrors>;
