@@ -80,6 +80,16 @@ fn check_param(param: &Param, errors: &mut Accumulator) {
             ),
         ));
     }
+    if let (Some(default), Some(required)) =
+        (&param.default, param.validations.iter().find(|v| matches!(v.kind, ValidationKind::Required)))
+        && !default.text.is_empty()
+    {
+        errors.push(err_at(
+            required.key.span(),
+            "`required` and `default` contradict each other: a parameter with a default is never missing; \
+             keep one of them",
+        ));
+    }
     for v in &param.validations {
         if let (ValidationKind::Exclusion(ex), Some(inc)) = (&v.kind, inclusion) {
             for lit in ex {

@@ -18,8 +18,8 @@ pub fn config(input: &DeriveInput) -> TokenStream {
             #[automatically_derived]
             impl #impl_generics #p::ConfigField for #ident #ty_generics #where_clause {
                 const KIND: #p::FieldKind = #p::FieldKind::Nested;
-                fn describe(_: &#p::str, _: &#p::FieldSpec, _: &mut #p::Parameters) {}
-                fn decode(_: &#p::FieldKey<'_>, _: &mut #p::DecodeCx<'_>) -> #p::Option<Self> {
+                fn describe(_: &#p::str, _: &#p::Parameter, _: &mut #p::Parameters) {}
+                fn decode(_: &#p::FieldKey<'_>, _: &#p::Parameter, _: &mut #p::DecodeCx<'_>) -> #p::Option<Self> {
                     #p::None
                 }
             }

@@ -99,6 +99,8 @@ pub struct DefaultLit {
     pub text: String,
     /// What kind of literal it was.
     pub kind: DefaultKind,
+    /// The number literal's type suffix (`u64` in `100u64`), or `""`.
+    pub suffix: String,
     pub span: Span,
 }
 
@@ -323,6 +325,11 @@ fn default_lit(e: &Expr) -> darling::Result<DefaultLit> {
     };
     let (negative, lit) = signed_lit(e).ok_or_else(bad)?;
     let sign = if negative { "-" } else { "" };
+    let suffix = match lit {
+        Lit::Int(i) => i.suffix().to_owned(),
+        Lit::Float(f) => f.suffix().to_owned(),
+        _ => String::new(),
+    };
     let (text, kind) = match lit {
         Lit::Str(s) => (s.value(), DefaultKind::Str),
         Lit::Bool(b) => (b.value.to_string(), DefaultKind::Bool),
@@ -336,7 +343,7 @@ fn default_lit(e: &Expr) -> darling::Result<DefaultLit> {
         }
         _ => return Err(bad()),
     };
-    Ok(DefaultLit { text, kind, span: e.span() })
+    Ok(DefaultLit { text, kind, suffix, span: e.span() })
 }
 
 #[cfg(test)]

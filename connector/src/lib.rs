@@ -174,6 +174,55 @@
 //! assert_eq!(errors.to_string(), "error validating \"min\": must not be greater than max");
 //! ```
 //!
+//! ## Your own value types
+//!
+//! A type implementing [`ConfigValue`] — the parameter type it has in the
+//! spec and a `parse` whose error completes the sentence `"<value>" …` — is
+//! a field type like the built-in ones, in `Option`, maps and (with
+//! [`config::ListElement`]) `Vec`. A value without an empty form
+//! ([`ConfigValue::empty`] returns `None`, the default) and without a
+//! default is `required` in the spec, as the parser requires it; `Option`
+//! makes it optional.
+//!
+//! ```
+//! use conduit_connector::{Config, ConfigValue, ParameterType};
+//!
+//! /// An http(s) URL.
+//! #[derive(Debug, Clone, PartialEq)]
+//! pub struct Url(pub String);
+//!
+//! impl ConfigValue for Url {
+//!     const TYPE: ParameterType = ParameterType::String;
+//!     fn parse(value: &str) -> Result<Self, String> {
+//!         match value.starts_with("http://") || value.starts_with("https://") {
+//!             true => Ok(Url(value.to_owned())),
+//!             false => Err("value is not an http(s) URL".to_owned()),
+//!         }
+//!     }
+//! }
+//!
+//! #[derive(Debug, Config)]
+//! pub struct Endpoints {
+//!     /// Where records go.
+//!     pub primary: Url,
+//!     /// Where they go when the primary fails.
+//!     pub fallback: Option<Url>,
+//! }
+//!
+//! let params = Endpoints::parameters();
+//! assert!(params.get("primary").unwrap().is_required());
+//! assert!(!params.get("fallback").unwrap().is_required());
+//!
+//! let ok = Endpoints::from_config([("primary", "https://example.com")]).unwrap();
+//! assert_eq!((ok.primary, ok.fallback), (Url("https://example.com".into()), None));
+//!
+//! let errors = Endpoints::from_config([("primary", "ftp://x")]).unwrap_err();
+//! assert_eq!(
+//!     errors.to_string(),
+//!     r#"error validating "primary": "ftp://x" value is not an http(s) URL: invalid parameter type"#
+//! );
+//! ```
+//!
 //! Mistakes the macro can prove are compile errors pointing at your token:
 //!
 //! ```compile_fail
@@ -239,6 +288,9 @@ pub use spec::Specification;
 
 #[doc(hidden)]
 pub mod __private;
+
+// The runtime derives its own configs (`sdk.*`): generated code names `::conduit_connector`.
+extern crate self as conduit_connector;
 
 // The README's examples run as doc tests.
 #[cfg(all(doctest, feature = "plugin"))]

@@ -3,14 +3,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::field::{FieldKey, join_key};
-use crate::config::{
-    Config, ConfigError, ConfigErrors, ConfigField, ConfigMap, DecodeCx, FieldKind, FieldSpec, IntoConfigMap,
-    Parameters, ValidationSpec,
-};
+use crate::Config;
+use crate::config::{ConfigError, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
 use crate::opencdc::{DEFAULT_RAW_DATA_KEY, Data, Metadata, MetadataError, Record};
 use crate::schema::avro::AvroSchema;
 use crate::schema::{SchemaError, SchemaService, SchemaType};
@@ -19,92 +16,76 @@ use crate::schema::{SchemaError, SchemaService, SchemaType};
 /// defaults, validations and descriptions.
 ///
 /// The SDK adds them to every destination's parameters; a connector's own
-/// config type does not include them.
-#[derive(Debug, Clone, PartialEq)]
+/// config type does not include them. Derived like any user config (the
+/// descriptions are Go's, word for word).
+#[derive(Debug, Clone, PartialEq, Config)]
+#[config(validate = Self::check)]
 pub struct DefaultDestinationMiddleware {
     /// `sdk.batch.delay`: maximum delay before an incomplete batch is written.
+    #[param(
+        name = "sdk.batch.delay",
+        default = "0",
+        description = "Maximum delay before an incomplete batch is written to the destination."
+    )]
     pub batch_delay: Duration,
     /// `sdk.batch.size`: maximum size of a batch before it is written.
+    #[param(
+        name = "sdk.batch.size",
+        default = 0,
+        gt = -1,
+        description = "Maximum size of batch before it gets written to the destination."
+    )]
     pub batch_size: usize,
     /// `sdk.rate.burst`: bursts of at most this many records (0 = `ceil(rate)`).
+    #[param(
+        name = "sdk.rate.burst",
+        default = 0,
+        gt = -1,
+        description = "Allow bursts of at most X records (0 or less means that bursts are not\n\
+                       limited). Only takes effect if a rate limit per second is set. Note that\n\
+                       if `sdk.batch.size` is bigger than `sdk.rate.burst`, the effective batch\n\
+                       size will be equal to `sdk.rate.burst`."
+    )]
     pub rate_burst: usize,
     /// `sdk.rate.perSecond`: records written per second (0 = no limit).
+    #[param(
+        name = "sdk.rate.perSecond",
+        default = 0,
+        gt = -1,
+        description = "Maximum number of records written per second (0 means no rate limit)."
+    )]
     pub rate_per_second: f64,
     /// `sdk.record.format`: the output record format.
+    #[param(
+        name = "sdk.record.format",
+        default = "opencdc/json",
+        description = "The format of the output record. See the Conduit documentation for a full\n\
+                       list of supported formats \
+                       (https://conduitdata.io/docs/using/connectors/configuration-parameters/output-format)."
+    )]
     pub record_format: String,
     /// `sdk.record.format.options`: options of the output record format.
+    #[param(
+        name = "sdk.record.format.options",
+        description = "Options to configure the chosen output record format. Options are normally\n\
+                       key=value pairs separated with comma (e.g. opt1=val2,opt2=val2), except\n\
+                       for the `template` record format, where options are a Go template."
+    )]
     pub record_format_options: String,
     /// `sdk.schema.extract.key.enabled`.
+    #[param(
+        name = "sdk.schema.extract.key.enabled",
+        default = true,
+        description = "Whether to extract and decode the record key with a schema."
+    )]
     pub schema_extract_key: bool,
     /// `sdk.schema.extract.payload.enabled`.
+    #[param(
+        name = "sdk.schema.extract.payload.enabled",
+        default = true,
+        description = "Whether to extract and decode the record payload with a schema."
+    )]
     pub schema_extract_payload: bool,
-}
-
-/// The middleware's fields, written out by hand (the runtime crate does not
-/// use its own derive, so it builds without `syn`): field, type, key,
-/// default, validations, description.
-macro_rules! middleware_fields {
-    ($($field:ident: $ty:ty = $key:literal, $default:literal, [$($v:expr),*], $desc:literal;)*) => {
-        impl ConfigField for DefaultDestinationMiddleware {
-            const KIND: FieldKind = FieldKind::Nested;
-
-            fn describe(prefix: &str, _spec: &FieldSpec, out: &mut Parameters) {
-                $({
-                    const SPEC: FieldSpec =
-                        FieldSpec { description: $desc, default: $default, validations: &[$($v),*], file: false };
-                    <$ty as ConfigField>::describe(&join_key(prefix, $key), &SPEC, out);
-                })*
-            }
-
-            fn decode(prefix: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
-                $(let $field = <$ty as ConfigField>::decode(&prefix.join($key), cx);)*
-                let value = DefaultDestinationMiddleware { $($field: $field?),* };
-                if let Err(errors) = value.check() {
-                    cx.hook_errors(prefix, errors);
-                    return None;
-                }
-                Some(value)
-            }
-        }
-    };
-}
-
-middleware_fields! {
-    batch_delay: Duration = "sdk.batch.delay", "0", [],
-        "Maximum delay before an incomplete batch is written to the destination.";
-    batch_size: usize = "sdk.batch.size", "0", [ValidationSpec::GreaterThan(-1.0)],
-        "Maximum size of batch before it gets written to the destination.";
-    rate_burst: usize = "sdk.rate.burst", "0", [ValidationSpec::GreaterThan(-1.0)],
-        "Allow bursts of at most X records (0 or less means that bursts are not\n\
-         limited). Only takes effect if a rate limit per second is set. Note that\n\
-         if `sdk.batch.size` is bigger than `sdk.rate.burst`, the effective batch\n\
-         size will be equal to `sdk.rate.burst`.";
-    rate_per_second: f64 = "sdk.rate.perSecond", "0", [ValidationSpec::GreaterThan(-1.0)],
-        "Maximum number of records written per second (0 means no rate limit).";
-    record_format: String = "sdk.record.format", "opencdc/json", [],
-        "The format of the output record. See the Conduit documentation for a full\n\
-         list of supported formats (https://conduitdata.io/docs/using/connectors/configuration-parameters/output-format).";
-    record_format_options: String = "sdk.record.format.options", "", [],
-        "Options to configure the chosen output record format. Options are normally\n\
-         key=value pairs separated with comma (e.g. opt1=val2,opt2=val2), except\n\
-         for the `template` record format, where options are a Go template.";
-    schema_extract_key: bool = "sdk.schema.extract.key.enabled", "true", [],
-        "Whether to extract and decode the record key with a schema.";
-    schema_extract_payload: bool = "sdk.schema.extract.payload.enabled", "true", [],
-        "Whether to extract and decode the record payload with a schema.";
-}
-
-impl Config for DefaultDestinationMiddleware {
-    fn parameters() -> Parameters {
-        let mut out = Parameters::new();
-        <Self as ConfigField>::describe("", &FieldSpec::EMPTY, &mut out);
-        out
-    }
-
-    fn from_config<C: IntoConfigMap>(config: C) -> Result<Self, ConfigErrors> {
-        static PARAMS: OnceLock<Parameters> = OnceLock::new();
-        crate::config::field_support::from_config::<Self>(config, PARAMS.get_or_init(Self::parameters))
-    }
 }
 
 impl Default for DefaultDestinationMiddleware {

@@ -313,3 +313,63 @@ fn non_integers_keep_gos_wording() {
         );
     }
 }
+
+#[derive(Debug, PartialEq, Config)]
+pub struct Optionals {
+    /// An optional group: `None` unless one of its keys has a value.
+    pub auth: Option<Auth>,
+    /// An optional number: no default in the spec, `None` when absent.
+    pub port: Option<u16>,
+    /// An enum without a default: required in the spec and in the parser.
+    pub mode: Mode,
+    /// An optional enum: neither.
+    pub fallback: Option<Mode>,
+}
+
+#[test]
+fn optional_nested_config_is_none_when_no_key_under_its_prefix_is_set() {
+    let got = Optionals::from_config([("mode", "fast")]).unwrap();
+    assert_eq!(got, Optionals { auth: None, port: None, mode: Mode::Fast, fallback: None });
+    // Empty keys under the prefix count as unset.
+    let got = Optionals::from_config([("mode", "fast"), ("auth.password", " ")]).unwrap();
+    assert_eq!(got.auth, None);
+}
+
+#[test]
+fn optional_nested_config_with_a_key_set_is_decoded_and_validated() {
+    let got = Optionals::from_config([("mode", "safe"), ("auth.user", "me")]).unwrap();
+    assert_eq!(got.auth, Some(Auth { user: "me".into(), password: None }));
+    let errors = Optionals::from_config([("mode", "safe"), ("auth.password", "pw")]).unwrap_err();
+    assert_eq!(errors.to_string(), r#"error validating "auth.user": required parameter is not provided"#);
+}
+
+#[test]
+fn option_of_a_value_has_no_default_in_the_spec_and_an_enum_without_default_is_required_in_both() {
+    let params = Optionals::parameters();
+    let port = params.get("port").unwrap();
+    assert_eq!((port.default.as_str(), port.is_required()), ("", false));
+    assert!(params.get("mode").unwrap().is_required());
+    assert!(!params.get("fallback").unwrap().is_required());
+    // As Conduit validates a required parameter with the spec: every validation of the empty value.
+    let errors = Optionals::from_config([("port", "8080")]).unwrap_err();
+    assert_eq!(
+        errors.to_string(),
+        "error validating \"mode\": required parameter is not provided\n\
+         error validating \"mode\": \"\" value must be included in the list [fast,safe]: inclusion validation failed"
+    );
+    assert_eq!(Optionals::from_config([("mode", "fast"), ("port", "8080")]).unwrap().port, Some(8080));
+}
+
+#[test]
+fn errors_expose_their_data() {
+    use conduit_connector::config::Problem;
+    let errors = Optionals::from_config([("mode", "slow"), ("mdoe", "x")]).unwrap_err();
+    let problems: Vec<(&str, &Problem)> = errors.iter().map(|e| (e.key(), e.problem())).collect();
+    assert_eq!(
+        problems,
+        [
+            ("mdoe", &Problem::Unrecognized { suggestion: Some("mode".into()) }),
+            ("mode", &Problem::Inclusion { value: "slow".into(), allowed: vec!["fast".into(), "safe".into()] }),
+        ]
+    );
+}

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use conduit_connector::config::ErrorKind;
 use conduit_connector::middleware::DefaultDestinationMiddleware;
 use conduit_connector::spec::{Specification, ordered_parameters};
 use conduit_connector::{Config, ConfigValue, Parameters};
@@ -573,4 +574,79 @@ fn file_connector_config_parses_like_go() {
     let errors = FileDestinationConfig::from_config([("sdk.record.format", "template")]).unwrap_err();
     let keys: Vec<&str> = errors.iter().map(|e| e.key()).collect();
     assert_eq!(keys, ["path", "sdk.record.format"], "{errors}");
+}
+
+// ------------------------------------------------- the spec and the parser agree
+
+/// A value `param` accepts: its default, else the first allowed value, else one of its type
+/// inside its bounds.
+fn sample(param: &conduit_connector::Parameter) -> String {
+    use conduit_connector::{ParameterType, Validation};
+    if !param.default.is_empty() {
+        return param.default.clone();
+    }
+    if let Some(Validation::Inclusion(list)) = param.validations.iter().find(|v| matches!(v, Validation::Inclusion(_)))
+    {
+        return list[0].clone();
+    }
+    let gt = param.validations.iter().find_map(|v| if let Validation::GreaterThan(n) = v { Some(*n) } else { None });
+    match param.ty {
+        ParameterType::Int => format!("{}", gt.map_or(1.0, |g| g.floor() + 1.0)),
+        ParameterType::Float => format!("{}", gt.map_or(1.5, |g| g + 0.5)),
+        ParameterType::Bool => "true".to_owned(),
+        ParameterType::Duration => "1s".to_owned(),
+        ParameterType::String | ParameterType::File => ["abc", "https://example.com", "a1", "A", "1"]
+            .into_iter()
+            .find(|c| param.validations.iter().all(|v| !matches!(v, Validation::Regex(p) if !p.is_match(c))))
+            .unwrap_or("abc")
+            .to_owned(),
+    }
+}
+
+/// For one config type: the config of only the spec's required parameters parses (the
+/// parser requires nothing more); leaving out any one of them is a "required" error for
+/// that key (the parser requires all of them); and writing any spec default explicitly
+/// gives the value the parser uses when the key is absent.
+fn spec_and_parser_agree<T: Config + std::fmt::Debug>() {
+    let params = T::parameters();
+    let concrete = || params.iter().filter(|(name, _)| !name.contains('*'));
+    let required: Vec<(String, String)> =
+        concrete().filter(|(_, p)| p.is_required()).map(|(name, p)| (name.to_owned(), sample(p))).collect();
+    let minimal =
+        T::from_config(&required).unwrap_or_else(|e| panic!("{}: spec-required keys only: {e}", type_name::<T>()));
+    for (left_out, _) in &required {
+        let rest: Vec<&(String, String)> = required.iter().filter(|(k, _)| k != left_out).collect();
+        let pairs: Vec<(&str, &str)> = rest.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let errors = T::from_config(pairs).expect_err(left_out);
+        assert!(
+            errors.iter().any(|e| e.key() == left_out && e.kind() == ErrorKind::Required),
+            "{}: {left_out} is required in the spec but the parser says: {errors}",
+            type_name::<T>()
+        );
+    }
+    for (name, param) in concrete().filter(|(_, p)| !p.default.is_empty()) {
+        let mut with_default = required.clone();
+        with_default.push((name.to_owned(), param.default.clone()));
+        let explicit = T::from_config(&with_default).unwrap_or_else(|e| {
+            panic!("{}: the spec default {name}={:?} does not parse: {e}", type_name::<T>(), param.default)
+        });
+        assert_eq!(format!("{explicit:?}"), format!("{minimal:?}"), "{}: default of {name}", type_name::<T>());
+    }
+}
+
+fn type_name<T>() -> &'static str {
+    std::any::type_name::<T>()
+}
+
+#[test]
+fn every_golden_struct_has_a_spec_that_agrees_with_its_parser() {
+    spec_and_parser_agree::<NestedConfig>();
+    spec_and_parser_agree::<FlattenConfig>();
+    spec_and_parser_agree::<MapsConfig>();
+    spec_and_parser_agree::<PrimitivesConfig>();
+    spec_and_parser_agree::<SortingConfig>();
+    spec_and_parser_agree::<DocsConfig>();
+    spec_and_parser_agree::<SnakeConfig>();
+    spec_and_parser_agree::<FileDestinationConfig>();
+    spec_and_parser_agree::<conduit_connector::middleware::DefaultDestinationMiddleware>();
 }

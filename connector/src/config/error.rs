@@ -1,5 +1,7 @@
 use std::fmt;
 
+use super::go::{format_float_f, quote};
+
 /// What kind of problem a [`ConfigError`] reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -45,29 +47,110 @@ impl ErrorKind {
     }
 }
 
+/// What exactly is wrong, with the data the message is rendered from: the
+/// offending value, the bound, the allowed values, the pattern, the
+/// suggestion.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// The key matches no parameter; `suggestion` is the most similar parameter name.
+    Unrecognized {
+        /// The parameter the key was probably meant to be.
+        suggestion: Option<String>,
+    },
+    /// The value does not parse as the parameter's type.
+    InvalidType {
+        /// The value.
+        value: String,
+        /// Why, completing the sentence `"<value>" …`, e.g. `value is not an integer`.
+        reason: String,
+    },
+    /// A `greater-than` or `less-than` validation got a value that is not a number.
+    NotANumber {
+        /// The value.
+        value: String,
+    },
+    /// Several raw keys are the same key after trimming.
+    DuplicateKey,
+    /// A required parameter is missing or empty.
+    Required,
+    /// The value is not greater than `bound`.
+    GreaterThan {
+        /// The value.
+        value: String,
+        /// The exclusive lower bound.
+        bound: f64,
+    },
+    /// The value is not less than `bound`.
+    LessThan {
+        /// The value.
+        value: String,
+        /// The exclusive upper bound.
+        bound: f64,
+    },
+    /// The value is not one of `allowed`.
+    Inclusion {
+        /// The value.
+        value: String,
+        /// The values the parameter accepts.
+        allowed: Vec<String>,
+    },
+    /// The value is one of `excluded`.
+    Exclusion {
+        /// The value.
+        value: String,
+        /// The values the parameter rejects.
+        excluded: Vec<String>,
+    },
+    /// The value does not match `pattern` (or the pattern does not compile).
+    Regex {
+        /// The value.
+        value: String,
+        /// The regex, as written.
+        pattern: String,
+        /// Whether the pattern itself is invalid (so no value can be checked).
+        invalid_pattern: bool,
+    },
+    /// A check of the config type's own `validate` hook failed.
+    Custom {
+        /// The hook's message.
+        message: String,
+    },
+}
+
+impl Problem {
+    /// The kind of this problem.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Problem::Unrecognized { .. } => ErrorKind::Unrecognized,
+            Problem::InvalidType { .. } => ErrorKind::InvalidType,
+            Problem::NotANumber { .. } | Problem::DuplicateKey => ErrorKind::InvalidValue,
+            Problem::Required => ErrorKind::Required,
+            Problem::GreaterThan { .. } => ErrorKind::GreaterThan,
+            Problem::LessThan { .. } => ErrorKind::LessThan,
+            Problem::Inclusion { .. } => ErrorKind::Inclusion,
+            Problem::Exclusion { .. } => ErrorKind::Exclusion,
+            Problem::Regex { .. } => ErrorKind::Regex,
+            Problem::Custom { .. } => ErrorKind::Custom,
+        }
+    }
+}
+
 /// One problem with one config key.
 ///
 /// `Display` keeps Go's wording, e.g.
-/// `error validating "batchSize": "0" should be greater than 0: greater-than validation failed`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `error validating "batchSize": "0" should be greater than 0: greater-than validation failed`;
+/// [`problem`](ConfigError::problem) gives the data it is rendered from.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConfigError {
     key: String,
-    kind: ErrorKind,
-    message: String,
+    problem: Problem,
 }
 
 impl ConfigError {
-    /// An error whose full text is `message` (used for unrecognized keys, whose
-    /// text does not start with `error validating`).
-    pub(crate) fn raw(key: impl Into<String>, kind: ErrorKind, message: impl Into<String>) -> Self {
-        ConfigError { key: key.into(), kind, message: message.into() }
-    }
-
-    /// An error rendered as `error validating "<key>": <detail>`.
-    pub(crate) fn validating(key: impl Into<String>, kind: ErrorKind, detail: impl fmt::Display) -> Self {
-        let key = key.into();
-        let message = format!("error validating {}: {detail}", super::go::quote(&key));
-        ConfigError { key, kind, message }
+    /// An error about `key`.
+    pub fn new(key: impl Into<String>, problem: Problem) -> Self {
+        ConfigError { key: key.into(), problem }
     }
 
     /// A failure of a config type's own cross-field check, reported as
@@ -76,7 +159,7 @@ impl ConfigError {
     /// `key` is relative to the config type that reports it; a nested config's
     /// keys get the nesting prefix added automatically.
     pub fn custom(key: impl Into<String>, message: impl fmt::Display) -> Self {
-        ConfigError::validating(key, ErrorKind::Custom, message)
+        ConfigError::new(key, Problem::Custom { message: message.to_string() })
     }
 
     /// The full dotted key this error is about.
@@ -86,28 +169,87 @@ impl ConfigError {
 
     /// What kind of problem this is.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.problem.kind()
+    }
+
+    /// The problem, with its data.
+    pub fn problem(&self) -> &Problem {
+        &self.problem
     }
 
     /// Adds a key prefix (`prefix.key`), for errors raised by nested configs.
     pub(crate) fn prefixed(mut self, prefix: &str) -> Self {
-        if prefix.is_empty() {
-            return self;
+        if !prefix.is_empty() {
+            self.key = if self.key.is_empty() { prefix.to_owned() } else { format!("{prefix}.{}", self.key) };
         }
-        let old = std::mem::take(&mut self.key);
-        let new = if old.is_empty() { prefix.to_owned() } else { format!("{prefix}.{old}") };
-        let old_quoted = super::go::quote(&old);
-        if let Some(rest) = self.message.strip_prefix(&format!("error validating {old_quoted}")) {
-            self.message = format!("error validating {}{rest}", super::go::quote(&new));
-        }
-        self.key = new;
         self
     }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        let key = quote(&self.key);
+        let list = |l: &[String]| l.join(",");
+        match &self.problem {
+            Problem::Unrecognized { suggestion } => {
+                write!(f, "{key}: unrecognized parameter")?;
+                match suggestion {
+                    Some(s) => write!(f, " (did you mean {}?)", quote(s)),
+                    None => Ok(()),
+                }
+            }
+            p => {
+                write!(f, "error validating {key}: ")?;
+                match p {
+                    Problem::InvalidType { value, reason } => {
+                        write!(f, "{} {reason}: invalid parameter type", quote(value))
+                    }
+                    Problem::NotANumber { value } => {
+                        write!(f, "{} value should be a number: invalid parameter value", quote(value))
+                    }
+                    Problem::DuplicateKey => f.write_str(
+                        "the key is given more than once (keys differ only in surrounding whitespace): \
+                         invalid parameter value",
+                    ),
+                    Problem::Required => f.write_str("required parameter is not provided"),
+                    Problem::GreaterThan { value, bound } => write!(
+                        f,
+                        "{} should be greater than {}: greater-than validation failed",
+                        quote(value),
+                        format_float_f(*bound)
+                    ),
+                    Problem::LessThan { value, bound } => write!(
+                        f,
+                        "{} should be less than {}: less-than validation failed",
+                        quote(value),
+                        format_float_f(*bound)
+                    ),
+                    Problem::Inclusion { value, allowed } => write!(
+                        f,
+                        "{} value must be included in the list [{}]: inclusion validation failed",
+                        quote(value),
+                        list(allowed)
+                    ),
+                    Problem::Exclusion { value, excluded } => write!(
+                        f,
+                        "{} value must be excluded from the list [{}]: exclusion validation failed",
+                        quote(value),
+                        list(excluded)
+                    ),
+                    Problem::Regex { value, pattern, invalid_pattern: false } => {
+                        write!(f, "{} should match the regex {}: regex validation failed", quote(value), quote(pattern))
+                    }
+                    Problem::Regex { value, pattern, invalid_pattern: true } => write!(
+                        f,
+                        "{} cannot be checked: the regex {} is invalid: regex validation failed",
+                        quote(value),
+                        quote(pattern)
+                    ),
+                    Problem::Custom { message } => f.write_str(message),
+                    Problem::Unrecognized { .. } => Ok(()),
+                }
+            }
+        }
     }
 }
 
@@ -117,7 +259,7 @@ impl std::error::Error for ConfigError {}
 /// one key keep the order of the parameter's validations).
 ///
 /// `Display` joins the errors with `\n`, as Go's `errors.Join` does.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConfigErrors {
     errors: Vec<ConfigError>,
 }

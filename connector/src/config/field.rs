@@ -1,12 +1,14 @@
-//! The machinery behind `#[derive(Config)]`: how a field type describes its
-//! parameters and decodes itself. Hidden from the docs; generated code uses it
-//! through `conduit_connector::__private`.
+//! The machinery behind `#[derive(Config)]`: each field's one [`Parameter`]
+//! describes it (the spec) and drives its decoding (`from_config`: per key,
+//! default, Go's type check, validations, parse; keys no field takes are
+//! unrecognized). Hidden from the docs; generated code uses it through
+//! `conduit_connector::__private`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
 use super::{
-    ConfigError, ConfigErrors, ConfigMap, ConfigValue, ErrorKind, Parameter, ParameterType, Parameters, Pattern,
+    ConfigError, ConfigErrors, ConfigMap, ConfigValue, Parameter, ParameterType, Parameters, Pattern, Problem,
     Validation,
 };
 
@@ -113,7 +115,13 @@ impl FieldSpec {
 }
 
 /// A type that can be a field of a `#[derive(Config)]` struct: a value
-/// ([`ConfigValue`]), a nested config, or a string-keyed map of those.
+/// ([`ConfigValue`]), a nested config, an `Option` of those, or a
+/// string-keyed map of those.
+///
+/// Each field's [`Parameter`] is built once (by [`parameter`](ConfigField::parameter),
+/// from the attributes) and drives both the specification
+/// ([`describe`](ConfigField::describe)) and the parse ([`decode`](ConfigField::decode)),
+/// so the two cannot disagree.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a config field",
     label = "`{Self}` is not a supported config field type",
@@ -130,14 +138,43 @@ pub trait ConfigField: Sized {
     #[doc(hidden)]
     const ENTRY: Option<ValueCheck> = None;
 
+    /// The parameter a field of this type with these attributes has (for a
+    /// map, each entry's; unused for nested configs).
+    fn parameter(spec: &FieldSpec) -> Parameter {
+        spec.parameter(ParameterType::String)
+    }
+
     /// Adds this field's parameters, named `key` (or under `key.`), to `out`.
-    fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters);
+    fn describe(key: &str, param: &Parameter, out: &mut Parameters);
 
     /// Decodes the field named `key` (or the fields under `key.`) from the
-    /// (sanitized, defaulted, validated) config, reporting problems to `cx`.
-    /// `None` means an error was reported.
-    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self>;
+    /// trimmed config: default, type check, validations, parse. Problems are
+    /// reported to `cx`; `None` means one was.
+    fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self>;
 }
+
+impl FieldSpec {
+    /// The parameter these attributes describe, for a value of type `ty`.
+    pub fn parameter(&self, ty: ParameterType) -> Parameter {
+        Parameter {
+            default: self.default.to_owned(),
+            description: self.description.to_owned(),
+            ty: if self.file { ParameterType::File } else { ty },
+            validations: self.validations.iter().map(|v| v.to_validation()).collect(),
+        }
+    }
+}
+
+/// A parameter without attributes (what nested and flattened fields get).
+pub static NO_PARAMETER: Parameter = Parameter {
+    default: String::new(),
+    description: String::new(),
+    ty: ParameterType::String,
+    validations: Vec::new(),
+};
+
+/// The longest joined key [`FieldKey`] builds on the stack.
+const INLINE_KEY: usize = 80;
 
 /// A dotted key as a chain of borrowed segments: a nested field's key is its
 /// name joined to its parent's key by `.`, without building the string (the
@@ -186,15 +223,15 @@ impl<'a> FieldKey<'a> {
     }
 
     /// Calls `f` with the key's bytes (a whole key as is, a joined one copied to the stack,
-    /// or to the heap when longer than [`JoinedKey::INLINE`]).
+    /// or to the heap when longer than [`INLINE_KEY`] bytes).
     #[inline]
     fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         if self.parent.is_none() {
             return f(self.name.as_bytes());
         }
         let len = self.len();
-        if len <= JoinedKey::INLINE {
-            let mut buf = [0u8; JoinedKey::INLINE];
+        if len <= INLINE_KEY {
+            let mut buf = [0u8; INLINE_KEY];
             self.copy_into(&mut buf[..len]);
             f(&buf[..len])
         } else {
@@ -239,36 +276,67 @@ impl FieldKey<'_> {
     }
 }
 
-/// Decoding state: the config map and the errors found so far.
+/// Decoding state: the config map, which of its keys a field took, and the
+/// errors found so far.
 #[derive(Debug)]
 pub struct DecodeCx<'a> {
     map: &'a ConfigMap,
     errors: &'a mut ConfigErrors,
+    /// One flag per map entry: whether a field took it (the rest are unrecognized).
+    used: Vec<bool>,
 }
 
 impl<'a> DecodeCx<'a> {
     /// A context over `map`, collecting into `errors`.
     pub fn new(map: &'a ConfigMap, errors: &'a mut ConfigErrors) -> Self {
-        DecodeCx { map, errors }
+        DecodeCx { map, errors, used: vec![false; map.len()] }
     }
 
-    /// The (trimmed, defaulted) value of `key`.
+    /// The (trimmed) value of `key`, which is taken: it is not unrecognized.
+    pub fn take(&mut self, key: &FieldKey<'_>) -> Option<&'a str> {
+        let map: &'a ConfigMap = self.map;
+        let index = key.with_bytes(|key| map.position(key))?;
+        if let Some(flag) = self.used.get_mut(index) {
+            *flag = true;
+        }
+        Some(map.entry(index).1)
+    }
+
+    /// The (trimmed) value of `key`, without taking it.
     pub fn value(&self, key: &FieldKey<'_>) -> Option<&'a str> {
         let map: &'a ConfigMap = self.map;
         key.with_bytes(|key| map.get_bytes(key))
     }
 
+    /// The index range of the keys that start with `prefix.` (all keys for the empty prefix).
+    fn range_under(&self, prefix: &FieldKey<'_>) -> std::ops::Range<usize> {
+        let map: &'a ConfigMap = self.map;
+        prefix.join("").with_bytes(|dotted| {
+            let start = map.lower_bound_bytes(dotted);
+            let len =
+                map.slots[start..].iter().take_while(|slot| map.key_of(slot).as_bytes().starts_with(dotted)).count();
+            start..start + len
+        })
+    }
+
     /// Keys that start with `prefix.`, in order.
     pub fn keys_under(&self, prefix: &FieldKey<'_>) -> Vec<&'a str> {
         let map: &'a ConfigMap = self.map;
-        // `prefix.`, or `` for the empty prefix.
-        prefix.join("").with_bytes(|dotted| {
-            map.slots[map.lower_bound_bytes(dotted)..]
-                .iter()
-                .map(|slot| map.key_of(slot))
-                .take_while(|k| k.as_bytes().starts_with(dotted))
-                .collect()
-        })
+        self.range_under(prefix).map(|i| map.entry(i).0).collect()
+    }
+
+    /// Whether some key under `prefix.` has a non-empty value.
+    pub fn is_set_under(&self, prefix: &FieldKey<'_>) -> bool {
+        self.range_under(prefix).any(|i| !self.map.entry(i).1.is_empty())
+    }
+
+    /// Takes every key under `prefix.` (an absent optional group's empty keys).
+    pub fn take_under(&mut self, prefix: &FieldKey<'_>) {
+        for i in self.range_under(prefix) {
+            if let Some(flag) = self.used.get_mut(i) {
+                *flag = true;
+            }
+        }
     }
 
     /// Reports a problem, unless an earlier stage already reported one for the
@@ -277,6 +345,11 @@ impl<'a> DecodeCx<'a> {
         if !self.errors.has_key(error.key()) {
             self.errors.push(error);
         }
+    }
+
+    /// Whether a problem with `key` was reported already (a key given twice).
+    fn has_error(&self, key: &FieldKey<'_>) -> bool {
+        !self.errors.is_empty() && self.errors.has_key(&String::from(key))
     }
 
     /// Reports the errors of a config type's `validate` hook, prefixed with
@@ -290,132 +363,141 @@ impl<'a> DecodeCx<'a> {
             self.errors.push(e.prefixed(&prefix));
         }
     }
-}
 
-/// `prefix.name`, or `name` when the prefix is empty, as a [`JoinedKey`] (no allocation for
-/// keys of up to [`JoinedKey::INLINE`] bytes).
-pub fn join_key<'a>(prefix: &str, name: &'a str) -> JoinedKey<'a> {
-    if prefix.is_empty() {
-        return JoinedKey(KeyRepr::Borrowed(name));
+    /// The keys no field took, in order.
+    pub fn unused_keys(&self) -> impl Iterator<Item = &'a str> + '_ {
+        let map: &'a ConfigMap = self.map;
+        self.used.iter().enumerate().filter(|(_, used)| !**used).map(move |(i, _)| map.entry(i).0)
     }
-    let len = prefix.len() + 1 + name.len();
-    if len > JoinedKey::INLINE {
-        let mut s = String::with_capacity(len);
-        s.push_str(prefix);
-        s.push('.');
-        s.push_str(name);
-        return JoinedKey(KeyRepr::Heap(s));
-    }
-    let mut buf = [0u8; JoinedKey::INLINE];
-    buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
-    buf[prefix.len()] = b'.';
-    buf[prefix.len() + 1..len].copy_from_slice(name.as_bytes());
-    JoinedKey(KeyRepr::Inline { buf, len: len as u8 })
-}
 
-/// A key made by [`join_key`]: borrowed, held inline, or on the heap when long. Derefs to
-/// `str` (the generated code passes `&join_key(..)` where a `&str` is expected).
-#[derive(Clone)]
-pub struct JoinedKey<'a>(KeyRepr<'a>);
-
-#[derive(Clone)]
-enum KeyRepr<'a> {
-    Borrowed(&'a str),
-    Inline { buf: [u8; JoinedKey::INLINE], len: u8 },
-    Heap(String),
-}
-
-impl JoinedKey<'_> {
-    /// The longest key held without allocating.
-    pub const INLINE: usize = 80;
-
-    /// The key.
-    pub fn as_str(&self) -> &str {
-        match &self.0 {
-            KeyRepr::Borrowed(s) => s,
-            // Two `str`s joined by `.` are always UTF-8; the fallback is never taken.
-            KeyRepr::Inline { buf, len } => std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default(),
-            KeyRepr::Heap(s) => s,
-        }
+    /// Adds an error.
+    pub(crate) fn push(&mut self, error: ConfigError) {
+        self.errors.push(error);
     }
 }
 
-impl std::ops::Deref for JoinedKey<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for JoinedKey<'_> {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl std::fmt::Debug for JoinedKey<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl std::fmt::Display for JoinedKey<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl PartialEq<str> for JoinedKey<'_> {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for JoinedKey<'_> {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
+/// `prefix.name`, or `name` when the prefix is empty (for describing: it runs once per type).
+pub fn join_key(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
 }
 
 impl<T: ConfigValue> ConfigField for T {
     const KIND: FieldKind = FieldKind::Value(T::CHECK);
 
-    fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters) {
-        let mut validations: Vec<Validation> = spec.validations.iter().map(|v| v.to_validation()).collect();
-        if !T::VARIANTS.is_empty() && !validations.iter().any(|v| matches!(v, Validation::Inclusion(_))) {
-            validations.push(Validation::Inclusion(T::VARIANTS.iter().map(|s| (*s).to_owned()).collect()));
+    /// The attributes, the type's parameter type and, for enums, the inclusion of the
+    /// variants. A value that has no empty form (an enum without `#[default]`) and no
+    /// default is required: the specification says what the parser does.
+    fn parameter(spec: &FieldSpec) -> Parameter {
+        let mut param = spec.parameter(T::TYPE);
+        if !T::VARIANTS.is_empty() && !param.validations.iter().any(|v| matches!(v, Validation::Inclusion(_))) {
+            param.validations.push(Validation::Inclusion(T::VARIANTS.iter().map(|s| (*s).to_owned()).collect()));
         }
-        let ty = if spec.file { ParameterType::File } else { T::TYPE };
-        let parameter =
-            Parameter { default: spec.default.to_owned(), description: spec.description.to_owned(), ty, validations };
-        if out.insert(key, parameter).is_some() {
+        if param.default.is_empty() && T::empty().is_none() && !param.is_required() {
+            param.validations.insert(0, Validation::Required);
+        }
+        param
+    }
+
+    fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
+        if out.insert(key, param.clone()).is_some() {
             panic!("conduit-connector: parameter {key:?} is defined twice (check the #[param(flatten)] fields)");
         }
     }
 
-    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        match cx.value(key).filter(|v| !v.is_empty()) {
-            None => match T::empty() {
-                Some(v) => Some(v),
-                None => {
-                    cx.error(ConfigError::validating(key, ErrorKind::Required, "required parameter is not provided"));
-                    None
-                }
-            },
-            Some(raw) => match T::parse(raw) {
-                Ok(v) => Some(v),
-                Err(reason) => {
-                    let detail = format!("{} {reason}: invalid parameter type", super::go::quote(raw));
-                    cx.error(ConfigError::validating(key, ErrorKind::InvalidType, detail));
-                    None
-                }
-            },
+    fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
+        let raw = cx.take(key).unwrap_or("");
+        if cx.has_error(key) {
+            return None;
         }
+        let value = if raw.is_empty() { param.default.as_str() } else { raw };
+        if value.is_empty() {
+            if !param.is_required() {
+                return T::empty().or_else(|| {
+                    cx.push(ConfigError::new(key, Problem::Required));
+                    None
+                });
+            }
+            // Go runs every validation of an empty required value.
+            validate(key, "", param, cx);
+            return None;
+        }
+        // Go's type check; a value of the wrong type skips the validations.
+        if let Some(reason) = super::validate::type_error(value, param.ty, true) {
+            cx.push(ConfigError::new(key, Problem::InvalidType { value: value.to_owned(), reason }));
+            return None;
+        }
+        // An integer beyond 64 bits fits no field: the parse reports the range, unvalidated.
+        let beyond_64_bits = param.ty == ParameterType::Int
+            && !matches!(super::go::parse_wide_int(value),
+                super::go::WideInt::Value(n) if (i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(&n));
+        if !beyond_64_bits && !validate(key, value, param, cx) {
+            return None;
+        }
+        // The field's own parse: the Rust type's range, list elements, enum variants.
+        match T::parse(value) {
+            Ok(v) => Some(v),
+            Err(reason) => {
+                cx.push(ConfigError::new(key, Problem::InvalidType { value: value.to_owned(), reason }));
+                None
+            }
+        }
+    }
+}
+
+/// Runs the validations of `param` on `value`, reporting each failure; `true` when all pass.
+fn validate(key: &FieldKey<'_>, value: &str, param: &Parameter, cx: &mut DecodeCx<'_>) -> bool {
+    let mut ok = true;
+    let mut number = None;
+    for validation in &param.validations {
+        if let Some(problem) = validation.failure(value, &mut number) {
+            cx.push(ConfigError::new(key, problem));
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// `Option<T>`: `None` when the value is absent or empty (for a nested config: when no key
+/// under its prefix has a value), and no default unless one is written.
+impl<T: ConfigField> ConfigField for Option<T> {
+    const KIND: FieldKind = T::KIND;
+    const ENTRY: Option<ValueCheck> = T::ENTRY;
+
+    fn parameter(spec: &FieldSpec) -> Parameter {
+        let mut param = T::parameter(spec);
+        if !spec.validations.iter().any(|v| matches!(v, ValidationSpec::Required)) {
+            param.validations.retain(|v| !matches!(v, Validation::Required));
+        }
+        param
+    }
+
+    fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
+        T::describe(key, param, out);
+    }
+
+    fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
+        let present = match T::KIND {
+            FieldKind::Value(_) => {
+                !cx.value(key).unwrap_or("").is_empty() || !param.default.is_empty() || param.is_required()
+            }
+            FieldKind::Nested | FieldKind::Map => cx.is_set_under(key),
+        };
+        if !present {
+            match T::KIND {
+                FieldKind::Value(_) => {
+                    cx.take(key);
+                }
+                _ => cx.take_under(key),
+            }
+            return Some(None);
+        }
+        T::decode(key, param, cx).map(Some)
     }
 }
 
 fn decode_map_entries<T: ConfigField>(
     key: &FieldKey<'_>,
+    param: &Parameter,
     cx: &mut DecodeCx<'_>,
     mut insert: impl FnMut(String, T),
 ) -> bool {
@@ -424,7 +506,7 @@ fn decode_map_entries<T: ConfigField>(
     let mut ok = true;
     if T::KIND.is_value() {
         for full in keys {
-            match T::decode(&FieldKey::new(full), cx) {
+            match T::decode(&FieldKey::new(full), param, cx) {
                 Some(v) => insert(full[skip..].to_owned(), v),
                 None => ok = false,
             }
@@ -438,7 +520,7 @@ fn decode_map_entries<T: ConfigField>(
                 continue;
             }
             last = Some(entry);
-            match T::decode(&key.join(entry), cx) {
+            match T::decode(&key.join(entry), param, cx) {
                 Some(v) => insert(entry.to_owned(), v),
                 None => ok = false,
             }
@@ -458,13 +540,17 @@ impl<T: ConfigField, S: BuildHasher + Default> ConfigField for HashMap<String, T
     const KIND: FieldKind = FieldKind::Map;
     const ENTRY: Option<ValueCheck> = entry_check(T::KIND);
 
-    fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters) {
-        T::describe(&join_key(key, "*"), spec, out);
+    fn parameter(spec: &FieldSpec) -> Parameter {
+        T::parameter(spec)
     }
 
-    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
+    fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
+        T::describe(&join_key(key, "*"), param, out);
+    }
+
+    fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
         let mut map = HashMap::default();
-        decode_map_entries::<T>(key, cx, |k, v| {
+        decode_map_entries::<T>(key, param, cx, |k, v| {
             map.insert(k, v);
         })
         .then_some(map)
@@ -475,15 +561,50 @@ impl<T: ConfigField> ConfigField for BTreeMap<String, T> {
     const KIND: FieldKind = FieldKind::Map;
     const ENTRY: Option<ValueCheck> = entry_check(T::KIND);
 
-    fn describe(key: &str, spec: &FieldSpec, out: &mut Parameters) {
-        T::describe(&join_key(key, "*"), spec, out);
+    fn parameter(spec: &FieldSpec) -> Parameter {
+        T::parameter(spec)
     }
 
-    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
+    fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
+        T::describe(&join_key(key, "*"), param, out);
+    }
+
+    fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
         let mut map = BTreeMap::new();
-        decode_map_entries::<T>(key, cx, |k, v| {
+        decode_map_entries::<T>(key, param, cx, |k, v| {
             map.insert(k, v);
         })
         .then_some(map)
+    }
+}
+
+/// The whole `from_config` pipeline for a config type: trim keys and values,
+/// then one pass over the fields, each taking its key (default, type check,
+/// validations, parse, all from the field's one [`Parameter`]); keys no field
+/// took are unrecognized. Every problem is reported, sorted by key.
+///
+/// `params` (the type's cached parameters) only name the did-you-mean hints.
+pub fn from_config<T: ConfigField>(config: impl super::IntoConfigMap, params: &Parameters) -> Result<T, ConfigErrors> {
+    let (mut map, mut errors) = ConfigMap::sanitized(config);
+    map.build_index();
+    let value = {
+        let mut cx = DecodeCx::new(&map, &mut errors);
+        let value = T::decode(&FieldKey::new(""), &NO_PARAMETER, &mut cx);
+        let unused: Vec<&str> = cx.unused_keys().collect();
+        for key in unused {
+            cx.push(super::validate::unrecognized(key, params));
+        }
+        value
+    };
+    map.recycle();
+    match value {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => {
+            if errors.is_empty() {
+                errors.push(ConfigError::custom("", "failed to decode the configuration (a field reported no error)"));
+            }
+            errors.sort();
+            Err(errors)
+        }
     }
 }

@@ -7,9 +7,9 @@
 //! works for type aliases too, since it reads the type's trait constants
 //! rather than its spelling.
 
+pub use super::field::from_config;
 pub use super::field::join_key;
 use super::field::{FieldKind, ValueCheck};
-pub use super::validate::from_config;
 use super::{ConfigField, ParameterType, go};
 
 const fn str_eq(a: &[u8], b: &[u8]) -> bool {
@@ -81,6 +81,49 @@ pub const fn numeric_error(t: FieldType) -> Option<&'static str> {
     match t.value_check() {
         Some(ValueCheck { ty: ParameterType::Int | ParameterType::Float, element: None, .. }) => None,
         _ => Some("`gt` and `lt` compare numbers: they need an integer or float field"),
+    }
+}
+
+/// `None` if a `gt` (`greater`) or `lt` bound suits `t`: a numeric field, and for an
+/// integer field a bound inside the type's range (at most one step outside it, as the
+/// usual `gt = -1` on an unsigned field), so that the check can both pass and fail.
+pub const fn bound_error(t: FieldType, bound: f64, greater: bool) -> Option<&'static str> {
+    if let Some(message) = numeric_error(t) {
+        return Some(message);
+    }
+    let Some(ValueCheck { ty: ParameterType::Int, int_min, int_max, .. }) = t.value_check() else { return None };
+    let (min, max) = (int_min as f64, int_max as f64);
+    match greater {
+        true if bound < min - 1.0 => {
+            Some("this `gt` bound is below the range of the field's integer type: every value passes it")
+        }
+        true if bound >= max => {
+            Some("this `gt` bound is at or above the largest value of the field's integer type: no value passes it")
+        }
+        false if bound > max + 1.0 => {
+            Some("this `lt` bound is above the range of the field's integer type: every value passes it")
+        }
+        false if bound <= min => {
+            Some("this `lt` bound is at or below the smallest value of the field's integer type: no value passes it")
+        }
+        _ => None,
+    }
+}
+
+/// Whether an integer literal suffix whose type holds `min..=max` (clipped as
+/// [`ValueCheck`] clips) names the type of field `t`.
+pub const fn int_suffix_matches(t: FieldType, min: i128, max: i128) -> bool {
+    match scalar_check(t) {
+        Ok(ValueCheck { ty: ParameterType::Int, int_min, int_max, .. }) => int_min == min && int_max == max,
+        _ => false,
+    }
+}
+
+/// Whether a float literal suffix (`f32` when `float32`) names the type of field `t`.
+pub const fn float_suffix_matches(t: FieldType, float32: bool) -> bool {
+    match scalar_check(t) {
+        Ok(ValueCheck { ty: ParameterType::Float, float32: f, .. }) => f == float32,
+        _ => false,
     }
 }
 

@@ -3,6 +3,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::BuildHasher;
 
+use super::error::{ConfigError, ConfigErrors, Problem};
+
 /// Conduit's raw config: a flat map of dotted keys to string values.
 ///
 /// The methods mirror conduit-commons: [`sanitized`](ConfigMap::sanitized),
@@ -207,16 +209,6 @@ impl ConfigMap {
         self.index = index;
     }
 
-    /// Orders the `index`-th key against `key` (with [`prefix`]`(key)` as `key_prefix`);
-    /// `Greater` past the end.
-    #[inline]
-    pub(crate) fn cmp_at(&self, index: usize, key: &str, key_prefix: u64) -> Ordering {
-        match self.slots.get(index) {
-            Some(slot) => slot.cmp_key(&self.text, key.as_bytes(), key_prefix),
-            None => Ordering::Greater,
-        }
-    }
-
     /// Drops the hash index (before changing the slots).
     pub(crate) fn clear_index(&mut self) {
         self.index.clear();
@@ -224,7 +216,7 @@ impl ConfigMap {
 
     /// The position of `key`, through the hash index when there is one.
     #[inline]
-    fn position(&self, key: &[u8]) -> Option<usize> {
+    pub(crate) fn position(&self, key: &[u8]) -> Option<usize> {
         let key_prefix = prefix(key);
         if self.index.is_empty() {
             let text = self.text.as_str();
@@ -268,13 +260,6 @@ impl ConfigMap {
             slot.value_end = end;
         }
         self.compact_if_wasteful();
-    }
-
-    /// Sorts the slots by key after entries were pushed out of order. Keys must be unique.
-    pub(crate) fn sort_unique(&mut self) {
-        self.index.clear();
-        let text = self.text.as_str();
-        self.slots.sort_unstable_by(|a, b| a.cmp(b, text));
     }
 
     /// Forgets the text of entries dropped from `slots` (`bytes` bytes).
@@ -546,5 +531,121 @@ impl<K: AsRef<str>, V: AsRef<str>> IntoConfigMap for &Vec<(K, V)> {
     }
     fn entry_count_hint(&self) -> usize {
         self.len()
+    }
+}
+
+impl ConfigMap {
+    /// Builds a map from raw entries, trimming keys and values with Go's
+    /// `strings.TrimSpace` (Unicode `White_Space`, the set [`str::trim`]
+    /// uses), as Go's `Sanitize`.
+    ///
+    /// Unlike Go, which keeps a random one, keys that are equal after
+    /// trimming give one [`ErrorKind::InvalidValue`](super::ErrorKind::InvalidValue) error for that key. The
+    /// value kept is that of the raw key that was already trimmed, if any,
+    /// else that of the smallest raw key, so the result is deterministic.
+    ///
+    /// ```
+    /// use conduit_connector::config::ConfigMap;
+    /// let (map, errors) = ConfigMap::sanitized([("   key   ", "   value   ")]);
+    /// assert_eq!(map.get("key"), Some("value"));
+    /// assert!(errors.is_empty());
+    /// ```
+    pub fn sanitized(config: impl IntoConfigMap) -> (ConfigMap, ConfigErrors) {
+        let hint = config.entry_count_hint();
+        let mut map = ConfigMap::with_capacity(hint, hint * 24);
+        // Raw spellings of the keys that were not already trimmed (rare), by the start of
+        // their text, to resolve collisions deterministically.
+        let mut untrimmed: Vec<(usize, String)> = Vec::new();
+        config.for_each_entry(&mut |raw_key, raw_value| {
+            let key = trim(raw_key);
+            let slot = map.push_text(key, trim(raw_value));
+            if key.len() != raw_key.len() {
+                untrimmed.push((map.slots.len(), raw_key.to_owned()));
+            }
+            map.slots.push(slot);
+        });
+        if untrimmed.is_empty() {
+            // Sorted by the keys' first 8 bytes (one integer comparison each), then each run
+            // of keys sharing them by the whole key: the order of a stable sort by key, equal
+            // keys in arrival order (the order of their text). Only such runs can hold
+            // equal keys.
+            map.slots.sort_unstable_by_key(|slot| slot.prefix);
+            let text = map.text.as_str();
+            let mut duplicates = false;
+            for run in map.slots.chunk_by_mut(|a, b| a.prefix == b.prefix) {
+                if run.len() > 1 {
+                    run.sort_unstable_by(|a, b| a.cmp(b, text).then(a.key_start.cmp(&b.key_start)));
+                    duplicates |= run.windows(2).any(|w| w[0].cmp(&w[1], text) == Ordering::Equal);
+                }
+            }
+            if !duplicates {
+                return (map, ConfigErrors::new());
+            }
+        }
+        resolve_duplicates(map, &untrimmed)
+    }
+}
+
+/// The rare part of [`ConfigMap::sanitized`], for keys that were not trimmed or that
+/// occur more than once: sorts the slots (given in arrival order, or already stably sorted
+/// when no key was untrimmed), keeps one entry of each run of equal keys and reports each
+/// such key once.
+///
+/// The entry kept is the first whose raw key was already trimmed, else the first with the
+/// smallest raw key. `untrimmed` holds the arrival index and raw spelling of every key
+/// that was not already trimmed.
+#[cold]
+fn resolve_duplicates(mut map: ConfigMap, untrimmed: &[(usize, String)]) -> (ConfigMap, ConfigErrors) {
+    let mut tagged: Vec<(Slot, Option<&str>)> = map.slots.iter().map(|slot| (*slot, None)).collect();
+    for (arrival, raw) in untrimmed {
+        if let Some(entry) = tagged.get_mut(*arrival) {
+            entry.1 = Some(raw.as_str());
+        }
+    }
+    let text = map.text.as_str();
+    let key = |slot: &Slot| text.get(slot.key_start..slot.key_end).unwrap_or_default();
+    tagged.sort_by(|a, b| a.0.cmp(&b.0, text));
+    let mut errors = ConfigErrors::new();
+    let mut kept: Vec<Slot> = Vec::with_capacity(tagged.len());
+    let mut dropped = 0;
+    for run in tagged.chunk_by(|a, b| key(&a.0) == key(&b.0)) {
+        if run.len() > 1 {
+            errors.push(ConfigError::new(key(&run[0].0), Problem::DuplicateKey));
+        }
+        // An already-trimmed raw key wins; otherwise the smallest raw key (the first one
+        // among equal raw keys).
+        let winner = match run.iter().position(|(_, raw)| raw.is_none()) {
+            Some(exact) => exact,
+            None => {
+                let mut best = 0;
+                for (i, (_, raw)) in run.iter().enumerate().skip(1) {
+                    if raw < &run[best].1 {
+                        best = i;
+                    }
+                }
+                best
+            }
+        };
+        for (i, (slot, _)) in run.iter().enumerate() {
+            if i == winner {
+                kept.push(*slot);
+            } else {
+                dropped += slot.value_end - slot.key_start;
+            }
+        }
+    }
+    map.slots = kept;
+    map.add_garbage(dropped);
+    (map, errors)
+}
+
+/// [`str::trim`], without the Unicode scan when both ends are printable ASCII (the common
+/// case: nothing to trim).
+pub(crate) fn trim(s: &str) -> &str {
+    let solid = |b: &u8| *b > b' ' && *b < 0x80;
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(first), Some(last)) if solid(first) && solid(last) => s,
+        (None, _) => s,
+        _ => s.trim(),
     }
 }

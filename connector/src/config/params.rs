@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The type of a parameter's value, as Conduit names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -175,117 +175,29 @@ impl Parameter {
 ///
 /// Names are dotted keys (`auth.user`); a `*` matches one segment
 /// (`headers.*`, `collections.*.format`).
+///
+/// Cloning is cheap (the set is shared until one copy changes), so a config
+/// type builds its parameters once and [`Config::parameters`](super::Config::parameters)
+/// hands out copies of that value.
 #[derive(Clone, Default)]
 pub struct Parameters {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone, Default, PartialEq)]
+struct Inner {
     map: BTreeMap<String, Parameter>,
-    /// What the config pipeline precomputes from the parameters (built on first use, dropped
-    /// by every change). Not part of the value: equality and `Debug` ignore it.
-    plan: OnceLock<Plan>,
 }
 
 impl fmt::Debug for Parameters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Parameters").field("map", &self.map).finish()
+        f.debug_struct("Parameters").field("map", &self.inner.map).finish()
     }
 }
 
 impl PartialEq for Parameters {
     fn eq(&self, other: &Self) -> bool {
-        self.map == other.map
-    }
-}
-
-/// Facts about the parameters that the config pipeline needs on every call, computed once
-/// per [`Parameters`] value: one [`PlanEntry`] per parameter, in name order.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Plan {
-    /// One entry per parameter, in name order (the order of [`Parameters::iter`]).
-    pub(crate) entries: Vec<PlanEntry>,
-    /// The wildcard parameters, in name order.
-    pub(crate) wildcards: Vec<WildcardPlan>,
-    /// Whether some parameter without `*` has a default.
-    pub(crate) concrete_defaults: bool,
-    /// Whether some wildcard parameter has a default.
-    pub(crate) wildcard_defaults: bool,
-    /// Whether some wildcard parameter's name does not end with `*` (its expansion can
-    /// rewrite keys, so it is collected on every call).
-    pub(crate) rewriting_wildcards: bool,
-}
-
-/// The precomputed facts about one parameter, with a copy of it (walking a vector is
-/// cheaper than walking the map).
-#[derive(Debug, Clone)]
-pub(crate) struct PlanEntry {
-    /// The parameter's name.
-    pub(crate) name: String,
-    /// The parameter.
-    pub(crate) param: Parameter,
-    /// The name's first 8 bytes, as `map::prefix` gives them.
-    pub(crate) prefix: u64,
-    /// Whether the name contains `*`.
-    pub(crate) wildcard: bool,
-    /// Whether the default is not empty.
-    pub(crate) has_default: bool,
-    /// Whether the parameter has a [`Validation::Required`].
-    pub(crate) required: bool,
-    /// Whether a value needs checking at all (a type other than string/file, or validations).
-    pub(crate) checked: bool,
-}
-
-/// The precomputed facts about one wildcard parameter.
-#[derive(Debug, Clone)]
-pub(crate) struct WildcardPlan {
-    /// The parameter's name.
-    pub(crate) name: String,
-    /// The parameter's position in [`Plan::entries`].
-    pub(crate) entry: usize,
-    /// The length of the name's text before the first `*`.
-    pub(crate) first_len: usize,
-    /// Whether the name ends with `*` (its expansion is exactly the matching keys).
-    pub(crate) trailing: bool,
-    /// Whether the only `*` is the name's last character (`headers.*`): a key matches
-    /// exactly when it starts with the text before it.
-    pub(crate) simple: bool,
-    /// Whether a value needs checking at all (a type other than string/file, or validations).
-    pub(crate) checked: bool,
-    /// Whether the parameter has a [`Validation::Required`].
-    pub(crate) required: bool,
-}
-
-impl Plan {
-    fn new(map: &BTreeMap<String, Parameter>) -> Plan {
-        let mut plan = Plan::default();
-        for (name, param) in map {
-            let wildcard = name.contains('*');
-            let entry = PlanEntry {
-                name: name.clone(),
-                param: param.clone(),
-                prefix: super::map::prefix(name.as_bytes()),
-                wildcard,
-                has_default: !param.default.is_empty(),
-                required: param.is_required(),
-                checked: !matches!(param.ty, ParameterType::String | ParameterType::File)
-                    || !param.validations.is_empty(),
-            };
-            if wildcard {
-                plan.wildcard_defaults |= entry.has_default;
-                let trailing = name.ends_with('*');
-                plan.rewriting_wildcards |= !trailing;
-                plan.wildcards.push(WildcardPlan {
-                    name: name.clone(),
-                    entry: plan.entries.len(),
-                    first_len: name.find('*').unwrap_or(name.len()),
-                    trailing,
-                    simple: trailing && name.bytes().filter(|&b| b == b'*').count() == 1,
-                    checked: entry.checked,
-                    required: entry.required,
-                });
-            } else {
-                plan.concrete_defaults |= entry.has_default;
-            }
-            plan.entries.push(entry);
-        }
-        plan
+        Arc::ptr_eq(&self.inner, &other.inner) || self.inner.map == other.inner.map
     }
 }
 
@@ -295,63 +207,62 @@ impl Parameters {
         Parameters::default()
     }
 
+    /// The map, unshared (every change goes through here).
+    fn map_mut(&mut self) -> &mut BTreeMap<String, Parameter> {
+        &mut Arc::make_mut(&mut self.inner).map
+    }
+
     /// Adds a parameter, returning the one it replaced.
     pub fn insert(&mut self, name: impl Into<String>, parameter: Parameter) -> Option<Parameter> {
-        self.plan = OnceLock::new();
-        self.map.insert(name.into(), parameter)
+        self.map_mut().insert(name.into(), parameter)
     }
 
     /// The parameter with this exact name.
     pub fn get(&self, name: &str) -> Option<&Parameter> {
-        self.map.get(name)
+        self.inner.map.get(name)
     }
 
     /// Removes the parameter with this exact name.
     pub fn remove(&mut self, name: &str) -> Option<Parameter> {
-        self.plan = OnceLock::new();
-        self.map.remove(name)
+        self.map_mut().remove(name)
     }
 
     /// Whether there is a parameter with this exact name.
     pub fn contains(&self, name: &str) -> bool {
-        self.map.contains_key(name)
+        self.inner.map.contains_key(name)
     }
 
     /// The number of parameters.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.inner.map.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.inner.map.is_empty()
     }
 
     /// `(name, parameter)` pairs, ordered by name.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Parameter)> + DoubleEndedIterator + '_ {
-        self.map.iter().map(|(k, v)| (k.as_str(), v))
+        self.inner.map.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// The names, in order.
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + '_ {
-        self.map.keys().map(String::as_str)
-    }
-
-    /// The pipeline's precomputed facts about these parameters.
-    pub(crate) fn plan(&self) -> &Plan {
-        self.plan.get_or_init(|| Plan::new(&self.map))
+        self.inner.map.keys().map(String::as_str)
     }
 
     /// Adds every parameter of `other`, replacing ones of the same name.
     pub fn extend(&mut self, other: Parameters) {
-        self.plan = OnceLock::new();
-        self.map.extend(other.map);
+        let other = Arc::unwrap_or_clone(other.inner).map;
+        self.map_mut().extend(other);
     }
 }
 
 impl<K: Into<String>> FromIterator<(K, Parameter)> for Parameters {
     fn from_iter<I: IntoIterator<Item = (K, Parameter)>>(iter: I) -> Self {
-        Parameters { map: iter.into_iter().map(|(k, v)| (k.into(), v)).collect(), plan: OnceLock::new() }
+        let map = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        Parameters { inner: Arc::new(Inner { map }) }
     }
 }
 
@@ -359,7 +270,7 @@ impl IntoIterator for Parameters {
     type Item = (String, Parameter);
     type IntoIter = std::collections::btree_map::IntoIter<String, Parameter>;
     fn into_iter(self) -> Self::IntoIter {
-        self.map.into_iter()
+        Arc::unwrap_or_clone(self.inner).map.into_iter()
     }
 }
 
@@ -367,6 +278,6 @@ impl<'a> IntoIterator for &'a Parameters {
     type Item = (&'a String, &'a Parameter);
     type IntoIter = std::collections::btree_map::Iter<'a, String, Parameter>;
     fn into_iter(self) -> Self::IntoIter {
-        self.map.iter()
+        self.inner.map.iter()
     }
 }

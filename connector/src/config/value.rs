@@ -7,14 +7,15 @@ use super::field::ValueCheck;
 use super::{ParameterType, go};
 
 /// A type one parameter's value parses into: strings, paths, integers,
-/// floats, bools, durations, `Option<T>` and `Vec<T>` of those, and fieldless
-/// enums with `#[derive(ConfigValue)]`.
+/// floats, bools, durations, `Vec<T>` of those, fieldless enums with
+/// `#[derive(ConfigValue)]`, and your own types (`Option<T>` of any of them
+/// is a field type too).
 ///
 /// Parsing follows Go's syntax (`strconv` and `time.ParseDuration`), so values
 /// that Conduit's own type check accepts decode the same way.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a config value type",
-    note = "config values are String, PathBuf, integers, f32, f64, bool, std::time::Duration, Option<T>, Vec<T>, \
+    note = "config values are String, PathBuf, integers, f32, f64, bool, std::time::Duration, Vec<T>, \
             and enums deriving `ConfigValue`"
 )]
 pub trait ConfigValue: Sized {
@@ -167,19 +168,6 @@ impl ConfigValue for Duration {
     }
 }
 impl ListElement for Duration {}
-
-impl<T: ConfigValue> ConfigValue for Option<T> {
-    const TYPE: ParameterType = T::TYPE;
-    const VARIANTS: &'static [&'static str] = T::VARIANTS;
-    #[doc(hidden)]
-    const CHECK: ValueCheck = T::CHECK;
-    fn parse(value: &str) -> Result<Self, String> {
-        T::parse(value).map(Some)
-    }
-    fn empty() -> Option<Self> {
-        Some(None)
-    }
-}
 
 /// A comma-separated list. Unlike Go, each element is trimmed, so `a, b`
 /// gives `["a", "b"]`; empty elements are kept (`a,,b` has three).

@@ -1,11 +1,11 @@
+use std::any::TypeId;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::time::Instant;
 
 use super::{Batch, BoxError, Destination, WriteResult};
-use crate::config::field::{ConfigField, DecodeCx, FieldKey, FieldKind, FieldSpec};
-use crate::config::{Config, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
+use crate::config::{Config, ConfigError, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
 use crate::middleware::{DefaultDestinationMiddleware, RateLimiter, RecordFormat, SchemaExtraction};
 use crate::opencdc::{Position, Record};
 use crate::schema::SchemaService;
@@ -46,25 +46,69 @@ impl std::error::Error for ConfigureError {
     }
 }
 
-/// The connector's config and the SDK middleware config, parsed together
-/// from one map (so each sees the other's keys as recognized).
-struct Combined<C> {
-    middleware: DefaultDestinationMiddleware,
-    connector: C,
+/// The parameters of a destination with config `C`: its own and the `sdk.*` ones, built
+/// once per config type (Configure must not rebuild them per call).
+fn combined_parameters<C: Config + 'static>() -> Parameters {
+    static CACHE: Mutex<Vec<(TypeId, Parameters)>> = Mutex::new(Vec::new());
+    let id = TypeId::of::<C>();
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, params)) = cache.iter().find(|(t, _)| *t == id) {
+        return params.clone();
+    }
+    let mut params = C::parameters();
+    params.extend(DefaultDestinationMiddleware::parameters());
+    cache.push((id, params.clone()));
+    params
 }
 
-impl<C: Config> ConfigField for Combined<C> {
-    const KIND: FieldKind = FieldKind::Nested;
-
-    fn describe(key: &str, _spec: &FieldSpec, out: &mut Parameters) {
-        DefaultDestinationMiddleware::describe(key, &FieldSpec::EMPTY, out);
-        C::describe(key, &FieldSpec::EMPTY, out);
+/// Parses the connector's config and the middleware's from one map: `sdk.*` keys (after
+/// trimming) go to the middleware, the others to the connector's config; the errors of
+/// both are reported together, sorted by key.
+fn parse_combined<C: Config>(config: impl IntoConfigMap) -> Result<(DefaultDestinationMiddleware, C), ConfigErrors> {
+    let (all, mut errors) = ConfigMap::sanitized(config);
+    // A connector config that flattens the middleware's parameters in gets the `sdk.*` keys too.
+    let connector_keys = match C::parameters().names().any(|name| name.starts_with("sdk.")) {
+        true => Keys::All,
+        false => Keys::NotSdk,
+    };
+    let middleware = DefaultDestinationMiddleware::from_config(Part { map: &all, keys: Keys::Sdk });
+    let connector = C::from_config(Part { map: &all, keys: connector_keys });
+    match (middleware, connector) {
+        (Ok(middleware), Ok(connector)) if errors.is_empty() => Ok((middleware, connector)),
+        (middleware, connector) => {
+            errors.extend(middleware.err().into_iter().flatten());
+            errors.extend(connector.err().into_iter().flatten());
+            let unexplained = || ConfigError::custom("", "failed to decode the configuration").into();
+            Err(errors.into_result().err().unwrap_or_else(unexplained))
+        }
     }
+}
 
-    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        let middleware = DefaultDestinationMiddleware::decode(key, cx);
-        let connector = C::decode(key, cx);
-        Some(Combined { middleware: middleware?, connector: connector? })
+/// Some keys of a trimmed map.
+struct Part<'a> {
+    map: &'a ConfigMap,
+    keys: Keys,
+}
+
+/// Which keys a [`Part`] holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Keys {
+    Sdk,
+    NotSdk,
+    All,
+}
+
+impl IntoConfigMap for Part<'_> {
+    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
+        for (key, value) in self.map.iter() {
+            let sdk = key.starts_with("sdk.");
+            if self.keys == Keys::All || sdk == (self.keys == Keys::Sdk) {
+                f(key, value);
+            }
+        }
+    }
+    fn entry_count_hint(&self) -> usize {
+        self.map.len()
     }
 }
 
@@ -103,20 +147,15 @@ impl<D: Destination> DestinationRunner<D> {
     /// Every parameter of the destination: the connector's own plus the
     /// SDK's `sdk.*` middleware parameters.
     pub fn parameters() -> Parameters {
-        let mut out = Parameters::new();
-        Combined::<D::Config>::describe("", &FieldSpec::EMPTY, &mut out);
-        out
+        combined_parameters::<D::Config>()
     }
 
     /// Parses the config (connector and middleware parameters together,
     /// every problem reported), then calls [`Destination::configure`].
     pub async fn configure(config: impl IntoConfigMap) -> Result<Self, ConfigureError> {
-        let params = Self::parameters();
-        let combined: Combined<D::Config> =
-            crate::config::field_support::from_config(config, &params).map_err(ConfigureError::Invalid)?;
-        let settings = combined.middleware;
+        let (settings, connector) = parse_combined::<D::Config>(config).map_err(ConfigureError::Invalid)?;
         let format = settings.record_format().map_err(ConfigureError::Invalid)?;
-        let destination = D::configure(combined.connector).await.map_err(ConfigureError::Destination)?;
+        let destination = D::configure(connector).await.map_err(ConfigureError::Destination)?;
         Ok(DestinationRunner {
             destination,
             format,

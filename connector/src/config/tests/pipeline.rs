@@ -1,47 +1,25 @@
-//! `from_config`: sanitize → defaults → validate → decode, with hand-written
-//! `ConfigField` impls standing in for derived ones.
+//! `from_config`: trim, then one pass over the fields (default, type check,
+//! validations, parse), then unrecognized keys.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{param, plain};
-use crate::config::field::{FieldKey, join_key};
+use crate::config::field::FieldKey;
 use crate::config::field_support::from_config;
-use crate::config::{
-    ConfigError, ConfigField, DecodeCx, ErrorKind, FieldKind, FieldSpec, ParameterType, Parameters, ValidationSpec,
-};
+use crate::config::{ConfigError, ConfigField, DecodeCx, ErrorKind, FieldKind, Parameter, ParameterType, Parameters};
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, crate::Config)]
 struct Simple {
+    #[param(default = 10, gt = 0)]
     limit: u8,
+    #[param(required)]
     name: String,
+    #[param(default = "1s")]
     every: Duration,
 }
 
-impl ConfigField for Simple {
-    const KIND: FieldKind = FieldKind::Nested;
-
-    fn describe(key: &str, _spec: &FieldSpec, out: &mut Parameters) {
-        const LIMIT: FieldSpec =
-            FieldSpec { default: "10", validations: &[ValidationSpec::GreaterThan(0.0)], ..FieldSpec::EMPTY };
-        const NAME: FieldSpec = FieldSpec { validations: &[ValidationSpec::Required], ..FieldSpec::EMPTY };
-        const EVERY: FieldSpec = FieldSpec { default: "1s", ..FieldSpec::EMPTY };
-        u8::describe(&join_key(key, "limit"), &LIMIT, out);
-        String::describe(&join_key(key, "name"), &NAME, out);
-        Duration::describe(&join_key(key, "every"), &EVERY, out);
-    }
-
-    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        let limit = u8::decode(&key.join("limit"), cx);
-        let name = String::decode(&key.join("name"), cx);
-        let every = Duration::decode(&key.join("every"), cx);
-        Some(Simple { limit: limit?, name: name?, every: every? })
-    }
-}
-
 fn simple_params() -> Parameters {
-    let mut out = Parameters::new();
-    Simple::describe("", &FieldSpec::EMPTY, &mut out);
-    out
+    <Simple as crate::Config>::parameters()
 }
 
 #[test]
@@ -98,8 +76,8 @@ struct Silent;
 
 impl ConfigField for Silent {
     const KIND: FieldKind = FieldKind::Nested;
-    fn describe(_key: &str, _spec: &FieldSpec, _out: &mut Parameters) {}
-    fn decode(_key: &FieldKey<'_>, _cx: &mut DecodeCx<'_>) -> Option<Self> {
+    fn describe(_key: &str, _param: &Parameter, _out: &mut Parameters) {}
+    fn decode(_key: &FieldKey<'_>, _param: &Parameter, _cx: &mut DecodeCx<'_>) -> Option<Self> {
         None
     }
 }
@@ -118,8 +96,8 @@ struct Hooked;
 
 impl ConfigField for Hooked {
     const KIND: FieldKind = FieldKind::Nested;
-    fn describe(_key: &str, _spec: &FieldSpec, _out: &mut Parameters) {}
-    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
+    fn describe(_key: &str, _param: &Parameter, _out: &mut Parameters) {}
+    fn decode(key: &FieldKey<'_>, _param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
         cx.hook_errors(key, ConfigError::custom("x", "bad").into());
         Some(Hooked)
     }
@@ -131,98 +109,16 @@ fn errors_reported_during_decoding_fail_the_pipeline() {
     assert_eq!(errors.to_string(), r#"error validating "x": bad"#);
 }
 
-/// Thirty parameters: strings, ints with bounds, durations, a regex.
-struct Wide;
-
-impl ConfigField for Wide {
-    const KIND: FieldKind = FieldKind::Nested;
-    fn describe(key: &str, _spec: &FieldSpec, out: &mut Parameters) {
-        const INT: FieldSpec = FieldSpec {
-            default: "5",
-            validations: &[ValidationSpec::GreaterThan(0.0), ValidationSpec::LessThan(100.0)],
-            ..FieldSpec::EMPTY
-        };
-        const STR: FieldSpec = FieldSpec {
-            validations: &[ValidationSpec::Inclusion(&["a", "b", "c"]), ValidationSpec::Regex("^[a-c]$")],
-            default: "a",
-            ..FieldSpec::EMPTY
-        };
-        const DUR: FieldSpec = FieldSpec { default: "1s", ..FieldSpec::EMPTY };
-        for i in 0..10 {
-            i32::describe(&join_key(key, &format!("int{i}")), &INT, out);
-            String::describe(&join_key(key, &format!("str{i}")), &STR, out);
-            Duration::describe(&join_key(key, &format!("dur{i}")), &DUR, out);
-        }
-    }
-    fn decode(key: &FieldKey<'_>, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        let mut ok = true;
-        for i in 0..10 {
-            ok &= i32::decode(&key.join(&format!("int{i}")), cx).is_some();
-            ok &= String::decode(&key.join(&format!("str{i}")), cx).is_some();
-            ok &= Duration::decode(&key.join(&format!("dur{i}")), cx).is_some();
-        }
-        ok.then_some(Wide)
-    }
-}
-
-/// Rough timing of the pipeline for a 30-parameter config; run with
-/// `cargo test --release -- --ignored --nocapture from_config_timing`.
 #[test]
-#[ignore = "timing, not a correctness check"]
-fn from_config_timing_for_thirty_parameters() {
-    let mut params = Parameters::new();
-    Wide::describe("", &FieldSpec::EMPTY, &mut params);
-    assert_eq!(params.len(), 30);
-    let config: Vec<(String, String)> = (0..10)
-        .flat_map(|i| {
-            [
-                (format!("int{i}"), "7".to_owned()),
-                (format!("str{i}"), "b".to_owned()),
-                (format!("dur{i}"), "2s".to_owned()),
-            ]
-        })
-        .collect();
-    // The minimum over many small batches, so other load on the machine
-    // does not count.
-    fn min_per_call(mut f: impl FnMut()) -> Duration {
-        (0..300)
-            .map(|_| {
-                let start = Instant::now();
-                for _ in 0..100 {
-                    f();
-                }
-                start.elapsed() / 100
-            })
-            .min()
-            .unwrap_or_default()
-    }
-    let total = min_per_call(|| {
-        let _ = std::hint::black_box(from_config::<Wide>(&config, &params)).map_err(|e| panic!("{e}"));
-    });
-    println!("from_config, 30 parameters: {total:?} per call");
-    let sanitize = min_per_call(|| {
-        std::hint::black_box(crate::config::ConfigMap::sanitized(&config));
-    });
-    let (map, _) = crate::config::ConfigMap::sanitized(&config);
-    let clone = min_per_call(|| {
-        std::hint::black_box(map.clone());
-    });
-    let defaults = min_per_call(|| {
-        let mut m = map.clone();
-        m.apply_defaults(&params);
-        std::hint::black_box(m);
-    });
-    let validate = min_per_call(|| {
-        let _ = std::hint::black_box(map.validate(&params));
-    });
-    let decode = min_per_call(|| {
-        let mut errors = crate::config::ConfigErrors::new();
-        let mut cx = DecodeCx::new(&map, &mut errors);
-        std::hint::black_box(Wide::decode(&FieldKey::new(""), &mut cx));
-    });
-    println!(
-        "  sanitize {sanitize:?}, clone {clone:?}, clone+defaults {defaults:?}, validate {validate:?}, decode {decode:?}"
-    );
+fn one_parameter_per_field_drives_spec_and_parse() {
+    // The parameter the parse uses is the one the spec shows.
+    let params = simple_params();
+    let limit = params.get("limit").unwrap();
+    assert_eq!(limit.default, "10");
+    assert_eq!(limit.ty, ParameterType::Int);
+    assert!(params.get("name").unwrap().is_required());
+    let got: Simple = from_config([("name", "x")], &params).unwrap();
+    assert_eq!(got.limit, 10);
 }
 
 #[test]

@@ -312,3 +312,35 @@ fn errors_are_sorted_by_key_with_unrecognized_keys_among_them() {
     let keys: Vec<&str> = errors.iter().map(|e| e.key()).collect();
     assert_eq!(keys, ["a", "b", "c"]);
 }
+
+#[test]
+fn errors_carry_the_data_their_text_is_rendered_from() {
+    use crate::config::Problem;
+    let params = params([
+        ("batchSize", param(ParameterType::Int, "", vec![Validation::GreaterThan(0.0)])),
+        ("format", param(ParameterType::String, "", vec![Validation::Inclusion(list(&["raw", "json"]))])),
+        ("name", param(ParameterType::String, "", vec![regex("^[a-z]+$")])),
+    ]);
+    let errors =
+        map([("batchSize", "0"), ("format", "xml"), ("name", "A"), ("formt", "x")]).validate(&params).unwrap_err();
+    let problems: Vec<(&str, &Problem)> = errors.iter().map(|e| (e.key(), e.problem())).collect();
+    assert_eq!(
+        problems,
+        [
+            ("batchSize", &Problem::GreaterThan { value: "0".into(), bound: 0.0 }),
+            ("format", &Problem::Inclusion { value: "xml".into(), allowed: list(&["raw", "json"]) }),
+            ("formt", &Problem::Unrecognized { suggestion: Some("format".into()) }),
+            ("name", &Problem::Regex { value: "A".into(), pattern: "^[a-z]+$".into(), invalid_pattern: false }),
+        ]
+    );
+    assert_eq!(errors.iter().next().unwrap().kind(), ErrorKind::GreaterThan);
+    assert_eq!(
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            r#"error validating "batchSize": "0" should be greater than 0: greater-than validation failed"#,
+            r#"error validating "format": "xml" value must be included in the list [raw,json]: inclusion validation failed"#,
+            r#""formt": unrecognized parameter (did you mean "format"?)"#,
+            r#"error validating "name": "A" should match the regex "^[a-z]+$": regex validation failed"#,
+        ]
+    );
+}
