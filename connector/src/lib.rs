@@ -290,6 +290,7 @@ pub use spec::Specification;
 pub mod __private;
 
 // The runtime derives its own configs (`sdk.*`): generated code names `::conduit_connector`.
+#[cfg(feature = "runtime")]
 extern crate self as conduit_connector;
 
 // The README's examples run as doc tests.

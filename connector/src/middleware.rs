@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Config;
+// The derive by its crate name: it is there with `runtime` even without the `derive` feature.
+use conduit_connector_derive::Config as DeriveConfig;
 use crate::config::{ConfigError, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
 use crate::opencdc::{DEFAULT_RAW_DATA_KEY, Data, Metadata, MetadataError, Record};
 use crate::schema::avro::AvroSchema;
@@ -18,7 +20,7 @@ use crate::schema::{SchemaError, SchemaService, SchemaType};
 /// The SDK adds them to every destination's parameters; a connector's own
 /// config type does not include them. Derived like any user config (the
 /// descriptions are Go's, word for word).
-#[derive(Debug, Clone, PartialEq, Config)]
+#[derive(Debug, Clone, PartialEq, DeriveConfig)]
 #[config(validate = Self::check)]
 pub struct DefaultDestinationMiddleware {
     /// `sdk.batch.delay`: maximum delay before an incomplete batch is written.
