@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use crate::Config;
 // The derive by its crate name: it is there with `runtime` even without the `derive` feature.
-use conduit_connector_derive::Config as DeriveConfig;
 use crate::config::{ConfigError, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
 use crate::opencdc::{DEFAULT_RAW_DATA_KEY, Data, Metadata, MetadataError, Record};
 use crate::schema::avro::AvroSchema;
 use crate::schema::{SchemaError, SchemaService, SchemaType};
+use conduit_connector_derive::Config as DeriveConfig;
 
 /// The `sdk.*` parameters every destination gets, with Conduit's names,
 /// defaults, validations and descriptions.

@@ -367,9 +367,10 @@ fn self_cpu() -> Duration {
 }
 
 /// The write-only path: configure, open, batches of [`WRITE_ONLY_BATCH`] (acks checked),
-/// teardown, on a current-thread runtime.
+/// teardown, on a multi-thread runtime as `serve` and `run` use (the destination writes in
+/// `block_in_place` there, without copying the batch).
 fn write_only(dir: &Path, records: Vec<Record>) -> Sample {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     let mut config = ConfigMap::new();
     config.insert("directory", dir.to_string_lossy().into_owned());
     let count = records.len();
