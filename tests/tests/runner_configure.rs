@@ -70,3 +70,41 @@ fn errors_of_both_configs_and_of_trimming_come_together_sorted() {
         "{errors}"
     );
 }
+
+/// A config without the middleware flattened in.
+#[derive(Debug, Config)]
+struct Plain {
+    #[param(default = "x")]
+    name: String,
+}
+
+struct Discard;
+
+impl Destination for Discard {
+    type Config = Plain;
+    async fn configure(config: Plain) -> Result<Self, BoxError> {
+        assert_eq!(config.name, "x");
+        Ok(Discard)
+    }
+    async fn write(&mut self, _batch: Batch<'_>) -> WriteResult {
+        WriteResult::All
+    }
+}
+
+#[test]
+fn a_misspelt_sdk_key_without_its_prefix_suggests_the_sdk_parameter() {
+    let errors = match ready(DestinationRunner::<Discard>::configure([("sdk.batchsize", "7"), ("batchsize", "7")])) {
+        Err(ConfigureError::Invalid(errors)) => errors,
+        Err(other) => panic!("expected config errors, got {other}"),
+        Ok(_) => panic!("expected config errors"),
+    };
+    let text = errors.to_string();
+    assert!(text.contains(r#""batchsize": unrecognized parameter (did you mean "sdk.batch.size"?)"#), "{text}");
+    assert!(text.contains(r#""sdk.batchsize": unrecognized parameter (did you mean "sdk.batch.size"?)"#), "{text}");
+    // A key close to one of the connector's own keeps that suggestion.
+    let errors = match ready(DestinationRunner::<Discard>::configure([("nmae", "y")])) {
+        Err(ConfigureError::Invalid(errors)) => errors,
+        _ => panic!("expected config errors"),
+    };
+    assert_eq!(errors.to_string(), r#""nmae": unrecognized parameter (did you mean "name"?)"#);
+}

@@ -24,7 +24,7 @@ mod map;
 mod params;
 #[cfg(test)]
 mod tests;
-mod validate;
+pub(crate) mod validate;
 mod value;
 
 pub use error::{ConfigError, ConfigErrors, ErrorKind, Problem};

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::time::Instant;
 
 use super::{Batch, BoxError, Destination, WriteResult};
-use crate::config::{Config, ConfigError, ConfigErrors, ConfigMap, IntoConfigMap, Parameters};
+use crate::config::validate::unrecognized;
+use crate::config::{Config, ConfigError, ConfigErrors, ConfigMap, IntoConfigMap, Parameters, Problem};
 use crate::middleware::{DefaultDestinationMiddleware, RateLimiter, RecordFormat, SchemaExtraction};
 use crate::opencdc::{Position, Record};
 use crate::schema::SchemaService;
@@ -77,7 +78,15 @@ fn parse_combined<C: Config>(config: impl IntoConfigMap) -> Result<(DefaultDesti
         (Ok(middleware), Ok(connector)) if errors.is_empty() => Ok((middleware, connector)),
         (middleware, connector) => {
             errors.extend(middleware.err().into_iter().flatten());
-            errors.extend(connector.err().into_iter().flatten());
+            // A key the connector's config does not know may be a misspelt `sdk.*` parameter
+            // (`batchsize`): suggest from the middleware's names when the connector's gave none.
+            errors.extend(connector.err().into_iter().flatten().map(|error| match error.problem() {
+                Problem::Unrecognized { suggestion: None } => {
+                    let other = unrecognized(error.key(), &DefaultDestinationMiddleware::parameters());
+                    if matches!(other.problem(), Problem::Unrecognized { suggestion: Some(_) }) { other } else { error }
+                }
+                _ => error,
+            }));
             let unexplained = || ConfigError::custom("", "failed to decode the configuration").into();
             Err(errors.into_result().err().unwrap_or_else(unexplained))
         }

@@ -114,7 +114,9 @@ impl Destination for DirectoryDestination {
     type Config = DirectoryConfig;
 
     async fn configure(config: DirectoryConfig) -> Result<Self, BoxError> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+        // Read once per process: `available_parallelism` reads cgroup files (tens of µs).
+        static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        let threads = *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)));
         Ok(DirectoryDestination { config, threads, writer: None, encoded: Encoded::default() })
     }
 
