@@ -72,7 +72,7 @@ pub fn container(input: &syn::DeriveInput, errors: &mut Errors) -> ContainerRaw 
 
 fn container_attrs(attrs: &[Attribute], errors: &mut Errors) -> ContainerAttrs {
     let mut out = ContainerAttrs { rename_all: None, validate: None };
-    for raw in attr_items(attrs, "config", CONTAINER_ITEMS, errors) {
+    attr_items(attrs, "config", CONTAINER_ITEMS, errors, &mut |raw, errors| {
         let name = raw.key.to_string();
         let given_twice = match name.as_str() {
             "rename_all" => out.rename_all.is_some(),
@@ -80,13 +80,13 @@ fn container_attrs(attrs: &[Attribute], errors: &mut Errors) -> ContainerAttrs {
         };
         if given_twice {
             errors.at(raw.key.span(), format!("`{name}` is given twice in `#[config(...)]`"));
-            continue;
+            return;
         }
         match name.as_str() {
             "rename_all" => out.rename_all = errors.handle(raw.value().and_then(lit_str)),
             _ => out.validate = errors.handle(raw.value().and_then(path)),
         }
-    }
+    });
     out
 }
 
@@ -214,10 +214,16 @@ impl RawItem {
     }
 }
 
-/// The items of every `#[name(...)]` attribute in `attrs`, in order, whose
-/// keys are in `allowed`. Errors go to `errors`.
-fn attr_items(attrs: &[Attribute], name: &str, allowed: &[&str], errors: &mut Errors) -> Vec<RawItem> {
-    let mut items = Vec::new();
+/// Calls `on_item` with each item of every `#[name(...)]` attribute in
+/// `attrs`, in the order written, whose key is in `allowed`. Errors go to
+/// `errors`, in source order as `on_item` reports its own there too.
+fn attr_items(
+    attrs: &[Attribute],
+    name: &str,
+    allowed: &[&str],
+    errors: &mut Errors,
+    on_item: &mut dyn FnMut(RawItem, &mut Errors),
+) {
     for attr in attrs.iter().filter(|a| a.path().is_ident(name)) {
         let list = match &attr.meta {
             Meta::List(list) => list,
@@ -227,7 +233,7 @@ fn attr_items(attrs: &[Attribute], name: &str, allowed: &[&str], errors: &mut Er
             }
         };
         let parser = |input: ParseStream<'_>| {
-            split_items(input, name, allowed, &mut items, errors);
+            split_items(input, name, allowed, errors, on_item);
             Ok(())
         };
         // `split_items` recovers from every mistake, so parsing cannot fail.
@@ -235,7 +241,6 @@ fn attr_items(attrs: &[Attribute], name: &str, allowed: &[&str], errors: &mut Er
             errors.push(e);
         }
     }
-    items
 }
 
 /// Splits an attribute's tokens on top-level commas into items. Every
@@ -244,8 +249,8 @@ fn split_items(
     input: ParseStream<'_>,
     attribute: &str,
     allowed: &[&str],
-    items: &mut Vec<RawItem>,
     errors: &mut Errors,
+    on_item: &mut dyn FnMut(RawItem, &mut Errors),
 ) {
     while !input.is_empty() {
         let mut tokens = TokenStream::new();
@@ -255,13 +260,13 @@ fn split_items(
                 tokens.extend([tt]);
             }
         }
-        let _ = input.parse::<Option<Token![,]>>();
+        let comma = input.parse::<Option<Token![,]>>().ok().flatten();
         if tokens.is_empty() {
-            errors.at(input.span(), "expected an item before `,`");
+            errors.at(comma.map_or_else(|| input.span(), |c| c.span), "expected an item before `,`");
             continue;
         }
         if let Some(item) = errors.handle(raw_item(tokens, attribute, allowed)) {
-            items.push(item);
+            on_item(item, errors);
         }
     }
 }
@@ -269,7 +274,7 @@ fn split_items(
 fn raw_item(tokens: TokenStream, attribute: &str, allowed: &[&str]) -> syn::Result<RawItem> {
     let whole = tokens.clone();
     let parser = |input: ParseStream<'_>| {
-        if input.peek(Lit) && !input.peek(syn::LitBool) {
+        if input.peek(Lit) && !(input.peek(syn::LitBool) && input.peek2(Token![=])) {
             return Err(syn::Error::new(whole.span(), "expected an item such as `name = \"...\"` or `required`"));
         }
         let key = input
@@ -314,7 +319,9 @@ pub fn param_items(attrs: &[Attribute], allowed: &[&str], errors: &mut Errors) -
             "`#[config(...)]` goes on the struct or enum; fields and variants take `#[param(...)]`",
         );
     }
-    attr_items(attrs, "param", allowed, errors).into_iter().filter_map(|raw| errors.handle(item(raw))).collect()
+    let mut items = Vec::new();
+    attr_items(attrs, "param", allowed, errors, &mut |raw, errors| items.extend(errors.handle(item(raw))));
+    items
 }
 
 fn item(raw: RawItem) -> syn::Result<Item> {
@@ -515,6 +522,84 @@ mod tests {
         assert!(default_lit(quote::quote!(some_const)).is_err());
         assert!(default_lit(quote::quote!(--1)).is_err());
         assert!(default_lit(quote::quote!(-true)).is_err());
+    }
+
+    fn param_attrs(tokens: TokenStream) -> Vec<Attribute> {
+        let input: syn::DeriveInput = syn::parse2(tokens).unwrap();
+        input.attrs
+    }
+
+    fn messages(errors: Errors) -> Vec<String> {
+        errors.into_error().map_or_else(Vec::new, |e| e.into_iter().map(|e| e.to_string()).collect())
+    }
+
+    #[test]
+    fn items_keep_their_order_across_attributes() {
+        let attrs = param_attrs(quote::quote! {
+            #[param(required, gt = -1, name = "a.b")]
+            #[param(inclusion = ["x", ("y")], default = -2.50, file)]
+            struct S;
+        });
+        let mut errors = Errors::default();
+        let items = param_items(&attrs, ITEMS, &mut errors);
+        assert!(messages(errors).is_empty());
+        let names: Vec<String> = items.iter().map(Item::name).collect();
+        assert_eq!(names, ["required", "gt", "name", "inclusion", "default", "file"]);
+        assert!(matches!(items[0].value, ItemValue::Required(true)));
+        assert!(matches!(&items[1].value, ItemValue::Gt(n) if n.value == -1.0));
+        assert!(matches!(&items[2].value, ItemValue::Name(s) if s.value() == "a.b"));
+        assert!(matches!(&items[3].value, ItemValue::Inclusion(l) if l.len() == 2 && l[1].value() == "y"));
+        assert!(matches!(&items[4].value, ItemValue::Default(d) if d.text == "-2.5"));
+    }
+
+    #[test]
+    fn every_mistake_in_one_attribute_is_reported() {
+        let attrs = param_attrs(quote::quote! {
+            #[param(requird, gt = "x", skip = true, inclusion = [], , "lit", a::b, name = "ok", regex(1), exclusion = ["a", 1])]
+            struct S;
+        });
+        let mut errors = Errors::default();
+        let items = param_items(&attrs, ITEMS, &mut errors);
+        assert_eq!(
+            messages(errors),
+            [
+                "unknown item `requird` in `#[param(...)]`; did you mean `required`?",
+                "expected a number literal, such as `0`, `-1` or `2.5`",
+                "`skip` takes no value: write `#[param(skip)]`",
+                "the list is empty: give at least one value",
+                "expected an item before `,`",
+                "expected an item such as `name = \"...\"` or `required`",
+                "expected an item name such as `default` or `gt`",
+                "expected `regex = ...`",
+                "expected a string literal",
+            ]
+        );
+        assert_eq!(items.len(), 1);
+        assert!(matches!(&items[0].value, ItemValue::Name(s) if s.value() == "ok"));
+    }
+
+    #[test]
+    fn container_items_are_checked() {
+        let input: syn::DeriveInput = syn::parse2(quote::quote! {
+            #[config(rename_all = "snake_case", validate = Self::check)]
+            #[config(rename_all = "camelCase", validat = x, validate = 1)]
+            #[config]
+            struct S;
+        })
+        .unwrap();
+        let mut errors = Errors::default();
+        let attrs = container_attrs(&input.attrs, &mut errors);
+        assert_eq!(attrs.rename_all.map(|s| s.value()).as_deref(), Some("snake_case"));
+        assert!(attrs.validate.is_some_and(|p| p.segments.len() == 2));
+        assert_eq!(
+            messages(errors),
+            [
+                "`rename_all` is given twice in `#[config(...)]`",
+                "unknown item `validat` in `#[config(...)]`; did you mean `validate`?",
+                "`validate` is given twice in `#[config(...)]`",
+                "expected `#[config(...)]` with items in parentheses",
+            ]
+        );
     }
 
     #[test]
