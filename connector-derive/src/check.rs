@@ -6,14 +6,14 @@
 
 use std::collections::HashMap;
 
-use darling::error::Accumulator;
+use crate::errors::Errors;
 use proc_macro2::Span;
 
 use crate::model::{EnumModel, Mode, Param, StructModel, ValidationKind, err_at};
 use crate::parse::DefaultKind;
 
 /// Checks a config struct.
-pub fn check_struct(model: &StructModel, errors: &mut Accumulator) {
+pub fn check_struct(model: &StructModel, errors: &mut Errors) {
     let mut names: HashMap<&str, String> = HashMap::new();
     for field in &model.fields {
         let Mode::Param(param) = &field.mode else { continue };
@@ -30,7 +30,7 @@ pub fn check_struct(model: &StructModel, errors: &mut Accumulator) {
     }
 }
 
-fn check_name(name: &str, span: Span, errors: &mut Accumulator) {
+fn check_name(name: &str, span: Span, errors: &mut Errors) {
     let problem = if name.is_empty() {
         Some("a parameter name cannot be empty")
     } else if name.starts_with('.') || name.ends_with('.') || name.contains("..") {
@@ -51,7 +51,7 @@ fn fmt_num(v: f64) -> String {
     format!("{v}")
 }
 
-fn check_param(param: &Param, errors: &mut Accumulator) {
+fn check_param(param: &Param, errors: &mut Errors) {
     let mut gt = None;
     let mut lt = None;
     let mut inclusion = None;
@@ -151,7 +151,7 @@ fn regex_message(e: &regex::Error) -> String {
 }
 
 /// Checks a config value enum.
-pub fn check_enum(model: &EnumModel, errors: &mut Accumulator) {
+pub fn check_enum(model: &EnumModel, errors: &mut Errors) {
     let mut names: HashMap<&str, String> = HashMap::new();
     let mut defaults = 0;
     for v in &model.variants {

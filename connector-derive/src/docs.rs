@@ -73,7 +73,7 @@ mod tests {
     use super::*;
 
     fn attrs(tokens: proc_macro2::TokenStream) -> Vec<Attribute> {
-        let item: syn::ItemStruct = syn::parse2(tokens).unwrap();
+        let item: syn::DeriveInput = syn::parse2(tokens).unwrap();
         item.attrs
     }
 

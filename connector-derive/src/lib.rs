@@ -1,6 +1,6 @@
 //! Derive macros for `conduit-connector`; use them through that crate.
 //!
-//! The pipeline, one file per stage: `parse` (darling: attributes and
+//! The pipeline, one file per stage: `parse` (syn: attributes and
 //! `#[param(...)]` items, in the order written) → `model` (names, doc
 //! comments, validations, structural errors) → `check` (what can be proved
 //! without types: regexes, defaults against their own validations, ranges,
@@ -17,6 +17,7 @@ mod check;
 mod docs;
 mod dummy;
 mod emit;
+mod errors;
 mod model;
 mod parse;
 
@@ -162,16 +163,16 @@ pub fn derive_config_value(input: TokenStream) -> TokenStream {
 }
 
 fn expand_config(input: &DeriveInput) -> TokenStream2 {
-    let mut errors = darling::Error::accumulator();
+    let mut errors = errors::Errors::default();
     let raw = parse::container(input, &mut errors);
     let model = model::struct_model(&raw, &mut errors);
     if let Some(model) = &model {
         check::check_struct(model, &mut errors);
     }
-    match (errors.finish(), model) {
-        (Ok(()), Some(model)) => emit::config(&model),
-        (result, _) => {
-            let mut out = result.err().map(darling::Error::write_errors).unwrap_or_default();
+    match (errors.into_compile_errors(), model) {
+        (None, Some(model)) => emit::config(&model),
+        (compile_errors, _) => {
+            let mut out = compile_errors.unwrap_or_default();
             out.extend(dummy::config(input));
             out
         }
@@ -179,16 +180,16 @@ fn expand_config(input: &DeriveInput) -> TokenStream2 {
 }
 
 fn expand_config_value(input: &DeriveInput) -> TokenStream2 {
-    let mut errors = darling::Error::accumulator();
+    let mut errors = errors::Errors::default();
     let raw = parse::container(input, &mut errors);
     let model = model::enum_model(&raw, &mut errors);
     if let Some(model) = &model {
         check::check_enum(model, &mut errors);
     }
-    match (errors.finish(), model) {
-        (Ok(()), Some(model)) => emit::config_value(&model),
-        (result, _) => {
-            let mut out = result.err().map(darling::Error::write_errors).unwrap_or_default();
+    match (errors.into_compile_errors(), model) {
+        (None, Some(model)) => emit::config_value(&model),
+        (compile_errors, _) => {
+            let mut out = compile_errors.unwrap_or_default();
             out.extend(dummy::config_value(input));
             out
         }

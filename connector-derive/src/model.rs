@@ -3,8 +3,6 @@
 //! description taken, validations in the order written. Structural mistakes
 //! (duplicate items, `skip` with other items, shapes) are reported here.
 
-use darling::util::SpannedValue;
-use darling::{Error, ast};
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
@@ -12,10 +10,10 @@ use syn::{Ident, LitStr, Type};
 
 use crate::case::{RULES, RenameRule};
 use crate::docs;
+use crate::errors::Errors;
 use crate::parse::{self, ContainerRaw, DataRaw, DefaultLit, Item, ItemValue};
 
 /// A struct deriving `Config`.
-#[derive(Debug)]
 pub struct StructModel {
     pub ident: Ident,
     pub validate: Option<syn::Path>,
@@ -23,7 +21,6 @@ pub struct StructModel {
 }
 
 /// One field of a config struct.
-#[derive(Debug)]
 pub struct Field {
     pub member: Ident,
     pub ty: Type,
@@ -31,7 +28,6 @@ pub struct Field {
 }
 
 /// What a field is.
-#[derive(Debug)]
 pub enum Mode {
     /// `#[param(skip)]`: not a parameter, `Default::default()`.
     Skip,
@@ -42,7 +38,6 @@ pub enum Mode {
 }
 
 /// A parameter field's attributes.
-#[derive(Debug)]
 pub struct Param {
     pub name: String,
     /// The `name = "..."` literal, or the field ident.
@@ -55,7 +50,6 @@ pub struct Param {
 }
 
 /// A validation and the item key it came from.
-#[derive(Debug)]
 pub struct Validation {
     pub kind: ValidationKind,
     /// The item's key (`gt`, `regex`, ...).
@@ -63,7 +57,6 @@ pub struct Validation {
 }
 
 /// The validations of `#[param(...)]`.
-#[derive(Debug)]
 pub enum ValidationKind {
     Required,
     Gt(f64, Span),
@@ -74,14 +67,12 @@ pub enum ValidationKind {
 }
 
 /// A fieldless enum deriving `ConfigValue`.
-#[derive(Debug)]
 pub struct EnumModel {
     pub ident: Ident,
     pub variants: Vec<Variant>,
 }
 
 /// One enum variant and its value.
-#[derive(Debug)]
 pub struct Variant {
     pub ident: Ident,
     pub name: String,
@@ -91,57 +82,53 @@ pub struct Variant {
 }
 
 /// An error at `span`.
-pub fn err_at(span: Span, message: impl std::fmt::Display) -> Error {
-    syn::Error::new(span, message).into()
+pub fn err_at(span: Span, message: impl std::fmt::Display) -> syn::Error {
+    syn::Error::new(span, message)
 }
 
-fn rename_rule(raw: &Option<SpannedValue<String>>, errors: &mut darling::error::Accumulator) -> RenameRule {
+fn rename_rule(raw: &Option<LitStr>, errors: &mut Errors) -> RenameRule {
     let Some(value) = raw else { return RenameRule::Camel };
-    match RenameRule::from_name(value) {
+    match RenameRule::from_name(&value.value()) {
         Some(rule) => rule,
         None => {
             let names: Vec<&str> = RULES.iter().map(|(n, _)| *n).collect();
             errors.push(err_at(
                 value.span(),
-                format!("unknown `rename_all` rule {:?}; expected one of: {}", **value, names.join(", ")),
+                format!("unknown `rename_all` rule {:?}; expected one of: {}", value.value(), names.join(", ")),
             ));
             RenameRule::Camel
         }
     }
 }
 
-fn generics_error(raw: &ContainerRaw, what: &str, errors: &mut darling::error::Accumulator) {
+fn generics_error(raw: &ContainerRaw, what: &str, errors: &mut Errors) {
     let message = format!("{what} cannot be generic: each parameter needs one concrete type");
     if let Some(param) = raw.generics.params.first() {
-        errors.push(Error::custom(message).with_span(param));
+        errors.push(err_at(param.span(), message));
     } else if let Some(clause) = &raw.generics.where_clause {
-        errors.push(Error::custom(message).with_span(&clause.where_token));
+        errors.push(err_at(clause.where_token.span(), message));
     }
 }
 
 /// Lowers a `#[derive(Config)]` input.
-pub fn struct_model(raw: &ContainerRaw, errors: &mut darling::error::Accumulator) -> Option<StructModel> {
+pub fn struct_model(raw: &ContainerRaw, errors: &mut Errors) -> Option<StructModel> {
     generics_error(raw, "config structs", errors);
     let rule = rename_rule(&raw.attrs.rename_all, errors);
     let fields = match &raw.data {
         DataRaw::Enum(_) | DataRaw::Union => {
-            errors.push(
-                Error::custom(
-                    "`#[derive(Config)]` needs a struct with named fields; \
+            errors.push(err_at(
+                raw.ident.span(),
+                "`#[derive(Config)]` needs a struct with named fields; \
                      for an enum of string values, derive `ConfigValue`",
-                )
-                .with_span(&raw.ident),
-            );
+            ));
             return None;
         }
         DataRaw::Struct { named, fields } => {
             if !named {
-                errors.push(
-                    Error::custom(
-                        "`#[derive(Config)]` needs a struct with named fields: each field name is a parameter",
-                    )
-                    .with_span(&raw.ident),
-                );
+                errors.push(err_at(
+                    raw.ident.span(),
+                    "`#[derive(Config)]` needs a struct with named fields: each field name is a parameter",
+                ));
                 return None;
             }
             fields
@@ -151,7 +138,7 @@ pub fn struct_model(raw: &ContainerRaw, errors: &mut darling::error::Accumulator
     Some(StructModel { ident: raw.ident.clone(), validate: raw.attrs.validate.clone(), fields })
 }
 
-fn field(raw: &parse::FieldRaw, rule: RenameRule, errors: &mut darling::error::Accumulator) -> Option<Field> {
+fn field(raw: &parse::FieldRaw, rule: RenameRule, errors: &mut Errors) -> Option<Field> {
     let member = raw.ident.clone()?;
     let items = parse::param_items(&raw.attrs, parse::ITEMS, errors);
 
@@ -160,7 +147,7 @@ fn field(raw: &parse::FieldRaw, rule: RenameRule, errors: &mut darling::error::A
     for item in &items {
         let name = item.name();
         if seen.contains(&name) {
-            errors.push(Error::custom(format!("`{name}` is given twice for this field")).with_span(&item.key));
+            errors.push(err_at(item.key.span(), format!("`{name}` is given twice for this field")));
         } else {
             seen.push(name);
         }
@@ -175,10 +162,10 @@ fn field(raw: &parse::FieldRaw, rule: RenameRule, errors: &mut darling::error::A
                 } else {
                     "a flattened field's parameters are those of its type"
                 };
-                errors.push(
-                    Error::custom(format!("`{exclusive}` cannot be combined with `{}`: {reason}", other.name()))
-                        .with_span(&other.key),
-                );
+                errors.push(err_at(
+                    other.key.span(),
+                    format!("`{exclusive}` cannot be combined with `{}`: {reason}", other.name()),
+                ));
             }
             let mode = if exclusive == "skip" { Mode::Skip } else { Mode::Flatten(marker.key.span()) };
             return Some(Field { member, ty: raw.ty.clone(), mode });
@@ -216,26 +203,24 @@ fn field(raw: &parse::FieldRaw, rule: RenameRule, errors: &mut darling::error::A
 }
 
 /// Lowers a `#[derive(ConfigValue)]` input.
-pub fn enum_model(raw: &ContainerRaw, errors: &mut darling::error::Accumulator) -> Option<EnumModel> {
+pub fn enum_model(raw: &ContainerRaw, errors: &mut Errors) -> Option<EnumModel> {
     generics_error(raw, "config value enums", errors);
     let rule = rename_rule(&raw.attrs.rename_all, errors);
     if let Some(path) = &raw.attrs.validate {
-        errors.push(Error::custom("`validate` applies to structs deriving `Config`").with_span(path));
+        errors.push(err_at(path.span(), "`validate` applies to structs deriving `Config`"));
     }
     let DataRaw::Enum(variants) = &raw.data else {
-        errors.push(
-            Error::custom(
-                "`#[derive(ConfigValue)]` needs an enum whose variants have no fields; \
+        errors.push(err_at(
+            raw.ident.span(),
+            "`#[derive(ConfigValue)]` needs an enum whose variants have no fields; \
                  for a struct of parameters use `#[derive(Config)]`",
-            )
-            .with_span(&raw.ident),
-        );
+        ));
         return None;
     };
     let mut out = Vec::new();
     for v in variants {
-        if v.fields.style != ast::Style::Unit {
-            let span = v.fields.fields.first().map_or(v.ident.span(), |f| f.span());
+        if !matches!(v.fields, syn::Fields::Unit) {
+            let span = v.fields.iter().next().map_or(v.ident.span(), |f| f.span());
             errors.push(err_at(span, "config value variants cannot have fields: each variant is one string value"));
             continue;
         }
@@ -244,7 +229,7 @@ pub fn enum_model(raw: &ContainerRaw, errors: &mut darling::error::Accumulator) 
         for item in items {
             if let ItemValue::Name(s) = item.value {
                 if name.is_some() {
-                    errors.push(Error::custom("`name` is given twice for this variant").with_span(&item.key));
+                    errors.push(err_at(item.key.span(), "`name` is given twice for this variant"));
                 } else {
                     name = Some(s);
                 }
@@ -258,7 +243,7 @@ pub fn enum_model(raw: &ContainerRaw, errors: &mut darling::error::Accumulator) 
         out.push(Variant { ident: v.ident.clone(), name, name_span, is_default });
     }
     if variants.is_empty() {
-        errors.push(Error::custom("a config value enum needs at least one variant").with_span(&raw.ident));
+        errors.push(err_at(raw.ident.span(), "a config value enum needs at least one variant"));
     }
     Some(EnumModel { ident: raw.ident.clone(), variants: out })
 }
