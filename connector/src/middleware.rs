@@ -374,14 +374,22 @@ impl SchemaExtraction {
     /// the metadata does not name them.
     fn schema_of(&mut self, record: &Record, part: Part) -> Result<Option<(String, i64)>, String> {
         let md = &record.metadata;
+        let version_key = match part {
+            Part::Key => Metadata::KEY_SCHEMA_VERSION,
+            Part::Payload => Metadata::PAYLOAD_SCHEMA_VERSION,
+        };
+        // The common case (no schema named) without building the getters' errors: a missing
+        // version is a warning whatever the subject holds.
+        let version_missing = md.get(version_key).is_none_or(str::is_empty);
         let (subject, version) = match part {
-            Part::Key => (md.key_schema_subject(), md.key_schema_version()),
-            Part::Payload => (md.payload_schema_subject(), md.payload_schema_version()),
+            _ if version_missing => (Ok(""), Err(None)),
+            Part::Key => (md.key_schema_subject(), md.key_schema_version().map_err(Some)),
+            Part::Payload => (md.payload_schema_subject(), md.payload_schema_version().map_err(Some)),
         };
         // Go's order: a malformed value is an error even when the other one
         // is missing; a missing one is a warning.
         let (subject, version) = match (subject, version) {
-            (Err(e @ MetadataError::InvalidVersion { .. }), _) | (_, Err(e @ MetadataError::InvalidVersion { .. })) => {
+            (_, Err(Some(e @ MetadataError::InvalidVersion { .. }))) => {
                 return Err(format!("failed to get {} schema version from metadata: {e}", part.name()));
             }
             (Ok(subject), Ok(version)) => (subject, version),
