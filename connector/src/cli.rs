@@ -21,10 +21,11 @@ use crate::opencdc::{Data, JsonLines, Metadata, Operation, Position, Record, Rec
 use crate::spec::Specification;
 
 /// Like `eprintln!`, but a closed or broken stderr is ignored instead of
-/// panicking (there is nowhere left to report it).
+/// panicking (there is nowhere left to report it), and the line is written above
+/// the progress bar of `run` when one is drawn ([`crate::log`]).
 macro_rules! say {
     ($($arg:tt)*) => {{
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        crate::log::write_stderr(format!("{}\n", format_args!($($arg)*)).as_bytes());
     }};
 }
 /// Exit code when the config is invalid (`check`, `run`).
@@ -970,6 +971,8 @@ impl Progress {
         let style = style(measure);
         bar.set_style(style);
         bar.enable_steady_tick(Duration::from_millis(100));
+        // Log lines and messages are written above the bar while it is drawn.
+        crate::log::set_progress_bar(Some(bar.clone()));
         Progress { bar: Some(bar), measure }
     }
 
@@ -990,8 +993,16 @@ impl Progress {
 
     fn finish(&self) {
         if let Some(bar) = &self.bar {
+            crate::log::set_progress_bar(None);
             bar.finish_and_clear();
         }
+    }
+}
+
+impl Drop for Progress {
+    /// A run that ends early (an error, a panic) leaves no bar behind for the log to write above.
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
@@ -1016,6 +1027,27 @@ mod tests {
         std::fs::remove_file(&tmp).unwrap();
         assert_eq!(Measure::of(&Input::File(tmp)), Measure::Unknown, "a missing file has no size");
         assert_eq!(Measure::of(&Input::File("/dev/null".into())), Measure::Unknown, "not a regular file");
+    }
+
+    #[test]
+    fn log_lines_are_written_above_the_progress_bar_while_it_is_drawn() {
+        assert!(crate::log::progress_bar().is_none());
+        {
+            let progress = Progress::new(true, Measure::Unknown);
+            let drawn = crate::log::progress_bar().expect("the bar is registered for the log");
+            assert_eq!(drawn.length(), progress.bar.as_ref().unwrap().length());
+            // The log writes through the bar (cleared, written, redrawn) without blocking on it.
+            crate::log::write_stderr(b"a log line while the bar is drawn\n");
+            progress.finish();
+            assert!(crate::log::progress_bar().is_none(), "a finished bar is forgotten");
+        }
+        {
+            let _progress = Progress::new(true, Measure::Records(3));
+            assert_eq!(crate::log::progress_bar().and_then(|b| b.length()), Some(3));
+        }
+        assert!(crate::log::progress_bar().is_none(), "a dropped bar is forgotten");
+        let _disabled = Progress::new(false, Measure::Records(3));
+        assert!(crate::log::progress_bar().is_none(), "no bar without a terminal or with --quiet");
     }
 
     #[test]

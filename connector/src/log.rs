@@ -11,8 +11,8 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::io::Write;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record as SpanRecord};
@@ -44,6 +44,33 @@ impl StderrLogger {
     /// Installs it as the global default (ignored if one is already set).
     pub fn install(self) {
         let _ = tracing::subscriber::set_global_default(self);
+    }
+}
+
+/// The progress bar `run` draws on stderr while it runs, if any.
+static PROGRESS_BAR: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
+
+/// Sets (or, with `None`, forgets) the progress bar that [`write_stderr`] writes above.
+pub(crate) fn set_progress_bar(bar: Option<indicatif::ProgressBar>) {
+    *PROGRESS_BAR.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = bar;
+}
+
+/// The progress bar [`write_stderr`] writes above, if one is drawn.
+pub(crate) fn progress_bar() -> Option<indicatif::ProgressBar> {
+    PROGRESS_BAR.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+}
+
+/// Writes `text` (whole lines) to stderr: log lines and the command line's messages. While
+/// `run` draws its progress bar, the bar is cleared for the write and redrawn below the text,
+/// so neither garbles the other. A closed or broken stderr is ignored (there is nowhere left
+/// to report it).
+pub(crate) fn write_stderr(text: &[u8]) {
+    let write = || {
+        let _ = std::io::stderr().lock().write_all(text);
+    };
+    match progress_bar() {
+        Some(bar) => bar.suspend(write),
+        None => write(),
     }
 }
 
@@ -234,7 +261,7 @@ impl Subscriber for StderrLogger {
         let mut fields = Fields::default();
         event.record(&mut fields);
         let line = render(self.format, event.metadata().level(), event.metadata().target(), &fields);
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        write_stderr(line.as_bytes());
     }
 
     fn enter(&self, _span: &Id) {}
