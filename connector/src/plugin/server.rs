@@ -403,9 +403,6 @@ struct Bundle {
     drained: bool,
 }
 
-/// What a Run stream's request side gave.
-type Received = Option<Result<pb::destination::run::Request, Status>>;
-
 /// One request's records (converted, or nacked), or the end of the requests.
 enum Incoming {
     Records(Result<Vec<Record>, Nack>),
@@ -881,9 +878,12 @@ async fn next_bundle(run: &mut Option<RunStream>) -> Option<Bundle> {
 /// that has already arrived goes into one bundle (up to [`BUNDLE_RECORDS`] or
 /// [`BUNDLE_BYTES`]); the end of the request side is the last item. Stops when
 /// the actor lets go of the stream.
-async fn read_requests(mut requests: Streaming<pb::destination::run::Request>, bundles: mpsc::Sender<Bundle>) {
+async fn read_requests<S>(mut requests: S, bundles: mpsc::Sender<Bundle>)
+where
+    S: Stream<Item = Result<pb::destination::run::Request, Status>> + Unpin,
+{
     // What has already arrived, without waiting (`None`: nothing).
-    async fn ready(requests: &mut Streaming<pb::destination::run::Request>) -> Option<Received> {
+    async fn ready<S: Stream + Unpin>(requests: &mut S) -> Option<Option<S::Item>> {
         std::future::poll_fn(|cx| match Pin::new(&mut *requests).poll_next(cx) {
             Poll::Ready(received) => Poll::Ready(Some(received)),
             Poll::Pending => Poll::Ready(None),
@@ -1280,6 +1280,81 @@ mod tests {
         tx.send(Ok(vec![ack("p2")])).await.unwrap();
         assert_eq!(positions(&stream.next().await.unwrap().unwrap()), [&b"p1"[..]]);
         assert_eq!(positions(&stream.next().await.unwrap().unwrap()), [&b"p2"[..]]);
+    }
+
+    fn request(positions: &[&str]) -> Result<pb::destination::run::Request, Status> {
+        Ok(pb::destination::run::Request { records: positions.iter().map(|p| record(p, 1)).collect() })
+    }
+
+    fn bundle_positions(bundle: &Bundle) -> Vec<Vec<u8>> {
+        let mut positions = Vec::new();
+        for item in &bundle.items {
+            match item {
+                Incoming::Records(Ok(records)) => positions.extend(records.iter().map(|r| r.position.0.clone())),
+                Incoming::Records(Err(nack)) => positions.extend(nack.positions.iter().map(|p| p.0.clone())),
+                Incoming::End(_) => positions.push(b"<end>".to_vec()),
+            }
+        }
+        positions
+    }
+
+    #[tokio::test]
+    async fn the_reader_bundles_what_has_arrived_and_says_when_nothing_more_waits() {
+        use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
+        let (requests, rx) = mpsc::channel(BUNDLE_RECORDS + 8);
+        for i in 0..BUNDLE_RECORDS + 2 {
+            requests.try_send(request(&[&format!("p{i}")])).unwrap();
+        }
+        let (bundles, mut incoming) = mpsc::channel(READ_AHEAD);
+        // Unconstrained: tokio's channel reports "nothing ready" when the task's cooperative
+        // budget runs out, which would make the bundles smaller than the test expects.
+        let reader = tokio::spawn(tokio::task::unconstrained(read_requests(ReceiverStream::new(rx), bundles)));
+        // A full bundle: more was waiting, so a partial batch must not be written yet.
+        let first = incoming.recv().await.unwrap();
+        assert_eq!(bundle_positions(&first).len(), BUNDLE_RECORDS);
+        assert!(!first.drained);
+        let second = incoming.recv().await.unwrap();
+        assert_eq!(bundle_positions(&second), [b"p128".to_vec(), b"p129".to_vec()]);
+        assert!(second.drained);
+        // A full bundle with nothing behind it is followed by an empty "drained" one.
+        // (`try_send`: all queued before the reader runs again.)
+        for i in 0..BUNDLE_RECORDS {
+            requests.try_send(request(&[&format!("q{i}")])).unwrap();
+        }
+        let full = incoming.recv().await.unwrap();
+        assert_eq!(bundle_positions(&full).len(), BUNDLE_RECORDS);
+        if !full.drained {
+            let marker = tokio::time::timeout(Duration::from_secs(10), incoming.recv())
+                .await
+                .expect("a partial batch would wait for records that are not coming")
+                .unwrap();
+            assert!(marker.items.is_empty() && marker.drained);
+        }
+        // An invalid record nacks its request, in order; the end is the last item.
+        requests.send(request(&["r1"])).await.unwrap();
+        requests
+            .send(Ok(pb::destination::run::Request { records: vec![record("bad1", 0), record("bad2", 1)] }))
+            .await
+            .unwrap();
+        drop(requests);
+        let mut rest = Vec::new();
+        while let Some(bundle) = incoming.recv().await {
+            rest.extend(bundle_positions(&bundle));
+        }
+        assert_eq!(rest, [b"r1".to_vec(), b"bad1".to_vec(), b"bad2".to_vec(), b"<end>".to_vec()]);
+        reader.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_reader_stops_when_the_actor_lets_go_of_the_stream() {
+        use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
+        let (requests, rx) = mpsc::channel(8);
+        let (bundles, incoming) = mpsc::channel(READ_AHEAD);
+        let reader = tokio::spawn(read_requests(ReceiverStream::new(rx), bundles));
+        requests.send(request(&["p1"])).await.unwrap();
+        drop(incoming);
+        tokio::time::timeout(Duration::from_secs(10), reader).await.expect("the reader stops").unwrap();
+        assert!(requests.is_closed(), "the request side is let go");
     }
 
     #[test]
