@@ -8,12 +8,14 @@
 //! and `Stop` waits until the record at its last position has been received,
 //! then flushes.
 //!
-//! The Run path has no hop of its own: the actor reads the requests straight
-//! from the stream (h2 keeps receiving into the stream's flow-control window
-//! while a batch is being written), takes every request that has already
-//! arrived before it writes a partial batch, and hands each batch's acks to
-//! the response stream, which puts every ack waiting at that moment into one
-//! response ([`AckStream`]).
+//! The Run path is a pipeline: a reader task per Run stream receives and
+//! decodes the requests and converts their records while the actor writes
+//! the records before them; it hands the actor every request that has
+//! already arrived as one [`Bundle`], marked when nothing more was waiting.
+//! The actor writes a partial batch only then (a request that has arrived
+//! but is still being decoded is not "nothing more"), and hands each batch's
+//! acks to the response stream, which puts every ack waiting at that moment
+//! into one response ([`AckStream`]).
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -71,6 +73,13 @@ const DRAIN_LIMIT: usize = 256;
 const ACK_HOLD: Duration = Duration::from_millis(1);
 /// At most this many acks wait to be sent (see [`ACK_HOLD`]).
 const MAX_UNSENT_ACKS: usize = 4096;
+/// A [`Bundle`] is handed to the actor once it holds this many records …
+const BUNDLE_RECORDS: usize = 128;
+/// … or this many bytes of encoded requests.
+const BUNDLE_BYTES: usize = 1 << 20;
+/// How many bundles the reader may decode ahead of the actor (back-pressure:
+/// then it stops reading, and h2's flow control stops the client).
+const READ_AHEAD: usize = 4;
 
 /// Binds, prints the handshake line, and serves until the process exits.
 pub(super) async fn run<D: Destination>(
@@ -372,9 +381,13 @@ enum Command {
     Teardown { reply: Reply },
 }
 
-/// The open Run stream: the requests (read by the actor) and the response side.
+/// The open Run stream: the requests (from its reader task) and the response
+/// side.
 struct RunStream {
-    requests: Streaming<pb::destination::run::Request>,
+    incoming: mpsc::Receiver<Bundle>,
+    /// Whether the reader had nothing more after the last bundle taken: only
+    /// then may a partial batch be written.
+    drained: bool,
     out: RunOut,
     /// Acks of written records not yet handed to the response side (see
     /// [`ACK_HOLD`]), and since when the first of them waits.
@@ -382,8 +395,19 @@ struct RunStream {
     unsent_since: Option<std::time::Instant>,
 }
 
-/// What the request side of the Run stream gave.
-type Received = Option<Result<pb::destination::run::Request, Status>>;
+/// The requests a Run stream's reader had received, in order.
+struct Bundle {
+    items: Vec<Incoming>,
+    /// Nothing more had arrived when the reader handed the bundle over (or
+    /// the request side ended).
+    drained: bool,
+}
+
+/// One request's records (converted, or nacked), or the end of the requests.
+enum Incoming {
+    Records(Result<Vec<Record>, Nack>),
+    End(RunEnd),
+}
 
 /// How the request side of a Run stream ended.
 #[derive(Debug)]
@@ -442,7 +466,7 @@ impl<D: Destination> Actor<D> {
                     Some(command) => self.handle(command).await,
                     None => break,
                 },
-                received = next_request(&mut self.run), if reading => self.received(received).await,
+                bundle = next_bundle(&mut self.run), if reading => self.received(bundle).await,
             }
             // Then everything that is ready, until nothing more is queued.
             while !self.drain(&mut inbox).await {
@@ -453,7 +477,11 @@ impl<D: Destination> Actor<D> {
                 self.timers_due().await;
                 tokio::task::yield_now().await;
             }
-            self.idle().await;
+            // A request still being decoded is on its way: the partial batch
+            // waits for it.
+            if self.run.as_ref().is_none_or(|run| run.drained) {
+                self.idle().await;
+            }
             self.push_acks().await;
         }
     }
@@ -479,9 +507,10 @@ impl<D: Destination> Actor<D> {
             if let Ok(command) = inbox.try_recv() {
                 self.handle(command).await;
             } else {
-                match ready_request(&mut self.run).await {
-                    Some(received) => self.received(received).await,
-                    None => return true,
+                match self.run.as_mut().map(|run| run.incoming.try_recv()) {
+                    Some(Ok(bundle)) => self.received(Some(bundle)).await,
+                    Some(Err(mpsc::error::TryRecvError::Disconnected)) => self.received(None).await,
+                    Some(Err(mpsc::error::TryRecvError::Empty)) | None => return true,
                 }
             }
             if started.elapsed() >= ACK_HOLD {
@@ -541,8 +570,7 @@ impl<D: Destination> Actor<D> {
                 let _ = reply.send(result);
             }
             Command::Attach { requests, out, reply } => {
-                let run = RunStream { requests, out, unsent: Vec::new(), unsent_since: None };
-                let _ = reply.send(self.attach(run).await);
+                let _ = reply.send(self.attach(requests, out).await);
             }
             Command::Stop { last_position, reply } => self.stop(last_position, reply).await,
             Command::Teardown { reply } => {
@@ -596,7 +624,7 @@ impl<D: Destination> Actor<D> {
         }
     }
 
-    async fn attach(&mut self, run: RunStream) -> Result<(), Status> {
+    async fn attach(&mut self, requests: Streaming<pb::destination::run::Request>, out: RunOut) -> Result<(), Status> {
         if !self.opened || self.torn_down {
             return Err(unknown("destination is not open: Run needs a successful Open first"));
         }
@@ -612,20 +640,27 @@ impl<D: Destination> Actor<D> {
             // been read yet.
             self.run_ended(RunEnd::Cancelled("its client went away".to_owned())).await;
         }
-        self.run = Some(run);
+        let (bundles, incoming) = mpsc::channel(READ_AHEAD);
+        tokio::spawn(read_requests(requests, bundles));
+        self.run = Some(RunStream { incoming, drained: true, out, unsent: Vec::new(), unsent_since: None });
         Ok(())
     }
 
-    /// A request, or the end of the request side, from the Run stream.
-    async fn received(&mut self, received: Received) {
-        match received {
-            Some(Ok(request)) => {
-                if !request.records.is_empty() {
-                    self.write(convert_records(request.records)).await;
-                }
+    /// Requests, or the end of the request side, from the Run stream's reader
+    /// (`None`: the reader is gone without saying why).
+    async fn received(&mut self, bundle: Option<Bundle>) {
+        let Some(Bundle { items, drained }) = bundle else {
+            self.run_ended(RunEnd::Cancelled("the request reader stopped".to_owned())).await;
+            return;
+        };
+        if let Some(run) = self.run.as_mut() {
+            run.drained = drained;
+        }
+        for item in items {
+            match item {
+                Incoming::Records(records) => self.write(records).await,
+                Incoming::End(end) => self.run_ended(end).await,
             }
-            None => self.run_ended(RunEnd::Closed).await,
-            Some(Err(status)) => self.run_ended(run_end(status)).await,
         }
     }
 
@@ -829,24 +864,84 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// The next request (or the end) of the open Run stream; never resolves
-/// without one.
-async fn next_request(run: &mut Option<RunStream>) -> Received {
+/// The next bundle of the open Run stream's reader (`None`: the reader is
+/// gone); never resolves without a Run stream.
+async fn next_bundle(run: &mut Option<RunStream>) -> Option<Bundle> {
     match run {
-        Some(run) => std::future::poll_fn(|cx| Pin::new(&mut run.requests).poll_next(cx)).await,
+        Some(run) => run.incoming.recv().await,
         None => std::future::pending().await,
     }
 }
 
-/// A request (or the end) the open Run stream has already received, without
-/// waiting; `None` when there is none.
-async fn ready_request(run: &mut Option<RunStream>) -> Option<Received> {
-    let run = run.as_mut()?;
-    std::future::poll_fn(|cx| match Pin::new(&mut run.requests).poll_next(cx) {
-        Poll::Ready(received) => Poll::Ready(Some(received)),
-        Poll::Pending => Poll::Ready(None),
-    })
-    .await
+/// The reader of a Run stream: receives and decodes the requests and converts
+/// their records while the actor writes the ones before them. Every request
+/// that has already arrived goes into one bundle (up to [`BUNDLE_RECORDS`] or
+/// [`BUNDLE_BYTES`]); the end of the request side is the last item. Stops when
+/// the actor lets go of the stream.
+async fn read_requests<S>(mut requests: S, bundles: mpsc::Sender<Bundle>)
+where
+    S: Stream<Item = Result<pb::destination::run::Request, Status>> + Unpin,
+{
+    // What has already arrived, without waiting (`None`: nothing).
+    async fn ready<S: Stream + Unpin>(requests: &mut S) -> Option<Option<S::Item>> {
+        std::future::poll_fn(|cx| match Pin::new(&mut *requests).poll_next(cx) {
+            Poll::Ready(received) => Poll::Ready(Some(received)),
+            Poll::Pending => Poll::Ready(None),
+        })
+        .await
+    }
+    // Whether the last bundle was handed over full, with more possibly waiting.
+    let mut full = false;
+    loop {
+        let ready_now = if full { ready(&mut requests).await } else { None };
+        let mut received = match ready_now {
+            Some(received) => received,
+            None => {
+                if full {
+                    // The actor may write its partial batch now.
+                    if bundles.send(Bundle { items: Vec::new(), drained: true }).await.is_err() {
+                        return;
+                    }
+                }
+                tokio::select! {
+                    biased;
+                    () = bundles.closed() => return,
+                    received = std::future::poll_fn(|cx| Pin::new(&mut requests).poll_next(cx)) => received,
+                }
+            }
+        };
+        let (mut items, mut records, mut bytes) = (Vec::new(), 0, 0);
+        let (drained, ended) = loop {
+            match received {
+                Some(Ok(request)) => {
+                    if !request.records.is_empty() {
+                        records += request.records.len();
+                        bytes += prost::Message::encoded_len(&request);
+                        items.push(Incoming::Records(convert_records(request.records)));
+                    }
+                }
+                None => {
+                    items.push(Incoming::End(RunEnd::Closed));
+                    break (true, true);
+                }
+                Some(Err(status)) => {
+                    items.push(Incoming::End(run_end(status)));
+                    break (true, true);
+                }
+            }
+            if records >= BUNDLE_RECORDS || bytes >= BUNDLE_BYTES {
+                break (false, false);
+            }
+            match ready(&mut requests).await {
+                Some(next) => received = next,
+                None => break (true, false),
+            }
+        };
+        full = !drained;
+        if bundles.send(Bundle { items, drained }).await.is_err() || ended {
+            return;
+        }
+    }
 }
 
 /// The response side of a Run stream: every ack waiting when the transport
@@ -1185,6 +1280,81 @@ mod tests {
         tx.send(Ok(vec![ack("p2")])).await.unwrap();
         assert_eq!(positions(&stream.next().await.unwrap().unwrap()), [&b"p1"[..]]);
         assert_eq!(positions(&stream.next().await.unwrap().unwrap()), [&b"p2"[..]]);
+    }
+
+    fn request(positions: &[&str]) -> Result<pb::destination::run::Request, Status> {
+        Ok(pb::destination::run::Request { records: positions.iter().map(|p| record(p, 1)).collect() })
+    }
+
+    fn bundle_positions(bundle: &Bundle) -> Vec<Vec<u8>> {
+        let mut positions = Vec::new();
+        for item in &bundle.items {
+            match item {
+                Incoming::Records(Ok(records)) => positions.extend(records.iter().map(|r| r.position.0.clone())),
+                Incoming::Records(Err(nack)) => positions.extend(nack.positions.iter().map(|p| p.0.clone())),
+                Incoming::End(_) => positions.push(b"<end>".to_vec()),
+            }
+        }
+        positions
+    }
+
+    #[tokio::test]
+    async fn the_reader_bundles_what_has_arrived_and_says_when_nothing_more_waits() {
+        use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
+        let (requests, rx) = mpsc::channel(BUNDLE_RECORDS + 8);
+        for i in 0..BUNDLE_RECORDS + 2 {
+            requests.try_send(request(&[&format!("p{i}")])).unwrap();
+        }
+        let (bundles, mut incoming) = mpsc::channel(READ_AHEAD);
+        // Unconstrained: tokio's channel reports "nothing ready" when the task's cooperative
+        // budget runs out, which would make the bundles smaller than the test expects.
+        let reader = tokio::spawn(tokio::task::unconstrained(read_requests(ReceiverStream::new(rx), bundles)));
+        // A full bundle: more was waiting, so a partial batch must not be written yet.
+        let first = incoming.recv().await.unwrap();
+        assert_eq!(bundle_positions(&first).len(), BUNDLE_RECORDS);
+        assert!(!first.drained);
+        let second = incoming.recv().await.unwrap();
+        assert_eq!(bundle_positions(&second), [b"p128".to_vec(), b"p129".to_vec()]);
+        assert!(second.drained);
+        // A full bundle with nothing behind it is followed by an empty "drained" one.
+        // (`try_send`: all queued before the reader runs again.)
+        for i in 0..BUNDLE_RECORDS {
+            requests.try_send(request(&[&format!("q{i}")])).unwrap();
+        }
+        let full = incoming.recv().await.unwrap();
+        assert_eq!(bundle_positions(&full).len(), BUNDLE_RECORDS);
+        if !full.drained {
+            let marker = tokio::time::timeout(Duration::from_secs(10), incoming.recv())
+                .await
+                .expect("a partial batch would wait for records that are not coming")
+                .unwrap();
+            assert!(marker.items.is_empty() && marker.drained);
+        }
+        // An invalid record nacks its request, in order; the end is the last item.
+        requests.send(request(&["r1"])).await.unwrap();
+        requests
+            .send(Ok(pb::destination::run::Request { records: vec![record("bad1", 0), record("bad2", 1)] }))
+            .await
+            .unwrap();
+        drop(requests);
+        let mut rest = Vec::new();
+        while let Some(bundle) = incoming.recv().await {
+            rest.extend(bundle_positions(&bundle));
+        }
+        assert_eq!(rest, [b"r1".to_vec(), b"bad1".to_vec(), b"bad2".to_vec(), b"<end>".to_vec()]);
+        reader.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_reader_stops_when_the_actor_lets_go_of_the_stream() {
+        use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
+        let (requests, rx) = mpsc::channel(8);
+        let (bundles, incoming) = mpsc::channel(READ_AHEAD);
+        let reader = tokio::spawn(read_requests(ReceiverStream::new(rx), bundles));
+        requests.send(request(&["p1"])).await.unwrap();
+        drop(incoming);
+        tokio::time::timeout(Duration::from_secs(10), reader).await.expect("the reader stops").unwrap();
+        assert!(requests.is_closed(), "the request side is let go");
     }
 
     #[test]

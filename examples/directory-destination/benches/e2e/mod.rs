@@ -82,8 +82,9 @@ impl Contender {
         all
     }
 
-    /// For profiling: `E2E_ONLY=plugin-1-100` runs that contender alone (`write-only`,
-    /// `run-<batch>`, `plugin-<per request>-<batch>`; batch 0 is the default settings).
+    /// For profiling: `E2E_ONLY=plugin-1-100` runs that contender alone, `E2E_ONLY=run-100,plugin-1-100`
+    /// those two (`write-only`, `run-<batch>`, `plugin-<per request>-<batch>`,
+    /// `baseline-<per request>-<batch>`; batch 0 is the default settings).
     fn id(self) -> String {
         match self {
             Contender::WriteOnly => "write-only".to_owned(),
@@ -138,8 +139,10 @@ pub fn measure(settings: &Settings) -> (String, Vec<Goal>) {
     write_input(&input, &records);
     let input_mb = std::fs::metadata(&input).map_or(0, |m| m.len()) as f64 / 1e6;
     let only = std::env::var("E2E_ONLY").ok();
-    let contenders: Vec<Contender> =
-        Contender::all().into_iter().filter(|c| only.as_ref().is_none_or(|o| *o == c.id())).collect();
+    let contenders: Vec<Contender> = Contender::all()
+        .into_iter()
+        .filter(|c| only.as_ref().is_none_or(|o| o.split(',').any(|o| o == c.id())))
+        .collect();
     if contenders.is_empty() {
         return (format!("no contender is called {only:?}\n"), Vec::new());
     }
