@@ -295,7 +295,7 @@ impl<'a> DecodeCx<'a> {
     /// The (trimmed) value of `key`, which is taken: it is not unrecognized.
     pub fn take(&mut self, key: &FieldKey<'_>) -> Option<&'a str> {
         let map: &'a ConfigMap = self.map;
-        let index = key.with_bytes(|key| map.position(key))?;
+        let index = key.with_bytes(|key| map.find(key)).ok()?;
         if let Some(flag) = self.used.get_mut(index) {
             *flag = true;
         }
@@ -305,18 +305,13 @@ impl<'a> DecodeCx<'a> {
     /// The (trimmed) value of `key`, without taking it.
     pub fn value(&self, key: &FieldKey<'_>) -> Option<&'a str> {
         let map: &'a ConfigMap = self.map;
-        key.with_bytes(|key| map.get_bytes(key))
+        key.with_bytes(|key| map.find(key).ok().map(|index| map.entry(index).1))
     }
 
     /// The index range of the keys that start with `prefix.` (all keys for the empty prefix).
     fn range_under(&self, prefix: &FieldKey<'_>) -> std::ops::Range<usize> {
         let map: &'a ConfigMap = self.map;
-        prefix.join("").with_bytes(|dotted| {
-            let start = map.lower_bound_bytes(dotted);
-            let len =
-                map.slots[start..].iter().take_while(|slot| map.key_of(slot).as_bytes().starts_with(dotted)).count();
-            start..start + len
-        })
+        prefix.join("").with_bytes(|dotted| map.range_with_prefix(dotted))
     }
 
     /// Keys that start with `prefix.`, in order.
@@ -422,7 +417,7 @@ impl<T: ConfigValue> ConfigField for T {
             return None;
         }
         // Go's type check; a value of the wrong type skips the validations.
-        if let Some(reason) = super::validate::type_error(value, param.ty, true) {
+        if let Some(reason) = super::validate::type_error(value, param.ty) {
             cx.push(ConfigError::new(key, Problem::InvalidType { value: value.to_owned(), reason }));
             return None;
         }
@@ -585,8 +580,7 @@ impl<T: ConfigField> ConfigField for BTreeMap<String, T> {
 ///
 /// `params` (the type's cached parameters) only name the did-you-mean hints.
 pub fn from_config<T: ConfigField>(config: impl super::IntoConfigMap, params: &Parameters) -> Result<T, ConfigErrors> {
-    let (mut map, mut errors) = ConfigMap::sanitized(config);
-    map.build_index();
+    let (map, mut errors) = ConfigMap::sanitized(config);
     let value = {
         let mut cx = DecodeCx::new(&map, &mut errors);
         let value = T::decode(&FieldKey::new(""), &NO_PARAMETER, &mut cx);
@@ -596,7 +590,6 @@ pub fn from_config<T: ConfigField>(config: impl super::IntoConfigMap, params: &P
         }
         value
     };
-    map.recycle();
     match value {
         Some(v) if errors.is_empty() => Ok(v),
         _ => {
