@@ -59,13 +59,6 @@ pub enum FieldKind {
     Map,
 }
 
-impl FieldKind {
-    /// Whether this is a value (not nested, not a map).
-    pub const fn is_value(&self) -> bool {
-        matches!(self, FieldKind::Value(_))
-    }
-}
-
 /// A validation as written in `#[param(...)]`, const-constructible.
 #[derive(Debug, Clone, Copy)]
 pub enum ValidationSpec {
@@ -179,7 +172,7 @@ const INLINE_KEY: usize = 80;
 /// A dotted key as a chain of borrowed segments: a nested field's key is its
 /// name joined to its parent's key by `.`, without building the string (the
 /// map is searched with the key's bytes; a `String` is made only for errors).
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct FieldKey<'a> {
     parent: Option<&'a FieldKey<'a>>,
     name: &'a str,
@@ -252,30 +245,6 @@ impl std::fmt::Display for FieldKey<'_> {
     }
 }
 
-impl std::fmt::Debug for FieldKey<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&self.to_string(), f)
-    }
-}
-
-impl From<&FieldKey<'_>> for String {
-    fn from(key: &FieldKey<'_>) -> String {
-        let mut out = String::with_capacity(key.len());
-        key.write_to(&mut out);
-        out
-    }
-}
-
-impl FieldKey<'_> {
-    fn write_to(&self, out: &mut String) {
-        if let Some(parent) = self.parent {
-            parent.write_to(out);
-            out.push('.');
-        }
-        out.push_str(self.name);
-    }
-}
-
 /// Decoding state: the config map, which of its keys a field took, and the
 /// errors found so far.
 #[derive(Debug)]
@@ -334,17 +303,9 @@ impl<'a> DecodeCx<'a> {
         }
     }
 
-    /// Reports a problem, unless an earlier stage already reported one for the
-    /// same key (so a bad value is reported once).
-    pub fn error(&mut self, error: ConfigError) {
-        if !self.errors.has_key(error.key()) {
-            self.errors.push(error);
-        }
-    }
-
     /// Whether a problem with `key` was reported already (a key given twice).
     fn has_error(&self, key: &FieldKey<'_>) -> bool {
-        !self.errors.is_empty() && self.errors.has_key(&String::from(key))
+        !self.errors.is_empty() && self.errors.has_key(&key.to_string())
     }
 
     /// Reports the errors of a config type's `validate` hook, prefixed with
@@ -353,7 +314,7 @@ impl<'a> DecodeCx<'a> {
         if errors.is_empty() {
             return;
         }
-        let prefix = String::from(prefix);
+        let prefix = prefix.to_string();
         for e in errors {
             self.errors.push(e.prefixed(&prefix));
         }
@@ -408,7 +369,7 @@ impl<T: ConfigValue> ConfigField for T {
         if value.is_empty() {
             if !param.is_required() {
                 return T::empty().or_else(|| {
-                    cx.push(ConfigError::new(key, Problem::Required));
+                    cx.push(ConfigError::new(key.to_string(), Problem::Required));
                     None
                 });
             }
@@ -418,7 +379,7 @@ impl<T: ConfigValue> ConfigField for T {
         }
         // Go's type check; a value of the wrong type skips the validations.
         if let Some(reason) = super::validate::type_error(value, param.ty) {
-            cx.push(ConfigError::new(key, Problem::InvalidType { value: value.to_owned(), reason }));
+            cx.push(ConfigError::new(key.to_string(), Problem::InvalidType { value: value.to_owned(), reason }));
             return None;
         }
         // An integer beyond 64 bits fits no field: the parse reports the range, unvalidated.
@@ -432,7 +393,7 @@ impl<T: ConfigValue> ConfigField for T {
         match T::parse(value) {
             Ok(v) => Some(v),
             Err(reason) => {
-                cx.push(ConfigError::new(key, Problem::InvalidType { value: value.to_owned(), reason }));
+                cx.push(ConfigError::new(key.to_string(), Problem::InvalidType { value: value.to_owned(), reason }));
                 None
             }
         }
@@ -445,7 +406,7 @@ fn validate(key: &FieldKey<'_>, value: &str, param: &Parameter, cx: &mut DecodeC
     let mut number = None;
     for validation in &param.validations {
         if let Some(problem) = validation.failure(value, &mut number) {
-            cx.push(ConfigError::new(key, problem));
+            cx.push(ConfigError::new(key.to_string(), problem));
             ok = false;
         }
     }
@@ -468,6 +429,9 @@ impl<T: ConfigField> ConfigField for Option<T> {
 
     fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
         T::describe(key, param, out);
+        if matches!(T::KIND, FieldKind::Value(_)) && param.default.is_empty() {
+            out.mark_unset_when_absent(key);
+        }
     }
 
     fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
@@ -499,7 +463,7 @@ fn decode_map_entries<T: ConfigField>(
     let keys = cx.keys_under(key);
     let skip = if key.is_empty() { 0 } else { key.len() + 1 };
     let mut ok = true;
-    if T::KIND.is_value() {
+    if matches!(T::KIND, FieldKind::Value(_)) {
         for full in keys {
             match T::decode(&FieldKey::new(full), param, cx) {
                 Some(v) => insert(full[skip..].to_owned(), v),
