@@ -102,11 +102,6 @@ pub struct FieldSpec {
     pub file: bool,
 }
 
-impl FieldSpec {
-    /// No attributes.
-    pub const EMPTY: FieldSpec = FieldSpec { description: "", default: "", validations: &[], file: false };
-}
-
 /// A type that can be a field of a `#[derive(Config)]` struct: a value
 /// ([`ConfigValue`]), a nested config, an `Option` of those, or a
 /// string-keyed map of those.
@@ -495,46 +490,36 @@ const fn entry_check(kind: FieldKind) -> Option<ValueCheck> {
     }
 }
 
-impl<T: ConfigField, S: BuildHasher + Default> ConfigField for HashMap<String, T, S> {
-    const KIND: FieldKind = FieldKind::Map;
-    const ENTRY: Option<ValueCheck> = entry_check(T::KIND);
+/// `HashMap`/`BTreeMap<String, T>`: parameters under `name.*` (each entry's default and
+/// validations are the field's).
+macro_rules! map_field {
+    ($([$($generics:tt)*] $ty:ty;)*) => {$(
+        impl<$($generics)*> ConfigField for $ty {
+            const KIND: FieldKind = FieldKind::Map;
+            const ENTRY: Option<ValueCheck> = entry_check(T::KIND);
 
-    fn parameter(spec: &FieldSpec) -> Parameter {
-        T::parameter(spec)
-    }
+            fn parameter(spec: &FieldSpec) -> Parameter {
+                T::parameter(spec)
+            }
 
-    fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
-        T::describe(&join_key(key, "*"), param, out);
-    }
+            fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
+                T::describe(&join_key(key, "*"), param, out);
+            }
 
-    fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        let mut map = HashMap::default();
-        decode_map_entries::<T>(key, param, cx, |k, v| {
-            map.insert(k, v);
-        })
-        .then_some(map)
-    }
+            fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
+                let mut map = Self::default();
+                decode_map_entries::<T>(key, param, cx, |k, v| {
+                    map.insert(k, v);
+                })
+                .then_some(map)
+            }
+        }
+    )*};
 }
 
-impl<T: ConfigField> ConfigField for BTreeMap<String, T> {
-    const KIND: FieldKind = FieldKind::Map;
-    const ENTRY: Option<ValueCheck> = entry_check(T::KIND);
-
-    fn parameter(spec: &FieldSpec) -> Parameter {
-        T::parameter(spec)
-    }
-
-    fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
-        T::describe(&join_key(key, "*"), param, out);
-    }
-
-    fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        let mut map = BTreeMap::new();
-        decode_map_entries::<T>(key, param, cx, |k, v| {
-            map.insert(k, v);
-        })
-        .then_some(map)
-    }
+map_field! {
+    [T: ConfigField, S: BuildHasher + Default] HashMap<String, T, S>;
+    [T: ConfigField] BTreeMap<String, T>;
 }
 
 /// The whole `from_config` pipeline for a config type: trim keys and values,

@@ -167,27 +167,11 @@ impl ConfigMap {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + DoubleEndedIterator + '_ {
         (0..self.slots.len()).map(|i| self.entry(i))
     }
-
-    /// A sorted map borrowing the keys and values.
-    pub fn as_map(&self) -> BTreeMap<&str, &str> {
-        self.iter().collect()
-    }
-
-    /// The entries as a sorted map.
-    pub fn into_map(self) -> BTreeMap<String, String> {
-        self.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
-    }
 }
 
 impl fmt::Debug for ConfigMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Entries<'a>(&'a ConfigMap);
-        impl fmt::Debug for Entries<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_map().entries(self.0.iter()).finish()
-            }
-        }
-        f.debug_struct("ConfigMap").field("map", &Entries(self)).finish()
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
@@ -248,8 +232,8 @@ pub trait IntoConfigMap {
 
 /// `IntoConfigMap` for collections of `(key, value)` pairs whose parts are `AsRef<str>`.
 macro_rules! pairs {
-    ($(<$($param:ident $(: $bound:path)?),*> $ty:ty;)*) => {$(
-        impl<$($param $(: $bound)?),*> IntoConfigMap for $ty {
+    ($([$($generics:tt)*] $ty:ty;)*) => {$(
+        impl<$($generics)*> IntoConfigMap for $ty {
             fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
                 for (k, v) in self {
                     f(k.as_ref(), v.as_ref());
@@ -263,38 +247,20 @@ macro_rules! pairs {
 }
 
 pairs! {
-    <K: AsRef<str>, V: AsRef<str>, S: BuildHasher> &HashMap<K, V, S>;
-    <K: AsRef<str>, V: AsRef<str>, S: BuildHasher> HashMap<K, V, S>;
-    <K: AsRef<str>, V: AsRef<str>> &BTreeMap<K, V>;
-    <K: AsRef<str>, V: AsRef<str>> BTreeMap<K, V>;
-    <K: AsRef<str>, V: AsRef<str>> &[(K, V)];
-    <K: AsRef<str>, V: AsRef<str>> Vec<(K, V)>;
-    <K: AsRef<str>, V: AsRef<str>> &Vec<(K, V)>;
-}
-
-impl<K: AsRef<str>, V: AsRef<str>, const N: usize> IntoConfigMap for [(K, V); N] {
-    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        self.as_slice().for_each_entry(f);
-    }
-    fn entry_count_hint(&self) -> usize {
-        N
-    }
-}
-
-impl<K: AsRef<str>, V: AsRef<str>, const N: usize> IntoConfigMap for &[(K, V); N] {
-    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        self.as_slice().for_each_entry(f);
-    }
-    fn entry_count_hint(&self) -> usize {
-        N
-    }
+    [K: AsRef<str>, V: AsRef<str>, S: BuildHasher] &HashMap<K, V, S>;
+    [K: AsRef<str>, V: AsRef<str>, S: BuildHasher] HashMap<K, V, S>;
+    [K: AsRef<str>, V: AsRef<str>] &BTreeMap<K, V>;
+    [K: AsRef<str>, V: AsRef<str>] BTreeMap<K, V>;
+    [K: AsRef<str>, V: AsRef<str>] &[(K, V)];
+    [K: AsRef<str>, V: AsRef<str>, const N: usize] [(K, V); N];
+    [K: AsRef<str>, V: AsRef<str>, const N: usize] &[(K, V); N];
+    [K: AsRef<str>, V: AsRef<str>] Vec<(K, V)>;
+    [K: AsRef<str>, V: AsRef<str>] &Vec<(K, V)>;
 }
 
 impl IntoConfigMap for &ConfigMap {
     fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        for (k, v) in self.iter() {
-            f(k, v);
-        }
+        self.iter().for_each(|(k, v)| f(k, v));
     }
     fn entry_count_hint(&self) -> usize {
         self.len()
@@ -341,20 +307,11 @@ impl ConfigMap {
             map.slots.push(slot);
         });
         if untrimmed.is_empty() {
-            // Sorted by the keys' first 8 bytes (one integer comparison each), then each run
-            // of keys sharing them by the whole key: the order of a stable sort by key, equal
-            // keys in arrival order (the order of their text). Only such runs can hold
-            // equal keys.
-            map.slots.sort_unstable_by_key(|slot| slot.prefix);
+            // Sorted by key (most comparisons are of the keys' first 8 bytes), equal keys in
+            // arrival order (the order of their text): only neighbours can be equal.
             let text = map.text.as_str();
-            let mut duplicates = false;
-            for run in map.slots.chunk_by_mut(|a, b| a.prefix == b.prefix) {
-                if run.len() > 1 {
-                    run.sort_unstable_by(|a, b| a.cmp(b, text).then(a.key_start.cmp(&b.key_start)));
-                    duplicates |= run.windows(2).any(|w| w[0].cmp(&w[1], text) == Ordering::Equal);
-                }
-            }
-            if !duplicates {
+            map.slots.sort_unstable_by(|a, b| a.cmp(b, text).then(a.key_start.cmp(&b.key_start)));
+            if !map.slots.windows(2).any(|w| w[0].cmp(&w[1], text) == Ordering::Equal) {
                 return (map, ConfigErrors::new());
             }
         }

@@ -21,29 +21,24 @@ pub enum ParameterType {
 }
 
 impl ParameterType {
+    /// Every type with Conduit's text form.
+    const NAMES: [(ParameterType, &'static str); 6] = [
+        (ParameterType::String, "string"),
+        (ParameterType::Int, "int"),
+        (ParameterType::Float, "float"),
+        (ParameterType::Bool, "bool"),
+        (ParameterType::File, "file"),
+        (ParameterType::Duration, "duration"),
+    ];
+
     /// Conduit's text form: `string`, `int`, `float`, `bool`, `file`, `duration`.
     pub const fn as_str(self) -> &'static str {
-        match self {
-            ParameterType::String => "string",
-            ParameterType::Int => "int",
-            ParameterType::Float => "float",
-            ParameterType::Bool => "bool",
-            ParameterType::File => "file",
-            ParameterType::Duration => "duration",
-        }
+        ParameterType::NAMES[self as usize].1
     }
 
     /// Parses Conduit's text form.
     pub fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "string" => ParameterType::String,
-            "int" => ParameterType::Int,
-            "float" => ParameterType::Float,
-            "bool" => ParameterType::Bool,
-            "file" => ParameterType::File,
-            "duration" => ParameterType::Duration,
-            _ => return None,
-        })
+        ParameterType::NAMES.iter().find(|(_, n)| *n == name).map(|(ty, _)| *ty)
     }
 }
 

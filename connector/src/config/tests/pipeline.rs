@@ -153,3 +153,14 @@ fn field_keys_join_by_dots_and_find_nested_keys_longer_than_the_stack_buffer() {
     assert_eq!(cx.keys_under(&outer), ["outer.a.b", full.as_str()]);
     assert_eq!(cx.keys_under(&root).len(), 3);
 }
+
+#[test]
+fn parameter_type_names_round_trip() {
+    use ParameterType::*;
+    let names: Vec<&str> = [String, Int, Float, Bool, File, Duration].iter().map(|t| t.as_str()).collect();
+    assert_eq!(names, ["string", "int", "float", "bool", "file", "duration"]);
+    for ty in [String, Int, Float, Bool, File, Duration] {
+        assert_eq!(ParameterType::from_name(ty.as_str()), Some(ty));
+    }
+    assert_eq!(ParameterType::from_name("integer"), None);
+}
