@@ -307,11 +307,17 @@ impl ConfigMap {
             map.slots.push(slot);
         });
         if untrimmed.is_empty() {
-            // Sorted by key (most comparisons are of the keys' first 8 bytes), equal keys in
-            // arrival order (the order of their text): only neighbours can be equal.
+            // Sorted by the keys' first 8 bytes (one integer comparison each), then each run
+            // of keys sharing them by the whole key, equal keys in arrival order (the order
+            // of their text): only such runs can hold equal keys.
+            map.slots.sort_unstable_by_key(|slot| slot.prefix);
             let text = map.text.as_str();
-            map.slots.sort_unstable_by(|a, b| a.cmp(b, text).then(a.key_start.cmp(&b.key_start)));
-            if !map.slots.windows(2).any(|w| w[0].cmp(&w[1], text) == Ordering::Equal) {
+            let mut duplicates = false;
+            for run in map.slots.chunk_by_mut(|a, b| a.prefix == b.prefix).filter(|run| run.len() > 1) {
+                run.sort_unstable_by(|a, b| a.cmp(b, text).then(a.key_start.cmp(&b.key_start)));
+                duplicates |= run.windows(2).any(|w| w[0].cmp(&w[1], text) == Ordering::Equal);
+            }
+            if !duplicates {
                 return (map, ConfigErrors::new());
             }
         }
