@@ -111,3 +111,47 @@ fn malformed_readmegen_markers_are_errors() {
         assert_eq!(spec().update_readme(readme).unwrap_err().to_string(), message, "{readme:?}");
     }
 }
+
+/// An `Option` field is `None` when absent: the docs show no default for it, where a plain
+/// field without a default shows the zero value it parses to.
+#[test]
+fn option_fields_without_default_document_no_zero_value() {
+    use conduit_connector::Config;
+
+    #[derive(Debug, Config)]
+    struct Ports {
+        /// Optional port.
+        port: Option<u16>,
+        /// Plain count.
+        count: u16,
+        /// Optional with a default.
+        #[param(default = 5)]
+        retries: Option<u8>,
+        /// Optional flag.
+        verbose: Option<bool>,
+    }
+
+    let params = Ports::parameters();
+    assert_eq!(
+        Specification::markdown_table(&params),
+        "| Name | Type | Required | Default | Description |\n\
+         |---|---|---|---|---|\n\
+         | `count` | int |  | `0` | Plain count. |\n\
+         | `port` | int |  |  | Optional port. |\n\
+         | `retries` | int |  | `5` | Optional with a default. |\n\
+         | `verbose` | bool |  |  | Optional flag. |\n"
+    );
+    let spec = Specification { name: "ports".into(), destination_params: params, ..Specification::default() };
+    let readme = spec
+        .update_readme(
+            "<!-- readmegen:destination.parameters.yaml -->\n<!-- /readmegen:destination.parameters.yaml -->",
+        )
+        .unwrap();
+    assert!(readme.contains("count: \"0\"") && readme.contains("retries: \"5\""), "{readme}");
+    assert!(readme.contains("port: \"\"") && readme.contains("verbose: \"\""), "{readme}");
+    // What the docs say is what the parser does.
+    let parsed = Ports::from_config(Vec::<(&str, &str)>::new()).unwrap();
+    assert_eq!((parsed.port, parsed.count, parsed.retries, parsed.verbose), (None, 0, Some(5), None));
+    // The spec itself (connector.yaml) is unchanged: no default either way, as Go's paramgen.
+    assert_eq!(Ports::parameters().get("port").unwrap().default, "");
+}

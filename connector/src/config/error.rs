@@ -191,65 +191,42 @@ impl fmt::Display for ConfigError {
         let key = quote(&self.key);
         let list = |l: &[String]| l.join(",");
         match &self.problem {
-            Problem::Unrecognized { suggestion } => {
-                write!(f, "{key}: unrecognized parameter")?;
-                match suggestion {
-                    Some(s) => write!(f, " (did you mean {}?)", quote(s)),
-                    None => Ok(()),
-                }
+            Problem::Unrecognized { suggestion: None } => return write!(f, "{key}: unrecognized parameter"),
+            Problem::Unrecognized { suggestion: Some(s) } => {
+                return write!(f, "{key}: unrecognized parameter (did you mean {}?)", quote(s));
             }
-            p => {
-                write!(f, "error validating {key}: ")?;
-                match p {
-                    Problem::InvalidType { value, reason } => {
-                        write!(f, "{} {reason}: invalid parameter type", quote(value))
-                    }
-                    Problem::NotANumber { value } => {
-                        write!(f, "{} value should be a number: invalid parameter value", quote(value))
-                    }
-                    Problem::DuplicateKey => f.write_str(
-                        "the key is given more than once (keys differ only in surrounding whitespace): \
-                         invalid parameter value",
-                    ),
-                    Problem::Required => f.write_str("required parameter is not provided"),
-                    Problem::GreaterThan { value, bound } => write!(
-                        f,
-                        "{} should be greater than {}: greater-than validation failed",
-                        quote(value),
-                        format_float_f(*bound)
-                    ),
-                    Problem::LessThan { value, bound } => write!(
-                        f,
-                        "{} should be less than {}: less-than validation failed",
-                        quote(value),
-                        format_float_f(*bound)
-                    ),
-                    Problem::Inclusion { value, allowed } => write!(
-                        f,
-                        "{} value must be included in the list [{}]: inclusion validation failed",
-                        quote(value),
-                        list(allowed)
-                    ),
-                    Problem::Exclusion { value, excluded } => write!(
-                        f,
-                        "{} value must be excluded from the list [{}]: exclusion validation failed",
-                        quote(value),
-                        list(excluded)
-                    ),
-                    Problem::Regex { value, pattern, invalid_pattern: false } => {
-                        write!(f, "{} should match the regex {}: regex validation failed", quote(value), quote(pattern))
-                    }
-                    Problem::Regex { value, pattern, invalid_pattern: true } => write!(
-                        f,
-                        "{} cannot be checked: the regex {} is invalid: regex validation failed",
-                        quote(value),
-                        quote(pattern)
-                    ),
-                    Problem::Custom { message } => f.write_str(message),
-                    Problem::Unrecognized { .. } => Ok(()),
-                }
-            }
+            Problem::Required => return write!(f, "error validating {key}: required parameter is not provided"),
+            Problem::Custom { message } => return write!(f, "error validating {key}: {message}"),
+            _ => write!(f, "error validating {key}: ")?,
         }
+        match &self.problem {
+            Problem::InvalidType { value, reason } => write!(f, "{} {reason}", quote(value)),
+            Problem::NotANumber { value } => write!(f, "{} value should be a number", quote(value)),
+            Problem::DuplicateKey => {
+                f.write_str("the key is given more than once (keys differ only in surrounding whitespace)")
+            }
+            Problem::GreaterThan { value, bound } => {
+                write!(f, "{} should be greater than {}", quote(value), format_float_f(*bound))
+            }
+            Problem::LessThan { value, bound } => {
+                write!(f, "{} should be less than {}", quote(value), format_float_f(*bound))
+            }
+            Problem::Inclusion { value, allowed } => {
+                write!(f, "{} value must be included in the list [{}]", quote(value), list(allowed))
+            }
+            Problem::Exclusion { value, excluded } => {
+                write!(f, "{} value must be excluded from the list [{}]", quote(value), list(excluded))
+            }
+            Problem::Regex { value, pattern, invalid_pattern: false } => {
+                write!(f, "{} should match the regex {}", quote(value), quote(pattern))
+            }
+            Problem::Regex { value, pattern, invalid_pattern: true } => {
+                write!(f, "{} cannot be checked: the regex {} is invalid", quote(value), quote(pattern))
+            }
+            Problem::Unrecognized { .. } | Problem::Required | Problem::Custom { .. } => Ok(()),
+        }?;
+        // Go's sentinel error, wrapped last.
+        write!(f, ": {}", self.kind().sentinel().unwrap_or_default())
     }
 }
 

@@ -59,13 +59,6 @@ pub enum FieldKind {
     Map,
 }
 
-impl FieldKind {
-    /// Whether this is a value (not nested, not a map).
-    pub const fn is_value(&self) -> bool {
-        matches!(self, FieldKind::Value(_))
-    }
-}
-
 /// A validation as written in `#[param(...)]`, const-constructible.
 #[derive(Debug, Clone, Copy)]
 pub enum ValidationSpec {
@@ -107,11 +100,6 @@ pub struct FieldSpec {
     pub validations: &'static [ValidationSpec],
     /// `#[param(file)]`: the parameter type is `file`.
     pub file: bool,
-}
-
-impl FieldSpec {
-    /// No attributes.
-    pub const EMPTY: FieldSpec = FieldSpec { description: "", default: "", validations: &[], file: false };
 }
 
 /// A type that can be a field of a `#[derive(Config)]` struct: a value
@@ -179,7 +167,7 @@ const INLINE_KEY: usize = 80;
 /// A dotted key as a chain of borrowed segments: a nested field's key is its
 /// name joined to its parent's key by `.`, without building the string (the
 /// map is searched with the key's bytes; a `String` is made only for errors).
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct FieldKey<'a> {
     parent: Option<&'a FieldKey<'a>>,
     name: &'a str,
@@ -252,30 +240,6 @@ impl std::fmt::Display for FieldKey<'_> {
     }
 }
 
-impl std::fmt::Debug for FieldKey<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&self.to_string(), f)
-    }
-}
-
-impl From<&FieldKey<'_>> for String {
-    fn from(key: &FieldKey<'_>) -> String {
-        let mut out = String::with_capacity(key.len());
-        key.write_to(&mut out);
-        out
-    }
-}
-
-impl FieldKey<'_> {
-    fn write_to(&self, out: &mut String) {
-        if let Some(parent) = self.parent {
-            parent.write_to(out);
-            out.push('.');
-        }
-        out.push_str(self.name);
-    }
-}
-
 /// Decoding state: the config map, which of its keys a field took, and the
 /// errors found so far.
 #[derive(Debug)]
@@ -295,7 +259,7 @@ impl<'a> DecodeCx<'a> {
     /// The (trimmed) value of `key`, which is taken: it is not unrecognized.
     pub fn take(&mut self, key: &FieldKey<'_>) -> Option<&'a str> {
         let map: &'a ConfigMap = self.map;
-        let index = key.with_bytes(|key| map.position(key))?;
+        let index = key.with_bytes(|key| map.find(key)).ok()?;
         if let Some(flag) = self.used.get_mut(index) {
             *flag = true;
         }
@@ -305,18 +269,13 @@ impl<'a> DecodeCx<'a> {
     /// The (trimmed) value of `key`, without taking it.
     pub fn value(&self, key: &FieldKey<'_>) -> Option<&'a str> {
         let map: &'a ConfigMap = self.map;
-        key.with_bytes(|key| map.get_bytes(key))
+        key.with_bytes(|key| map.find(key).ok().map(|index| map.entry(index).1))
     }
 
     /// The index range of the keys that start with `prefix.` (all keys for the empty prefix).
     fn range_under(&self, prefix: &FieldKey<'_>) -> std::ops::Range<usize> {
         let map: &'a ConfigMap = self.map;
-        prefix.join("").with_bytes(|dotted| {
-            let start = map.lower_bound_bytes(dotted);
-            let len =
-                map.slots[start..].iter().take_while(|slot| map.key_of(slot).as_bytes().starts_with(dotted)).count();
-            start..start + len
-        })
+        prefix.join("").with_bytes(|dotted| map.range_with_prefix(dotted))
     }
 
     /// Keys that start with `prefix.`, in order.
@@ -339,17 +298,9 @@ impl<'a> DecodeCx<'a> {
         }
     }
 
-    /// Reports a problem, unless an earlier stage already reported one for the
-    /// same key (so a bad value is reported once).
-    pub fn error(&mut self, error: ConfigError) {
-        if !self.errors.has_key(error.key()) {
-            self.errors.push(error);
-        }
-    }
-
     /// Whether a problem with `key` was reported already (a key given twice).
     fn has_error(&self, key: &FieldKey<'_>) -> bool {
-        !self.errors.is_empty() && self.errors.has_key(&String::from(key))
+        !self.errors.is_empty() && self.errors.has_key(&key.to_string())
     }
 
     /// Reports the errors of a config type's `validate` hook, prefixed with
@@ -358,7 +309,7 @@ impl<'a> DecodeCx<'a> {
         if errors.is_empty() {
             return;
         }
-        let prefix = String::from(prefix);
+        let prefix = prefix.to_string();
         for e in errors {
             self.errors.push(e.prefixed(&prefix));
         }
@@ -413,7 +364,7 @@ impl<T: ConfigValue> ConfigField for T {
         if value.is_empty() {
             if !param.is_required() {
                 return T::empty().or_else(|| {
-                    cx.push(ConfigError::new(key, Problem::Required));
+                    cx.push(ConfigError::new(key.to_string(), Problem::Required));
                     None
                 });
             }
@@ -422,8 +373,8 @@ impl<T: ConfigValue> ConfigField for T {
             return None;
         }
         // Go's type check; a value of the wrong type skips the validations.
-        if let Some(reason) = super::validate::type_error(value, param.ty, true) {
-            cx.push(ConfigError::new(key, Problem::InvalidType { value: value.to_owned(), reason }));
+        if let Some(reason) = super::validate::type_error(value, param.ty) {
+            cx.push(ConfigError::new(key.to_string(), Problem::InvalidType { value: value.to_owned(), reason }));
             return None;
         }
         // An integer beyond 64 bits fits no field: the parse reports the range, unvalidated.
@@ -437,7 +388,7 @@ impl<T: ConfigValue> ConfigField for T {
         match T::parse(value) {
             Ok(v) => Some(v),
             Err(reason) => {
-                cx.push(ConfigError::new(key, Problem::InvalidType { value: value.to_owned(), reason }));
+                cx.push(ConfigError::new(key.to_string(), Problem::InvalidType { value: value.to_owned(), reason }));
                 None
             }
         }
@@ -450,7 +401,7 @@ fn validate(key: &FieldKey<'_>, value: &str, param: &Parameter, cx: &mut DecodeC
     let mut number = None;
     for validation in &param.validations {
         if let Some(problem) = validation.failure(value, &mut number) {
-            cx.push(ConfigError::new(key, problem));
+            cx.push(ConfigError::new(key.to_string(), problem));
             ok = false;
         }
     }
@@ -473,6 +424,9 @@ impl<T: ConfigField> ConfigField for Option<T> {
 
     fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
         T::describe(key, param, out);
+        if matches!(T::KIND, FieldKind::Value(_)) && param.default.is_empty() {
+            out.mark_unset_when_absent(key);
+        }
     }
 
     fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
@@ -504,7 +458,7 @@ fn decode_map_entries<T: ConfigField>(
     let keys = cx.keys_under(key);
     let skip = if key.is_empty() { 0 } else { key.len() + 1 };
     let mut ok = true;
-    if T::KIND.is_value() {
+    if matches!(T::KIND, FieldKind::Value(_)) {
         for full in keys {
             match T::decode(&FieldKey::new(full), param, cx) {
                 Some(v) => insert(full[skip..].to_owned(), v),
@@ -536,46 +490,36 @@ const fn entry_check(kind: FieldKind) -> Option<ValueCheck> {
     }
 }
 
-impl<T: ConfigField, S: BuildHasher + Default> ConfigField for HashMap<String, T, S> {
-    const KIND: FieldKind = FieldKind::Map;
-    const ENTRY: Option<ValueCheck> = entry_check(T::KIND);
+/// `HashMap`/`BTreeMap<String, T>`: parameters under `name.*` (each entry's default and
+/// validations are the field's).
+macro_rules! map_field {
+    ($([$($generics:tt)*] $ty:ty;)*) => {$(
+        impl<$($generics)*> ConfigField for $ty {
+            const KIND: FieldKind = FieldKind::Map;
+            const ENTRY: Option<ValueCheck> = entry_check(T::KIND);
 
-    fn parameter(spec: &FieldSpec) -> Parameter {
-        T::parameter(spec)
-    }
+            fn parameter(spec: &FieldSpec) -> Parameter {
+                T::parameter(spec)
+            }
 
-    fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
-        T::describe(&join_key(key, "*"), param, out);
-    }
+            fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
+                T::describe(&join_key(key, "*"), param, out);
+            }
 
-    fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        let mut map = HashMap::default();
-        decode_map_entries::<T>(key, param, cx, |k, v| {
-            map.insert(k, v);
-        })
-        .then_some(map)
-    }
+            fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
+                let mut map = Self::default();
+                decode_map_entries::<T>(key, param, cx, |k, v| {
+                    map.insert(k, v);
+                })
+                .then_some(map)
+            }
+        }
+    )*};
 }
 
-impl<T: ConfigField> ConfigField for BTreeMap<String, T> {
-    const KIND: FieldKind = FieldKind::Map;
-    const ENTRY: Option<ValueCheck> = entry_check(T::KIND);
-
-    fn parameter(spec: &FieldSpec) -> Parameter {
-        T::parameter(spec)
-    }
-
-    fn describe(key: &str, param: &Parameter, out: &mut Parameters) {
-        T::describe(&join_key(key, "*"), param, out);
-    }
-
-    fn decode(key: &FieldKey<'_>, param: &Parameter, cx: &mut DecodeCx<'_>) -> Option<Self> {
-        let mut map = BTreeMap::new();
-        decode_map_entries::<T>(key, param, cx, |k, v| {
-            map.insert(k, v);
-        })
-        .then_some(map)
-    }
+map_field! {
+    [T: ConfigField, S: BuildHasher + Default] HashMap<String, T, S>;
+    [T: ConfigField] BTreeMap<String, T>;
 }
 
 /// The whole `from_config` pipeline for a config type: trim keys and values,
@@ -585,8 +529,7 @@ impl<T: ConfigField> ConfigField for BTreeMap<String, T> {
 ///
 /// `params` (the type's cached parameters) only name the did-you-mean hints.
 pub fn from_config<T: ConfigField>(config: impl super::IntoConfigMap, params: &Parameters) -> Result<T, ConfigErrors> {
-    let (mut map, mut errors) = ConfigMap::sanitized(config);
-    map.build_index();
+    let (map, mut errors) = ConfigMap::sanitized(config);
     let value = {
         let mut cx = DecodeCx::new(&map, &mut errors);
         let value = T::decode(&FieldKey::new(""), &NO_PARAMETER, &mut cx);
@@ -596,7 +539,6 @@ pub fn from_config<T: ConfigField>(config: impl super::IntoConfigMap, params: &P
         }
         value
     };
-    map.recycle();
     match value {
         Some(v) if errors.is_empty() => Ok(v),
         _ => {

@@ -54,13 +54,7 @@ impl FieldType {
     }
 }
 
-/// `None` if `T` is a value type or a map of values (defaults and
-/// validations apply).
-pub const fn expect_value<T: ConfigField>() -> Option<&'static str> {
-    value_error(FieldType::of::<T>())
-}
-
-/// [`expect_value`] over a [`FieldType`].
+/// `None` if `t` is a value type or a map of values (defaults and validations apply).
 pub const fn value_error(t: FieldType) -> Option<&'static str> {
     match (t.kind, t.value_check()) {
         (_, Some(_)) => None,
@@ -71,12 +65,7 @@ pub const fn value_error(t: FieldType) -> Option<&'static str> {
     }
 }
 
-/// `None` if `T` is numeric (`gt`/`lt` apply).
-pub const fn expect_numeric<T: ConfigField>() -> Option<&'static str> {
-    numeric_error(FieldType::of::<T>())
-}
-
-/// [`expect_numeric`] over a [`FieldType`].
+/// `None` if `t` is numeric (`gt`/`lt` apply).
 pub const fn numeric_error(t: FieldType) -> Option<&'static str> {
     match t.value_check() {
         Some(ValueCheck { ty: ParameterType::Int | ParameterType::Float, element: None, .. }) => None,
@@ -127,12 +116,7 @@ pub const fn float_suffix_matches(t: FieldType, float32: bool) -> bool {
     }
 }
 
-/// `None` if `T` holds a string or path (`file` applies).
-pub const fn expect_string<T: ConfigField>() -> Option<&'static str> {
-    string_error(FieldType::of::<T>())
-}
-
-/// [`expect_string`] over a [`FieldType`].
+/// `None` if `t` holds a string or path (`file` applies).
 pub const fn string_error(t: FieldType) -> Option<&'static str> {
     match t.value_check() {
         Some(ValueCheck { ty: ParameterType::String, element: None, variants: &[], .. }) => None,
@@ -140,12 +124,7 @@ pub const fn string_error(t: FieldType) -> Option<&'static str> {
     }
 }
 
-/// `None` if `T` derives `Config` (`flatten` applies).
-pub const fn expect_nested<T: ConfigField>() -> Option<&'static str> {
-    nested_error(FieldType::of::<T>())
-}
-
-/// [`expect_nested`] over a [`FieldType`].
+/// `None` if `t` derives `Config` (`flatten` applies).
 pub const fn nested_error(t: FieldType) -> Option<&'static str> {
     match t.kind {
         FieldKind::Nested => None,
@@ -178,13 +157,8 @@ const fn literal_check(t: FieldType, on_enum: &'static str) -> Result<ValueCheck
     }
 }
 
-/// `None` if the string `default` parses as a value of `T` (for a list, each
+/// `None` if the string `default` parses as a value of `t` (for a list, each
 /// comma-separated element as the element type).
-pub const fn check_default<T: ConfigField>(default: &str) -> Option<&'static str> {
-    default_error(FieldType::of::<T>(), default)
-}
-
-/// [`check_default`] over a [`FieldType`].
 pub const fn default_error(t: FieldType, default: &str) -> Option<&'static str> {
     match t.value_check() {
         Some(check) => match check.element {
@@ -195,12 +169,7 @@ pub const fn default_error(t: FieldType, default: &str) -> Option<&'static str> 
     }
 }
 
-/// `None` if the integer literal `default` fits `T`.
-pub const fn check_default_int<T: ConfigField>(default: i128) -> Option<&'static str> {
-    int_default_error(FieldType::of::<T>(), default)
-}
-
-/// [`check_default_int`] over a [`FieldType`].
+/// `None` if the integer literal `default` fits `t`.
 pub const fn int_default_error(t: FieldType, default: i128) -> Option<&'static str> {
     let check = match literal_check(t, NUMBER_ON_ENUM) {
         Ok(c) => c,
@@ -226,12 +195,7 @@ pub const fn int_default_error(t: FieldType, default: i128) -> Option<&'static s
     }
 }
 
-/// `None` if a float literal default suits `T`.
-pub const fn check_default_float<T: ConfigField>(default: f64) -> Option<&'static str> {
-    float_default_error(FieldType::of::<T>(), default)
-}
-
-/// [`check_default_float`] over a [`FieldType`].
+/// `None` if a float literal default suits `t`.
 pub const fn float_default_error(t: FieldType, default: f64) -> Option<&'static str> {
     let check = match literal_check(t, NUMBER_ON_ENUM) {
         Ok(c) => c,
@@ -254,12 +218,7 @@ pub const fn float_default_error(t: FieldType, default: f64) -> Option<&'static 
     }
 }
 
-/// `None` if a bool literal default suits `T`.
-pub const fn check_default_bool<T: ConfigField>() -> Option<&'static str> {
-    bool_default_error(FieldType::of::<T>())
-}
-
-/// [`check_default_bool`] over a [`FieldType`].
+/// `None` if a bool literal default suits `t`.
 pub const fn bool_default_error(t: FieldType) -> Option<&'static str> {
     let check = match literal_check(t, BOOL_ON_ENUM) {
         Ok(c) => c,
@@ -347,47 +306,51 @@ mod tests {
 
     use super::*;
 
+    fn of<T: ConfigField>() -> FieldType {
+        FieldType::of::<T>()
+    }
+
     #[test]
     fn string_defaults_parse_as_the_field_type() {
-        assert_eq!(check_default::<u32>("100"), None);
-        assert!(check_default::<u32>("ten").is_some());
-        assert!(check_default::<u8>("300").is_some());
-        assert_eq!(check_default::<bool>("T"), None);
-        assert!(check_default::<bool>("yes").is_some());
-        assert_eq!(check_default::<Duration>("1m30s"), None);
-        assert!(check_default::<Duration>("-1s").is_some());
-        assert_eq!(check_default::<f32>("1.5"), None);
-        assert_eq!(check_default::<Option<u16>>("7"), None);
-        assert_eq!(check_default::<Vec<u32>>("1, 2,3"), None);
-        assert!(check_default::<Vec<u32>>("1,x").is_some());
-        assert_eq!(check_default::<HashMap<String, u32>>("5"), None);
-        assert!(check_default::<HashMap<String, u32>>("five").is_some());
+        assert_eq!(default_error(of::<u32>(), "100"), None);
+        assert!(default_error(of::<u32>(), "ten").is_some());
+        assert!(default_error(of::<u8>(), "300").is_some());
+        assert_eq!(default_error(of::<bool>(), "T"), None);
+        assert!(default_error(of::<bool>(), "yes").is_some());
+        assert_eq!(default_error(of::<Duration>(), "1m30s"), None);
+        assert!(default_error(of::<Duration>(), "-1s").is_some());
+        assert_eq!(default_error(of::<f32>(), "1.5"), None);
+        assert_eq!(default_error(of::<Option<u16>>(), "7"), None);
+        assert_eq!(default_error(of::<Vec<u32>>(), "1, 2,3"), None);
+        assert!(default_error(of::<Vec<u32>>(), "1,x").is_some());
+        assert_eq!(default_error(of::<HashMap<String, u32>>(), "5"), None);
+        assert!(default_error(of::<HashMap<String, u32>>(), "five").is_some());
     }
 
     #[test]
     fn literal_defaults_match_the_field_kind() {
-        assert_eq!(check_default_int::<u8>(255), None);
-        assert!(check_default_int::<u8>(256).is_some());
-        assert!(check_default_int::<i8>(-129).is_some());
-        assert_eq!(check_default_int::<f64>(3), None);
-        assert_eq!(check_default_int::<String>(3), None);
-        assert!(check_default_int::<Duration>(5).is_some());
-        assert!(check_default_int::<bool>(1).is_some());
-        assert!(check_default_float::<u32>(1.5).is_some());
-        assert!(check_default_float::<f32>(1e300).is_some());
-        assert_eq!(check_default_bool::<bool>(), None);
-        assert!(check_default_bool::<u32>().is_some());
+        assert_eq!(int_default_error(of::<u8>(), 255), None);
+        assert!(int_default_error(of::<u8>(), 256).is_some());
+        assert!(int_default_error(of::<i8>(), -129).is_some());
+        assert_eq!(int_default_error(of::<f64>(), 3), None);
+        assert_eq!(int_default_error(of::<String>(), 3), None);
+        assert!(int_default_error(of::<Duration>(), 5).is_some());
+        assert!(int_default_error(of::<bool>(), 1).is_some());
+        assert!(float_default_error(of::<u32>(), 1.5).is_some());
+        assert!(float_default_error(of::<f32>(), 1e300).is_some());
+        assert_eq!(bool_default_error(of::<bool>()), None);
+        assert!(bool_default_error(of::<u32>()).is_some());
     }
 
     #[test]
     fn attribute_kind_checks() {
-        assert_eq!(expect_numeric::<Option<u64>>(), None);
-        assert_eq!(expect_numeric::<HashMap<String, f64>>(), None);
-        assert!(expect_numeric::<String>().is_some());
-        assert!(expect_numeric::<Vec<u32>>().is_some());
-        assert_eq!(expect_string::<PathBuf>(), None);
-        assert!(expect_string::<u32>().is_some());
-        assert!(expect_nested::<u32>().is_some());
-        assert_eq!(expect_value::<HashMap<String, String>>(), None);
+        assert_eq!(numeric_error(of::<Option<u64>>()), None);
+        assert_eq!(numeric_error(of::<HashMap<String, f64>>()), None);
+        assert!(numeric_error(of::<String>()).is_some());
+        assert!(numeric_error(of::<Vec<u32>>()).is_some());
+        assert_eq!(string_error(of::<PathBuf>()), None);
+        assert!(string_error(of::<u32>()).is_some());
+        assert!(nested_error(of::<u32>()).is_some());
+        assert_eq!(value_error(of::<HashMap<String, String>>()), None);
     }
 }

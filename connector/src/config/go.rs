@@ -164,23 +164,9 @@ pub fn format_float_g(v: f64) -> String {
     out
 }
 
-/// Go's `strconv.Atoi` on a 64-bit platform: an optional `+` or `-`, then
-/// base-10 digits only (no `_`, no base prefix), in `i64` range.
-///
-/// ```
-/// use conduit_connector::config::go::parse_int;
-/// assert_eq!(parse_int("-42"), Some(-42));
-/// assert_eq!(parse_int("0x10"), None);
-/// ```
-pub const fn parse_int(s: &str) -> Option<i64> {
-    match parse_wide_int(s) {
-        WideInt::Value(v) if v >= i64::MIN as i128 && v <= i64::MAX as i128 => Some(v as i64),
-        _ => None,
-    }
-}
-
-/// An integer read with [`parse_int`]'s syntax but without its `i64` range,
-/// for integer fields whose Rust type is wider than Go's `int`.
+/// An integer in the syntax of Go's `strconv.Atoi` (an optional `+` or `-`, then base-10
+/// digits only: no `_`, no base prefix) but without its `i64` range, for integer fields
+/// whose Rust type is wider than Go's `int`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WideInt {
     /// The value, when it fits `i128`.
@@ -191,9 +177,8 @@ pub(crate) enum WideInt {
     NotAnInteger,
 }
 
-/// [`parse_int`]'s syntax (an optional `+` or `-`, then base-10 digits) with
-/// the range of `i128`: a syntactically valid integer is never reported as
-/// "not an integer", whatever its size.
+/// Reads a [`WideInt`]: a syntactically valid integer is never reported as "not an
+/// integer", whatever its size.
 pub(crate) const fn parse_wide_int(s: &str) -> WideInt {
     let b = s.as_bytes();
     let mut i = 0;

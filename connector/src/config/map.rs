@@ -5,116 +5,63 @@ use std::hash::BuildHasher;
 
 use super::error::{ConfigError, ConfigErrors, Problem};
 
-/// Conduit's raw config: a flat map of dotted keys to string values.
+/// Conduit's raw config: a flat map of dotted keys to string values, ordered by key.
 ///
-/// The methods mirror conduit-commons: [`sanitized`](ConfigMap::sanitized),
-/// [`apply_defaults`](ConfigMap::apply_defaults) and
-/// [`validate`](ConfigMap::validate). [`Config::from_config`](super::Config::from_config)
-/// runs all three before decoding.
+/// [`sanitized`](ConfigMap::sanitized) builds one as Conduit's `Sanitize` does;
+/// [`Config::from_config`](super::Config::from_config) starts with it.
 //
 // Layout: every key and value lives in one text buffer; `slots` holds their byte ranges,
 // sorted by key, keys unique. Building a map costs two allocations instead of two per
-// entry, and lookups are binary searches. Replaced or removed text stays in the buffer as
-// garbage until it outweighs the live text.
+// entry, and lookups are binary searches that mostly compare one integer (the key's first
+// 8 bytes). Replaced or removed text stays in the buffer until it outweighs the live text.
 #[derive(Clone, Default)]
 pub struct ConfigMap {
-    pub(crate) text: String,
-    pub(crate) slots: Vec<Slot>,
+    text: String,
+    slots: Vec<Slot>,
     garbage: usize,
-    /// A hash table of `slot index + 1` (0 = empty), a power of two long, built by
-    /// [`build_index`](ConfigMap::build_index) for a map that no longer changes; empty
-    /// otherwise (every change clears it).
-    index: Vec<u32>,
 }
 
 /// The byte ranges of one entry's key and value in [`ConfigMap::text`].
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Slot {
-    pub(crate) key_start: usize,
-    pub(crate) key_end: usize,
-    pub(crate) value_start: usize,
-    pub(crate) value_end: usize,
+struct Slot {
+    key_start: usize,
+    key_end: usize,
+    value_start: usize,
+    value_end: usize,
     /// The key's first 8 bytes, big-endian, zero-padded: most comparisons stop here.
-    pub(crate) prefix: u64,
+    prefix: u64,
 }
 
 impl Slot {
-    /// Orders two slots by key.
-    #[inline]
-    pub(crate) fn cmp(&self, other: &Slot, text: &str) -> Ordering {
-        match self.prefix.cmp(&other.prefix) {
-            Ordering::Equal => cmp_tails(key_bytes(text, self), key_bytes(text, other)),
-            order => order,
-        }
-    }
-
     /// Orders this slot's key against `key`, whose [`prefix`] is `key_prefix`.
     #[inline]
     fn cmp_key(&self, text: &str, key: &[u8], key_prefix: u64) -> Ordering {
         match self.prefix.cmp(&key_prefix) {
-            Ordering::Equal => cmp_tails(key_bytes(text, self), key),
+            // Equal prefixes of keys at most 8 bytes long: the shorter key is a prefix of
+            // the other, so their lengths decide.
+            Ordering::Equal if key.len() <= 8 && self.key_end - self.key_start <= 8 => {
+                (self.key_end - self.key_start).cmp(&key.len())
+            }
+            Ordering::Equal => text.as_bytes().get(self.key_start..self.key_end).unwrap_or_default().cmp(key),
             order => order,
         }
     }
-}
 
-/// Orders two keys whose [`prefix`]es are equal: when both are at most 8 bytes long, the
-/// shorter one is then a prefix of the other, so their lengths decide (no byte comparison).
-#[inline]
-fn cmp_tails(a: &[u8], b: &[u8]) -> Ordering {
-    if a.len() <= 8 && b.len() <= 8 { a.len().cmp(&b.len()) } else { a.cmp(b) }
-}
-
-/// The bytes of a slot's key.
-#[inline]
-fn key_bytes<'t>(text: &'t str, slot: &Slot) -> &'t [u8] {
-    text.as_bytes().get(slot.key_start..slot.key_end).unwrap_or_default()
+    /// Orders two slots by key.
+    #[inline]
+    fn cmp(&self, other: &Slot, text: &str) -> Ordering {
+        let other_key = text.as_bytes().get(other.key_start..other.key_end).unwrap_or_default();
+        self.cmp_key(text, other_key, other.prefix)
+    }
 }
 
 /// A key's first 8 bytes, big-endian, zero-padded (orders as the keys do, ties aside).
 #[inline]
-pub(crate) fn prefix(key: &[u8]) -> u64 {
+fn prefix(key: &[u8]) -> u64 {
     let mut bytes = [0u8; 8];
     let n = key.len().min(8);
     bytes[..n].copy_from_slice(&key[..n]);
     u64::from_be_bytes(bytes)
-}
-
-/// An FxHash-style hash of a key whose [`prefix`] is `key_prefix` (fast on short keys; not
-/// DoS-resistant, which a config written by the operator does not need).
-#[inline]
-fn hash(key: &[u8], key_prefix: u64) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
-    // The first 8 bytes little-endian (the low bits of a product depend only on the low
-    // bits of its factors, so they must hold the first bytes, which differ most).
-    let mut h = mix(key.len() as u64, key_prefix.swap_bytes());
-    let mut chunks = key.get(8..).unwrap_or_default().chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        h = mix(h, u64::from_le_bytes(word));
-    }
-    if !chunks.remainder().is_empty() {
-        // The last 8 bytes (overlapping the ones already mixed in): one load instead of a
-        // loop over the remaining bytes. The key is longer than 8 bytes here.
-        let mut word = [0u8; 8];
-        word.copy_from_slice(key.get(key.len() - 8..).unwrap_or(&[0; 8]));
-        h = mix(h, u64::from_le_bytes(word));
-    }
-    // The table uses the low bits: fold the well-mixed high bits in.
-    h ^ (h >> 29)
-}
-
-/// The largest buffers (in bytes of text) kept for reuse by [`ConfigMap::recycle`].
-const SPARE_LIMIT: usize = 64 * 1024;
-
-/// Buffers of a map that [`from_config`](super::validate::from_config) finished with,
-/// reused by the next map built on the same thread (saves the allocations on every call).
-type Spare = (String, Vec<Slot>, Vec<u32>);
-
-thread_local! {
-    static SPARE: std::cell::Cell<Option<Spare>> = const { std::cell::Cell::new(None) };
 }
 
 impl ConfigMap {
@@ -123,124 +70,36 @@ impl ConfigMap {
         ConfigMap::default()
     }
 
-    /// An empty map with room for `entries` entries of `bytes` bytes of text in all.
-    ///
-    /// Reuses the buffers of the last map [`recycle`](ConfigMap::recycle)d on this thread.
-    pub(crate) fn with_capacity(entries: usize, bytes: usize) -> Self {
-        let (mut text, mut slots, mut index) = SPARE.try_with(std::cell::Cell::take).ok().flatten().unwrap_or_default();
-        text.clear();
-        text.reserve(bytes);
-        slots.clear();
-        slots.reserve(entries);
-        index.clear();
-        ConfigMap { text, slots, garbage: 0, index }
-    }
-
-    /// Hands this map's buffers to the next [`with_capacity`](ConfigMap::with_capacity) on
-    /// this thread (unless they are large).
-    pub(crate) fn recycle(self) {
-        if self.text.capacity() <= SPARE_LIMIT && self.slots.capacity() * size_of::<Slot>() <= SPARE_LIMIT {
-            let spare = (self.text, self.slots, self.index);
-            let _ = SPARE.try_with(|cell| cell.set(Some(spare)));
-        }
-    }
-
-    /// The key of a slot.
-    #[inline]
-    pub(crate) fn key_of(&self, slot: &Slot) -> &str {
-        self.text.get(slot.key_start..slot.key_end).unwrap_or_default()
-    }
-
-    /// The value of a slot.
-    #[inline]
-    pub(crate) fn value_of(&self, slot: &Slot) -> &str {
-        self.text.get(slot.value_start..slot.value_end).unwrap_or_default()
-    }
-
     /// The key and value of the `index`-th entry (in key order).
     #[inline]
     pub(crate) fn entry(&self, index: usize) -> (&str, &str) {
         match self.slots.get(index) {
-            Some(slot) => (self.key_of(slot), self.value_of(slot)),
+            Some(slot) => (
+                self.text.get(slot.key_start..slot.key_end).unwrap_or_default(),
+                self.text.get(slot.value_start..slot.value_end).unwrap_or_default(),
+            ),
             None => ("", ""),
         }
     }
 
-    /// `Ok(index)` of `key`, or `Err(index)` where it would be inserted.
+    /// `Ok(index)` of the key whose bytes are `key`, or `Err(index)` where it would be
+    /// inserted.
     #[inline]
-    pub(crate) fn find(&self, key: &str) -> Result<usize, usize> {
-        let (text, key) = (self.text.as_str(), key.as_bytes());
+    pub(crate) fn find(&self, key: &[u8]) -> Result<usize, usize> {
         let key_prefix = prefix(key);
-        self.slots.binary_search_by(|slot| slot.cmp_key(text, key, key_prefix))
+        self.slots.binary_search_by(|slot| slot.cmp_key(&self.text, key, key_prefix))
     }
 
-    /// The index of the first key not less than `key`.
-    #[inline]
-    pub(crate) fn lower_bound(&self, key: &str) -> usize {
-        self.lower_bound_bytes(key.as_bytes())
-    }
-
-    /// [`lower_bound`](ConfigMap::lower_bound) of a key given as bytes.
-    #[inline]
-    pub(crate) fn lower_bound_bytes(&self, key: &[u8]) -> usize {
-        let text = self.text.as_str();
-        let key_prefix = prefix(key);
-        self.slots.partition_point(|slot| slot.cmp_key(text, key, key_prefix) == Ordering::Less)
-    }
-
-    /// Builds the hash index [`get`](ConfigMap::get) uses until the map changes.
-    pub(crate) fn build_index(&mut self) {
-        let size = (self.slots.len() * 2).next_power_of_two().max(8);
-        let Ok(entries) = u32::try_from(self.slots.len()) else {
-            return;
-        };
-        let mut index = std::mem::take(&mut self.index);
-        index.clear();
-        index.resize(size, 0);
-        let mask = size - 1;
-        let text = self.text.as_str();
-        for (i, slot) in (1..=entries).zip(&self.slots) {
-            let mut at = hash(key_bytes(text, slot), slot.prefix) as usize & mask;
-            while index[at] != 0 {
-                at = (at + 1) & mask;
-            }
-            index[at] = i;
-        }
-        self.index = index;
-    }
-
-    /// Drops the hash index (before changing the slots).
-    pub(crate) fn clear_index(&mut self) {
-        self.index.clear();
-    }
-
-    /// The position of `key`, through the hash index when there is one.
-    #[inline]
-    pub(crate) fn position(&self, key: &[u8]) -> Option<usize> {
-        let key_prefix = prefix(key);
-        if self.index.is_empty() {
-            let text = self.text.as_str();
-            return self.slots.binary_search_by(|slot| slot.cmp_key(text, key, key_prefix)).ok();
-        }
-        let mask = self.index.len() - 1;
-        let mut at = hash(key, key_prefix) as usize & mask;
-        loop {
-            let i = usize::try_from(*self.index.get(at)?).ok()?.checked_sub(1)?;
-            let slot = self.slots.get(i)?;
-            // The prefix and the length settle most probes without comparing bytes.
-            if slot.prefix == key_prefix
-                && slot.key_end - slot.key_start == key.len()
-                && (key.len() <= 8 || key_bytes(&self.text, slot) == key)
-            {
-                return Some(i);
-            }
-            at = (at + 1) & mask;
-        }
+    /// The index range of the keys that start with `start`.
+    pub(crate) fn range_with_prefix(&self, start: &[u8]) -> std::ops::Range<usize> {
+        let from = self.find(start).unwrap_or_else(|at| at);
+        let len = (from..self.slots.len()).take_while(|&i| self.entry(i).0.as_bytes().starts_with(start)).count();
+        from..from + len
     }
 
     /// Appends a key and a value to the text, giving their slot (not yet in `slots`).
     #[inline]
-    pub(crate) fn push_text(&mut self, key: &str, value: &str) -> Slot {
+    fn push_text(&mut self, key: &str, value: &str) -> Slot {
         let key_start = self.text.len();
         self.text.push_str(key);
         let key_end = self.text.len();
@@ -248,71 +107,32 @@ impl ConfigMap {
         Slot { key_start, key_end, value_start: key_end, value_end: self.text.len(), prefix: prefix(key.as_bytes()) }
     }
 
-    /// Sets the value of the `index`-th entry.
-    pub(crate) fn set_value(&mut self, index: usize, value: &str) {
-        self.index.clear();
-        let start = self.text.len();
-        self.text.push_str(value);
-        let end = self.text.len();
-        if let Some(slot) = self.slots.get_mut(index) {
-            self.garbage += slot.value_end - slot.value_start;
-            slot.value_start = start;
-            slot.value_end = end;
-        }
-        self.compact_if_wasteful();
-    }
-
-    /// Forgets the text of entries dropped from `slots` (`bytes` bytes).
-    pub(crate) fn add_garbage(&mut self, bytes: usize) {
+    /// Forgets `bytes` bytes of text no slot uses any more, rewriting the text without
+    /// them once they are more than half of it.
+    fn add_garbage(&mut self, bytes: usize) {
         self.garbage += bytes;
-        self.compact_if_wasteful();
-    }
-
-    /// Rewrites the text without garbage once garbage is more than half of it.
-    fn compact_if_wasteful(&mut self) {
-        if self.garbage <= self.text.len() / 2 {
-            return;
+        if self.garbage > self.text.len() / 2 {
+            *self = self.iter().collect();
         }
-        let mut text = String::with_capacity(self.text.len() - self.garbage);
-        for slot in &mut self.slots {
-            let key = self.text.get(slot.key_start..slot.key_end).unwrap_or_default();
-            let value = self.text.get(slot.value_start..slot.value_end).unwrap_or_default();
-            slot.key_start = text.len();
-            text.push_str(key);
-            slot.key_end = text.len();
-            slot.value_start = text.len();
-            text.push_str(value);
-            slot.value_end = text.len();
-        }
-        self.text = text;
-        self.garbage = 0;
     }
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.get_bytes(key.as_bytes())
-    }
-
-    /// The value of the key whose bytes are `key`.
-    #[inline]
-    pub(crate) fn get_bytes(&self, key: &[u8]) -> Option<&str> {
-        let index = self.position(key)?;
-        Some(self.entry(index).1)
+        self.find(key.as_bytes()).ok().map(|index| self.entry(index).1)
     }
 
     /// Sets `key` to `value` (no trimming), returning the old value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        let key = key.into();
-        let value = value.into();
-        self.index.clear();
-        match self.find(&key) {
+        let (key, value) = (key.into(), value.into());
+        let slot = self.push_text(&key, &value);
+        match self.find(key.as_bytes()) {
             Ok(index) => {
                 let old = self.entry(index).1.to_owned();
-                self.set_value(index, &value);
+                self.slots[index] = slot;
+                self.add_garbage(key.len() + old.len());
                 Some(old)
             }
             Err(index) => {
-                let slot = self.push_text(&key, &value);
                 self.slots.insert(index, slot);
                 None
             }
@@ -321,17 +141,16 @@ impl ConfigMap {
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        let index = self.find(key).ok()?;
-        self.index.clear();
+        let index = self.find(key.as_bytes()).ok()?;
         let old = self.entry(index).1.to_owned();
         let slot = self.slots.remove(index);
-        self.add_garbage(slot.key_end - slot.key_start + slot.value_end - slot.value_start);
+        self.add_garbage(slot.value_end - slot.key_start);
         Some(old)
     }
 
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.position(key.as_bytes()).is_some()
+        self.find(key.as_bytes()).is_ok()
     }
 
     /// The number of keys.
@@ -346,29 +165,13 @@ impl ConfigMap {
 
     /// `(key, value)` pairs ordered by key.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + DoubleEndedIterator + '_ {
-        self.slots.iter().map(|slot| (self.key_of(slot), self.value_of(slot)))
-    }
-
-    /// A sorted map borrowing the keys and values.
-    pub fn as_map(&self) -> BTreeMap<&str, &str> {
-        self.iter().collect()
-    }
-
-    /// The entries as a sorted map.
-    pub fn into_map(self) -> BTreeMap<String, String> {
-        self.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+        (0..self.slots.len()).map(|i| self.entry(i))
     }
 }
 
 impl fmt::Debug for ConfigMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Entries<'a>(&'a ConfigMap);
-        impl fmt::Debug for Entries<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_map().entries(self.0.iter()).finish()
-            }
-        }
-        f.debug_struct("ConfigMap").field("map", &Entries(self)).finish()
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
@@ -427,51 +230,37 @@ pub trait IntoConfigMap {
     }
 }
 
-impl<K: AsRef<str>, V: AsRef<str>, S: BuildHasher> IntoConfigMap for &HashMap<K, V, S> {
-    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        for (k, v) in self {
-            f(k.as_ref(), v.as_ref());
+/// `IntoConfigMap` for collections of `(key, value)` pairs whose parts are `AsRef<str>`.
+macro_rules! pairs {
+    ($([$($generics:tt)*] $ty:ty;)*) => {$(
+        impl<$($generics)*> IntoConfigMap for $ty {
+            fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
+                for (k, v) in self {
+                    f(k.as_ref(), v.as_ref());
+                }
+            }
+            fn entry_count_hint(&self) -> usize {
+                self.len()
+            }
         }
-    }
-    fn entry_count_hint(&self) -> usize {
-        self.len()
-    }
+    )*};
 }
 
-impl<K: AsRef<str>, V: AsRef<str>, S: BuildHasher> IntoConfigMap for HashMap<K, V, S> {
-    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        (&self).for_each_entry(f);
-    }
-    fn entry_count_hint(&self) -> usize {
-        self.len()
-    }
-}
-
-impl<K: AsRef<str>, V: AsRef<str>> IntoConfigMap for &BTreeMap<K, V> {
-    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        for (k, v) in self {
-            f(k.as_ref(), v.as_ref());
-        }
-    }
-    fn entry_count_hint(&self) -> usize {
-        self.len()
-    }
-}
-
-impl<K: AsRef<str>, V: AsRef<str>> IntoConfigMap for BTreeMap<K, V> {
-    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        (&self).for_each_entry(f);
-    }
-    fn entry_count_hint(&self) -> usize {
-        self.len()
-    }
+pairs! {
+    [K: AsRef<str>, V: AsRef<str>, S: BuildHasher] &HashMap<K, V, S>;
+    [K: AsRef<str>, V: AsRef<str>, S: BuildHasher] HashMap<K, V, S>;
+    [K: AsRef<str>, V: AsRef<str>] &BTreeMap<K, V>;
+    [K: AsRef<str>, V: AsRef<str>] BTreeMap<K, V>;
+    [K: AsRef<str>, V: AsRef<str>] &[(K, V)];
+    [K: AsRef<str>, V: AsRef<str>, const N: usize] [(K, V); N];
+    [K: AsRef<str>, V: AsRef<str>, const N: usize] &[(K, V); N];
+    [K: AsRef<str>, V: AsRef<str>] Vec<(K, V)>;
+    [K: AsRef<str>, V: AsRef<str>] &Vec<(K, V)>;
 }
 
 impl IntoConfigMap for &ConfigMap {
     fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        for (k, v) in self.iter() {
-            f(k, v);
-        }
+        self.iter().for_each(|(k, v)| f(k, v));
     }
     fn entry_count_hint(&self) -> usize {
         self.len()
@@ -481,53 +270,6 @@ impl IntoConfigMap for &ConfigMap {
 impl IntoConfigMap for ConfigMap {
     fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
         (&self).for_each_entry(f);
-    }
-    fn entry_count_hint(&self) -> usize {
-        self.len()
-    }
-}
-
-impl<K: AsRef<str>, V: AsRef<str>> IntoConfigMap for &[(K, V)] {
-    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        for (k, v) in self {
-            f(k.as_ref(), v.as_ref());
-        }
-    }
-    fn entry_count_hint(&self) -> usize {
-        self.len()
-    }
-}
-
-impl<K: AsRef<str>, V: AsRef<str>, const N: usize> IntoConfigMap for [(K, V); N] {
-    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        self.as_slice().for_each_entry(f);
-    }
-    fn entry_count_hint(&self) -> usize {
-        N
-    }
-}
-
-impl<K: AsRef<str>, V: AsRef<str>, const N: usize> IntoConfigMap for &[(K, V); N] {
-    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        self.as_slice().for_each_entry(f);
-    }
-    fn entry_count_hint(&self) -> usize {
-        N
-    }
-}
-
-impl<K: AsRef<str>, V: AsRef<str>> IntoConfigMap for Vec<(K, V)> {
-    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        self.as_slice().for_each_entry(f);
-    }
-    fn entry_count_hint(&self) -> usize {
-        self.len()
-    }
-}
-
-impl<K: AsRef<str>, V: AsRef<str>> IntoConfigMap for &Vec<(K, V)> {
-    fn for_each_entry(self, f: &mut dyn FnMut(&str, &str)) {
-        self.as_slice().for_each_entry(f);
     }
     fn entry_count_hint(&self) -> usize {
         self.len()
@@ -552,7 +294,7 @@ impl ConfigMap {
     /// ```
     pub fn sanitized(config: impl IntoConfigMap) -> (ConfigMap, ConfigErrors) {
         let hint = config.entry_count_hint();
-        let mut map = ConfigMap::with_capacity(hint, hint * 24);
+        let mut map = ConfigMap { text: String::with_capacity(hint * 24), slots: Vec::with_capacity(hint), garbage: 0 };
         // Raw spellings of the keys that were not already trimmed (rare), by the start of
         // their text, to resolve collisions deterministically.
         let mut untrimmed: Vec<(usize, String)> = Vec::new();
@@ -566,17 +308,14 @@ impl ConfigMap {
         });
         if untrimmed.is_empty() {
             // Sorted by the keys' first 8 bytes (one integer comparison each), then each run
-            // of keys sharing them by the whole key: the order of a stable sort by key, equal
-            // keys in arrival order (the order of their text). Only such runs can hold
-            // equal keys.
+            // of keys sharing them by the whole key, equal keys in arrival order (the order
+            // of their text): only such runs can hold equal keys.
             map.slots.sort_unstable_by_key(|slot| slot.prefix);
             let text = map.text.as_str();
             let mut duplicates = false;
-            for run in map.slots.chunk_by_mut(|a, b| a.prefix == b.prefix) {
-                if run.len() > 1 {
-                    run.sort_unstable_by(|a, b| a.cmp(b, text).then(a.key_start.cmp(&b.key_start)));
-                    duplicates |= run.windows(2).any(|w| w[0].cmp(&w[1], text) == Ordering::Equal);
-                }
+            for run in map.slots.chunk_by_mut(|a, b| a.prefix == b.prefix).filter(|run| run.len() > 1) {
+                run.sort_unstable_by(|a, b| a.cmp(b, text).then(a.key_start.cmp(&b.key_start)));
+                duplicates |= run.windows(2).any(|w| w[0].cmp(&w[1], text) == Ordering::Equal);
             }
             if !duplicates {
                 return (map, ConfigErrors::new());
@@ -612,20 +351,9 @@ fn resolve_duplicates(mut map: ConfigMap, untrimmed: &[(usize, String)]) -> (Con
         if run.len() > 1 {
             errors.push(ConfigError::new(key(&run[0].0), Problem::DuplicateKey));
         }
-        // An already-trimmed raw key wins; otherwise the smallest raw key (the first one
-        // among equal raw keys).
-        let winner = match run.iter().position(|(_, raw)| raw.is_none()) {
-            Some(exact) => exact,
-            None => {
-                let mut best = 0;
-                for (i, (_, raw)) in run.iter().enumerate().skip(1) {
-                    if raw < &run[best].1 {
-                        best = i;
-                    }
-                }
-                best
-            }
-        };
+        // An already-trimmed raw key (`None`) wins; otherwise the smallest raw key (the
+        // first one among equal raw keys).
+        let winner = run.iter().enumerate().min_by_key(|(_, (_, raw))| *raw).map_or(0, |(i, _)| i);
         for (i, (slot, _)) in run.iter().enumerate() {
             if i == winner {
                 kept.push(*slot);
@@ -641,7 +369,7 @@ fn resolve_duplicates(mut map: ConfigMap, untrimmed: &[(usize, String)]) -> (Con
 
 /// [`str::trim`], without the Unicode scan when both ends are printable ASCII (the common
 /// case: nothing to trim).
-pub(crate) fn trim(s: &str) -> &str {
+fn trim(s: &str) -> &str {
     let solid = |b: &u8| *b > b' ' && *b < 0x80;
     match (s.as_bytes().first(), s.as_bytes().last()) {
         (Some(first), Some(last)) if solid(first) && solid(last) => s,

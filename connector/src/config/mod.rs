@@ -6,8 +6,7 @@
 //! rejected, values are type-checked with Go's syntax, validations run with
 //! Go's error texts, and every problem is reported at once, sorted by key.
 //! A derived config does it in one pass over its fields, each described once
-//! (the same description is its parameter in the spec); [`ConfigMap`]'s
-//! `apply_defaults`/`validate` run the same checks over a [`Parameters`] table.
+//! (the same description is its parameter in the spec).
 
 mod error;
 #[doc(hidden)]
@@ -32,7 +31,6 @@ pub use error::{ConfigError, ConfigErrors, ErrorKind, Problem};
 pub use field::{ConfigField, DecodeCx, FieldKey, FieldKind, FieldSpec, ValidationSpec};
 pub use map::{ConfigMap, IntoConfigMap};
 pub use params::{Parameter, ParameterType, Parameters, Pattern, Validation};
-pub use validate::expand_keys;
 pub use value::{ConfigValue, ListElement};
 
 /// A configuration type: its parameters and a validating parser from
@@ -44,7 +42,7 @@ pub use value::{ConfigValue, ListElement};
 /// derive it.
 ///
 /// ```
-/// use conduit_connector::config::{ConfigError, ConfigErrors, IntoConfigMap, ConfigMap};
+/// use conduit_connector::config::{ConfigError, ConfigErrors, ConfigMap, IntoConfigMap, Problem};
 /// use conduit_connector::{Config, Parameter, ParameterType, Parameters, Validation};
 ///
 /// #[derive(Debug)]
@@ -62,12 +60,17 @@ pub use value::{ConfigValue, ListElement};
 ///     }
 ///
 ///     fn from_config<C: IntoConfigMap>(config: C) -> Result<Self, ConfigErrors> {
+///         // Trimmed keys and values (and an error for keys given twice).
 ///         let (map, mut errors) = ConfigMap::sanitized(config);
-///         if let Err(more) = map.validate(&Self::parameters()) {
-///             errors.extend(more);
+///         let token = map.get("token").unwrap_or_default();
+///         if token.is_empty() {
+///             errors.push(ConfigError::new("token", Problem::Required));
+///         }
+///         for (key, _) in map.iter().filter(|(key, _)| *key != "token") {
+///             errors.push(ConfigError::new(key, Problem::Unrecognized { suggestion: None }));
 ///         }
 ///         errors.into_result()?;
-///         Ok(Token(map.get("token").unwrap_or_default().to_owned()))
+///         Ok(Token(token.to_owned()))
 ///     }
 /// }
 ///

@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -21,29 +21,24 @@ pub enum ParameterType {
 }
 
 impl ParameterType {
+    /// Every type with Conduit's text form.
+    const NAMES: [(ParameterType, &'static str); 6] = [
+        (ParameterType::String, "string"),
+        (ParameterType::Int, "int"),
+        (ParameterType::Float, "float"),
+        (ParameterType::Bool, "bool"),
+        (ParameterType::File, "file"),
+        (ParameterType::Duration, "duration"),
+    ];
+
     /// Conduit's text form: `string`, `int`, `float`, `bool`, `file`, `duration`.
     pub const fn as_str(self) -> &'static str {
-        match self {
-            ParameterType::String => "string",
-            ParameterType::Int => "int",
-            ParameterType::Float => "float",
-            ParameterType::Bool => "bool",
-            ParameterType::File => "file",
-            ParameterType::Duration => "duration",
-        }
+        ParameterType::NAMES[self as usize].1
     }
 
     /// Parses Conduit's text form.
     pub fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "string" => ParameterType::String,
-            "int" => ParameterType::Int,
-            "float" => ParameterType::Float,
-            "bool" => ParameterType::Bool,
-            "file" => ParameterType::File,
-            "duration" => ParameterType::Duration,
-            _ => return None,
-        })
+        ParameterType::NAMES.iter().find(|(_, n)| *n == name).map(|(ty, _)| *ty)
     }
 }
 
@@ -181,23 +176,22 @@ impl Parameter {
 /// hands out copies of that value.
 #[derive(Clone, Default)]
 pub struct Parameters {
-    inner: Arc<Inner>,
-}
-
-#[derive(Clone, Default, PartialEq)]
-struct Inner {
-    map: BTreeMap<String, Parameter>,
+    map: Arc<BTreeMap<String, Parameter>>,
+    /// Parameters without a default that are unset (`None`) when absent instead of taking
+    /// their type's zero value (an `Option` field): the docs show no default for them. Not
+    /// part of the spec (connector.yaml has no such notion), nor of equality.
+    unset_when_absent: Arc<BTreeSet<String>>,
 }
 
 impl fmt::Debug for Parameters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Parameters").field("map", &self.inner.map).finish()
+        f.debug_struct("Parameters").field("map", &self.map).finish()
     }
 }
 
 impl PartialEq for Parameters {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner) || self.inner.map == other.inner.map
+        Arc::ptr_eq(&self.map, &other.map) || self.map == other.map
     }
 }
 
@@ -207,62 +201,86 @@ impl Parameters {
         Parameters::default()
     }
 
-    /// The map, unshared (every change goes through here).
-    fn map_mut(&mut self) -> &mut BTreeMap<String, Parameter> {
-        &mut Arc::make_mut(&mut self.inner).map
-    }
-
     /// Adds a parameter, returning the one it replaced.
     pub fn insert(&mut self, name: impl Into<String>, parameter: Parameter) -> Option<Parameter> {
-        self.map_mut().insert(name.into(), parameter)
+        let name = name.into();
+        if self.unset_when_absent.contains(&name) {
+            Arc::make_mut(&mut self.unset_when_absent).remove(&name);
+        }
+        Arc::make_mut(&mut self.map).insert(name, parameter)
+    }
+
+    /// Marks a parameter as unset when absent (no zero value to document).
+    pub(crate) fn mark_unset_when_absent(&mut self, name: &str) {
+        Arc::make_mut(&mut self.unset_when_absent).insert(name.to_owned());
+    }
+
+    /// What an absent parameter without a default means in the docs: its type's zero value
+    /// (readmegen's), or nothing for one that is unset when absent (an `Option` field).
+    pub(crate) fn zero_value(&self, name: &str, ty: ParameterType) -> &'static str {
+        match ty {
+            _ if self.unset_when_absent.contains(name) => "",
+            ParameterType::String | ParameterType::File => "",
+            ParameterType::Int => "0",
+            ParameterType::Float => "0.0",
+            ParameterType::Bool => "false",
+            ParameterType::Duration => "0s",
+        }
     }
 
     /// The parameter with this exact name.
     pub fn get(&self, name: &str) -> Option<&Parameter> {
-        self.inner.map.get(name)
+        self.map.get(name)
     }
 
     /// Removes the parameter with this exact name.
     pub fn remove(&mut self, name: &str) -> Option<Parameter> {
-        self.map_mut().remove(name)
+        if self.unset_when_absent.contains(name) {
+            Arc::make_mut(&mut self.unset_when_absent).remove(name);
+        }
+        Arc::make_mut(&mut self.map).remove(name)
     }
 
     /// Whether there is a parameter with this exact name.
     pub fn contains(&self, name: &str) -> bool {
-        self.inner.map.contains_key(name)
+        self.map.contains_key(name)
     }
 
     /// The number of parameters.
     pub fn len(&self) -> usize {
-        self.inner.map.len()
+        self.map.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.inner.map.is_empty()
+        self.map.is_empty()
     }
 
     /// `(name, parameter)` pairs, ordered by name.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Parameter)> + DoubleEndedIterator + '_ {
-        self.inner.map.iter().map(|(k, v)| (k.as_str(), v))
+        self.map.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// The names, in order.
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + '_ {
-        self.inner.map.keys().map(String::as_str)
+        self.map.keys().map(String::as_str)
     }
 
     /// Adds every parameter of `other`, replacing ones of the same name.
     pub fn extend(&mut self, other: Parameters) {
-        let other = Arc::unwrap_or_clone(other.inner).map;
-        self.map_mut().extend(other);
+        for (name, parameter) in other.iter() {
+            self.insert(name, parameter.clone());
+        }
+        for name in other.unset_when_absent.iter() {
+            self.mark_unset_when_absent(name);
+        }
     }
 }
 
 impl<K: Into<String>> FromIterator<(K, Parameter)> for Parameters {
     fn from_iter<I: IntoIterator<Item = (K, Parameter)>>(iter: I) -> Self {
         let map = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
-        Parameters { inner: Arc::new(Inner { map }) }
+        Parameters { map: Arc::new(map), unset_when_absent: Arc::default() }
     }
 }
 
@@ -270,7 +288,7 @@ impl IntoIterator for Parameters {
     type Item = (String, Parameter);
     type IntoIter = std::collections::btree_map::IntoIter<String, Parameter>;
     fn into_iter(self) -> Self::IntoIter {
-        Arc::unwrap_or_clone(self.inner).map.into_iter()
+        Arc::unwrap_or_clone(self.map).into_iter()
     }
 }
 
@@ -278,6 +296,6 @@ impl<'a> IntoIterator for &'a Parameters {
     type Item = (&'a String, &'a Parameter);
     type IntoIter = std::collections::btree_map::Iter<'a, String, Parameter>;
     fn into_iter(self) -> Self::IntoIter {
-        self.inner.map.iter()
+        self.map.iter()
     }
 }

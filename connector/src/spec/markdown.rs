@@ -1,18 +1,7 @@
 //! Markdown for READMEs: parameter tables and readmegen's tag replacement.
 
 use super::{SpecError, Specification, ordered_parameters};
-use crate::config::{ParameterType, Parameters};
-
-/// readmegen's `zeroValueForType`: what an absent default means.
-fn zero_value(ty: ParameterType) -> &'static str {
-    match ty {
-        ParameterType::String | ParameterType::File => "",
-        ParameterType::Int => "0",
-        ParameterType::Float => "0.0",
-        ParameterType::Bool => "false",
-        ParameterType::Duration => "0s",
-    }
-}
+use crate::config::Parameters;
 
 /// Escapes text for a table cell: pipes, and line breaks as `<br/>`.
 fn cell(text: &str) -> String {
@@ -34,7 +23,7 @@ fn code(text: &str) -> String {
 pub(crate) fn table(params: &Parameters) -> String {
     let mut out = String::from("| Name | Type | Required | Default | Description |\n|---|---|---|---|---|\n");
     for (name, p) in ordered_parameters(params) {
-        let default = if p.default.is_empty() { zero_value(p.ty) } else { p.default.as_str() };
+        let default = if p.default.is_empty() { params.zero_value(name, p.ty) } else { p.default.as_str() };
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",
             code(name),
@@ -93,7 +82,7 @@ fn parameters_yaml(spec: &Specification, params: &Parameters, connector_type: &s
         spec.name
     );
     for (name, p) in ordered_parameters(params) {
-        let value = if p.default.is_empty() { zero_value(p.ty) } else { p.default.as_str() };
+        let value = if p.default.is_empty() { params.zero_value(name, p.ty) } else { p.default.as_str() };
         out.push_str(&format!(
             "\n          {}\n          # Type: {}\n          # Required: {}\n          {}: \"{}\"",
             comment_yaml(&p.description, 10),

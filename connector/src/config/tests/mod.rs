@@ -1,5 +1,7 @@
 //! Tests of the config pipeline (reference §1) and of the Go-compatible
 //! parsers and formatters.
+// The test configs exist for their parameters and errors; most fields are never read.
+#![allow(dead_code)]
 
 mod duration;
 mod go_format;
@@ -9,38 +11,20 @@ mod proptests;
 mod validation;
 mod wildcard;
 
-use super::{ConfigMap, Parameter, ParameterType, Parameters, Pattern, Validation};
+use super::{Config, ConfigErrors};
 
-/// A parameter of type `ty` with `default` and `validations`.
-fn param(ty: ParameterType, default: &str, validations: Vec<Validation>) -> Parameter {
-    Parameter { default: default.to_owned(), description: String::new(), ty, validations }
-}
-
-/// A string parameter without default or validations.
-fn plain() -> Parameter {
-    Parameter::default()
-}
-
-fn params<const N: usize>(entries: [(&str, Parameter); N]) -> Parameters {
-    entries.into_iter().collect()
-}
-
-fn map<const N: usize>(entries: [(&str, &str); N]) -> ConfigMap {
-    entries.into_iter().collect()
-}
-
-fn regex(p: &str) -> Validation {
-    Validation::Regex(Pattern::new(p))
-}
-
-fn list(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
-}
-
-/// The error texts of a validation, in order (empty when valid).
-fn messages(config: &ConfigMap, params: &Parameters) -> Vec<String> {
-    match config.validate(params) {
-        Ok(()) => Vec::new(),
+/// The error texts of `C::from_config(entries)`, in order (empty when valid).
+fn messages<C: Config>(entries: &[(&str, &str)]) -> Vec<String> {
+    match C::from_config(entries) {
+        Ok(_) => Vec::new(),
         Err(errors) => errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// The errors of `C::from_config(entries)`, which must fail.
+fn errors<C: Config>(entries: &[(&str, &str)]) -> ConfigErrors {
+    match C::from_config(entries) {
+        Ok(_) => panic!("the config {entries:?} was accepted"),
+        Err(errors) => errors,
     }
 }

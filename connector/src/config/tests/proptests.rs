@@ -3,19 +3,29 @@
 
 use proptest::prelude::*;
 
-use super::{param, params};
-use crate::config::go::{format_float_f, format_float_g, is_float, parse_duration, parse_float, parse_int, quote};
-use crate::config::{ConfigMap, ParameterType, Parameters, Validation, expand_keys};
+use std::collections::HashMap;
+use std::time::Duration;
 
-fn wildcard_params() -> Parameters {
-    params([
-        ("limit", param(ParameterType::Int, "1", vec![Validation::GreaterThan(0.0), Validation::Required])),
-        ("foo.*.param1", param(ParameterType::Duration, "1s", vec![Validation::Required])),
-        ("foo.*.param2", param(ParameterType::Float, "", vec![Validation::LessThan(1e3)])),
-        ("m.*", param(ParameterType::Bool, "true", vec![])),
-        ("*.x.*", param(ParameterType::String, "", vec![Validation::Inclusion(vec!["a".into()])])),
-        ("*", param(ParameterType::String, "", vec![super::regex("^[^*]*$")])),
-    ])
+use crate::config::Config;
+use crate::config::go::{format_float_f, format_float_g, is_float, parse_duration, parse_float, quote};
+
+#[derive(Debug, crate::Config)]
+struct Entry {
+    #[param(default = "1s")]
+    param1: Duration,
+    #[param(lt = 1e3)]
+    param2: Option<f64>,
+}
+
+#[derive(Debug, crate::Config)]
+struct Wild {
+    #[param(default = 1, gt = 0)]
+    limit: i64,
+    foo: HashMap<String, Entry>,
+    #[param(default = true)]
+    m: HashMap<String, bool>,
+    #[param(inclusion = ["a"])]
+    x: HashMap<String, String>,
 }
 
 /// Keys built from characters that matter to wildcard matching.
@@ -30,20 +40,17 @@ proptest! {
     fn pipeline_never_panics_on_arbitrary_maps(
         entries in proptest::collection::vec((key(), any::<String>()), 0..8),
     ) {
-        let params = wildcard_params();
-        let (mut config, _) = ConfigMap::sanitized(&entries);
-        config.apply_defaults(&params);
-        let _ = config.validate(&params);
-        for (name, _) in params.iter() {
-            let keys = expand_keys(name, &config);
-            prop_assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        let (config, _) = crate::config::ConfigMap::sanitized(&entries);
+        prop_assert!(config.iter().zip(config.iter().skip(1)).all(|(a, b)| a.0 < b.0));
+        if let Err(errors) = Wild::from_config(&entries) {
+            let keys: Vec<&str> = errors.iter().map(|e| e.key()).collect();
+            prop_assert!(!keys.is_empty() && keys.is_sorted());
         }
     }
 
     #[test]
     fn go_parsers_never_panic(s in any::<String>()) {
         let _ = parse_duration(&s);
-        let _ = parse_int(&s);
         let _ = quote(&s);
         if parse_float(&s).is_some() {
             prop_assert!(is_float(&s));
@@ -55,12 +62,15 @@ proptest! {
         let _ = parse_duration(&s);
         let _ = parse_float(&s);
         let _ = is_float(&s);
-        let _ = parse_int(&s);
     }
 
     #[test]
-    fn parse_int_agrees_with_rust_i64_parsing(s in "[-+]?[0-9]{0,21}|.{0,4}") {
-        prop_assert_eq!(parse_int(&s), s.parse::<i64>().ok());
+    fn parse_wide_int_agrees_with_rust_i128_parsing(s in "[-+]?[0-9]{0,21}|.{0,4}") {
+        let got = match crate::config::go::parse_wide_int(&s) {
+            crate::config::go::WideInt::Value(v) => Some(v),
+            _ => None,
+        };
+        prop_assert_eq!(got, s.parse::<i128>().ok());
     }
 
     #[test]

@@ -1,88 +1,76 @@
-//! Wildcard expansion (§1.4a), sanitizing (§1.3) and ApplyDefaults (§1.5).
+//! Wildcard parameters (§1.4a) as map fields, sanitizing (§1.3) and defaults
+//! (§1.5, wildcards included).
 
-use super::{map, param, params, plain};
-use crate::config::{ConfigMap, ErrorKind, ParameterType, expand_keys};
+use std::collections::{BTreeMap, HashMap};
+
+use super::{errors, messages};
+use crate::config::{Config, ConfigMap, ErrorKind};
+
+#[derive(Debug, PartialEq, crate::Config)]
+struct Format {
+    r#type: String,
+    options: String,
+}
+
+#[derive(Debug, PartialEq, crate::Config)]
+struct Collection {
+    val: String,
+    format: BTreeMap<String, Format>,
+}
+
+#[derive(Debug, crate::Config)]
+struct Golden {
+    test: BTreeMap<String, Collection>,
+}
 
 /// The 14 config keys of Go's `TestConfig_getValuesForParameter`.
-fn golden_config() -> ConfigMap {
-    [
-        "ignore",
-        "ignore.foo.this",
-        "test.foo.val",
-        "test.foo.format.baz.type",
-        "test.foo.format.baz.options",
-        "test.foo.format.qux.type",
-        "test.foo.format.qux.options",
-        "test.bar.val",
-        "test.bar.format.baz.type",
-        "test.bar.format.baz.options",
-        "test.bar.format.qux.type",
-        "test.bar.format.qux.options",
-        "test.include.me",
-        "test.ignore",
-    ]
-    .into_iter()
-    .map(|k| (k, "x"))
-    .collect()
-}
+const GOLDEN_KEYS: [&str; 14] = [
+    "ignore",
+    "ignore.foo.this",
+    "test.foo.val",
+    "test.foo.format.baz.type",
+    "test.foo.format.baz.options",
+    "test.foo.format.qux.type",
+    "test.foo.format.qux.options",
+    "test.bar.val",
+    "test.bar.format.baz.type",
+    "test.bar.format.baz.options",
+    "test.bar.format.qux.type",
+    "test.bar.format.qux.options",
+    "test.include.me",
+    "test.ignore",
+];
 
-fn sorted(keys: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = keys.iter().map(|s| (*s).to_owned()).collect();
-    v.sort();
-    v
+#[test]
+fn wildcard_parameters_take_the_keys_of_gos_golden_table() {
+    // `test.*.val` and `test.*.format.*.type|options` take their keys; the others are
+    // unrecognized (Go's prefix match would take `test.include.me` for `test.*`).
+    let config: Vec<(&str, &str)> = GOLDEN_KEYS.iter().map(|k| (*k, "x")).collect();
+    let errors = errors::<Golden>(&config);
+    let keys: Vec<&str> = errors.iter().map(|e| e.key()).collect();
+    assert_eq!(keys, ["ignore", "ignore.foo.this", "test.ignore", "test.include.me"]);
+    assert!(errors.iter().all(|e| e.kind() == ErrorKind::Unrecognized));
+    let taken: Vec<(&str, &str)> = config.iter().copied().filter(|(k, _)| !keys.contains(k)).collect();
+    let golden = Golden::from_config(&taken).unwrap();
+    let format = |t: &str| Format { r#type: t.into(), options: t.into() };
+    let formats: BTreeMap<String, Format> = [("baz".into(), format("x")), ("qux".into(), format("x"))].into();
+    assert_eq!(golden.test.keys().collect::<Vec<_>>(), ["bar", "foo"]);
+    assert!(golden.test.values().all(|c| c.val == "x" && c.format == formats));
 }
 
 #[test]
-fn expand_keys_matches_gos_golden_table() {
-    let config = golden_config();
-    assert_eq!(config.len(), 14);
-    let all: Vec<&str> = config.iter().map(|(k, _)| k).collect();
-    let test_keys: Vec<&str> = all.iter().copied().filter(|k| k.starts_with("test.")).collect();
-    assert_eq!(test_keys.len(), 12);
-    let format_keys: Vec<&str> = all.iter().copied().filter(|k| k.contains(".format.")).collect();
-    let type_keys: Vec<&str> = format_keys.iter().copied().filter(|k| k.ends_with(".type")).collect();
-    let options_keys: Vec<&str> = format_keys.iter().copied().filter(|k| k.ends_with(".options")).collect();
-    let foo_keys: Vec<&str> =
-        all.iter().copied().filter(|k| *k == "ignore.foo.this" || k.starts_with("test.foo.")).collect();
-
-    let table: Vec<(&str, Vec<String>)> = vec![
-        ("test.foo.val", sorted(&["test.foo.val"])),
-        ("blah", sorted(&["blah"])),
-        ("test.*.blah", sorted(&["test.foo.blah", "test.bar.blah", "test.include.blah"])),
-        ("test.*", sorted(&test_keys)),
-        ("test.*.val", sorted(&["test.foo.val", "test.bar.val", "test.include.val"])),
-        ("test.*.format.*", sorted(&format_keys)),
-        ("test.*.format.*.type", sorted(&type_keys)),
-        ("test.*.format.*.options", sorted(&options_keys)),
-        ("*", sorted(&all)),
-        ("*.foo.*", sorted(&foo_keys)),
-    ];
-    assert_eq!(format_keys.len(), 8);
-    assert_eq!(type_keys.len(), 4);
-    assert_eq!(options_keys.len(), 4);
-    assert_eq!(foo_keys.len(), 6);
-    for (pattern, want) in table {
-        assert_eq!(expand_keys(pattern, &config), want, "expand_keys({pattern:?})");
-    }
-}
-
-#[test]
-fn expand_keys_needs_a_nested_segment_for_a_non_empty_last_token() {
-    let config = map([("collection.foo", "1"), ("collection.bar.x", "2")]);
-    assert_eq!(expand_keys("collection.*.format", &config), ["collection.bar.format"]);
-}
-
-#[test]
-fn expand_keys_of_an_empty_map_is_empty_for_wildcards() {
-    assert!(expand_keys("a.*", &ConfigMap::new()).is_empty());
-    assert_eq!(expand_keys("a", &ConfigMap::new()), ["a"]);
+fn a_map_of_configs_needs_a_nested_segment() {
+    assert_eq!(
+        messages::<Golden>(&[("test.bar.val", "1"), ("test.bar", "2")]),
+        [r#""test.bar": unrecognized parameter (did you mean "test.*.val"?)"#]
+    );
 }
 
 #[test]
 fn sanitize_trims_keys_and_values() {
     let (config, errors) = ConfigMap::sanitized([("   key   ", "   value   ")]);
     assert!(errors.is_empty());
-    assert_eq!(config, map([("key", "value")]));
+    assert_eq!(config, [("key", "value")].into_iter().collect());
 
     let (empty, errors) = ConfigMap::sanitized(Vec::<(&str, &str)>::new());
     assert!(empty.is_empty() && errors.is_empty());
@@ -128,78 +116,79 @@ fn sanitize_keeps_the_value_of_the_already_trimmed_key() {
     }
 }
 
-fn defaults_params() -> crate::config::Parameters {
-    params([
-        ("limit", param(ParameterType::Int, "1", vec![])),
-        ("foo.*.param1", param(ParameterType::String, "foo", vec![])),
-        ("foo.*.param2", plain()),
-    ])
+#[derive(Debug, PartialEq, crate::Config)]
+struct FooEntry {
+    #[param(default = "foo")]
+    param1: String,
+    param2: String,
+}
+
+#[derive(Debug, PartialEq, crate::Config)]
+struct Defaults {
+    #[param(default = 1)]
+    limit: i64,
+    foo: BTreeMap<String, FooEntry>,
+}
+
+fn entry(param1: &str, param2: &str) -> FooEntry {
+    FooEntry { param1: param1.into(), param2: param2.into() }
 }
 
 #[test]
-fn apply_defaults_matches_gos_golden_table() {
-    let table: Vec<(ConfigMap, ConfigMap)> = vec![
-        (ConfigMap::new(), map([("limit", "1")])),
-        (map([("foo.0.param2", "bar")]), map([("limit", "1"), ("foo.0.param1", "foo"), ("foo.0.param2", "bar")])),
-        (map([("limit", "-1"), ("foo.0.param1", "custom")]), map([("limit", "-1"), ("foo.0.param1", "custom")])),
+fn defaults_match_gos_apply_defaults_golden_table() {
+    let table: Vec<(Vec<(&str, &str)>, Defaults)> = vec![
+        (vec![], Defaults { limit: 1, foo: BTreeMap::new() }),
+        (vec![("foo.0.param2", "bar")], Defaults { limit: 1, foo: [("0".into(), entry("foo", "bar"))].into() }),
         (
-            map([
-                ("limit", "-1"),
-                ("foo.0.param1", "parameter"),
-                ("foo.1.param2", "custom"),
-                ("foo.2.does-not-exist", "x"),
-            ]),
-            map([
-                ("limit", "-1"),
-                ("foo.0.param1", "parameter"),
-                ("foo.1.param1", "foo"),
-                ("foo.1.param2", "custom"),
-                ("foo.2.param1", "foo"),
-                ("foo.2.does-not-exist", "x"),
-            ]),
+            vec![("limit", "-1"), ("foo.0.param1", "custom")],
+            Defaults { limit: -1, foo: [("0".into(), entry("custom", ""))].into() },
+        ),
+        (
+            vec![("limit", "-1"), ("foo.0.param1", "parameter"), ("foo.1.param2", "custom")],
+            Defaults {
+                limit: -1,
+                foo: [("0".into(), entry("parameter", "")), ("1".into(), entry("foo", "custom"))].into(),
+            },
         ),
     ];
-    let params = defaults_params();
-    for (mut input, want) in table {
-        input.apply_defaults(&params);
-        assert_eq!(input, want);
+    for (input, want) in table {
+        assert_eq!(Defaults::from_config(&input).unwrap(), want, "{input:?}");
     }
 }
 
 #[test]
-fn apply_defaults_replaces_blank_values() {
-    let mut config = map([("limit", "  "), ("foo.0.param1", "")]);
-    config.apply_defaults(&defaults_params());
-    assert_eq!(config, map([("limit", "1"), ("foo.0.param1", "foo")]));
+fn defaults_replace_blank_values() {
+    let got = Defaults::from_config([("limit", "  "), ("foo.0.param1", "")]).unwrap();
+    assert_eq!(got, Defaults { limit: 1, foo: [("0".into(), entry("foo", ""))].into() });
+}
+
+#[derive(Debug, PartialEq, crate::Config)]
+struct Trailing {
+    #[param(default = "d")]
+    m: HashMap<String, String>,
 }
 
 #[test]
-fn apply_defaults_of_a_trailing_wildcard_fills_only_existing_empty_keys() {
-    let params = params([("m.*", param(ParameterType::String, "d", vec![]))]);
-    let mut config = map([("m.a", ""), ("m.b", "x"), ("other", "")]);
-    config.apply_defaults(&params);
-    assert_eq!(config, map([("m.a", "d"), ("m.b", "x"), ("other", "")]));
-
-    let mut empty = ConfigMap::new();
-    empty.apply_defaults(&params);
-    assert!(empty.is_empty());
+fn a_wildcard_default_fills_only_existing_empty_keys() {
+    let got = Trailing::from_config([("m.a", ""), ("m.b", "x")]).unwrap();
+    assert_eq!(got.m, [("a".into(), "d".into()), ("b".into(), "x".into())].into());
+    assert!(Trailing::from_config(ConfigMap::new()).unwrap().m.is_empty());
 }
 
 #[test]
-fn apply_defaults_of_star_fills_every_empty_key() {
-    let params = params([("*", param(ParameterType::String, "z", vec![]))]);
-    let mut config = map([("a", ""), ("b", "x"), ("c.d", " ")]);
-    config.apply_defaults(&params);
-    assert_eq!(config, map([("a", "z"), ("b", "x"), ("c.d", "z")]));
-}
-
-#[test]
-fn apply_defaults_lets_wildcards_see_keys_created_by_concrete_defaults() {
-    let params = params([
-        ("foo.0.b", param(ParameterType::String, "y", vec![])),
-        ("foo.*.a", param(ParameterType::String, "x", vec![])),
-    ]);
-    let mut config = ConfigMap::new();
-    config.apply_defaults(&params);
-    assert_eq!(config, map([("foo.0.a", "x"), ("foo.0.b", "y")]));
+fn config_map_inserts_replaces_and_removes_in_key_order() {
+    let mut map = ConfigMap::new();
+    for round in 0..50 {
+        for key in ["b", "a.long.key.beyond.8", "c", "a"] {
+            assert_eq!(map.insert(key, round.to_string()), (round > 0).then(|| (round - 1).to_string()));
+        }
+    }
+    assert_eq!(map.iter().collect::<Vec<_>>(), [("a", "49"), ("a.long.key.beyond.8", "49"), ("b", "49"), ("c", "49")]);
+    assert_eq!(map.remove("b"), Some("49".into()));
+    assert_eq!(map.remove("b"), None);
+    assert!(map.contains_key("a.long.key.beyond.8") && !map.contains_key("a.long"));
+    assert_eq!(map, [("c", "49"), ("a", "49"), ("a.long.key.beyond.8", "49")].into_iter().collect());
+    // A later entry of the same key wins, as a map's `collect`.
+    let collected: ConfigMap = [("k", "1"), ("k", "2")].into_iter().collect();
+    assert_eq!(collected.get("k"), Some("2"));
 }
