@@ -279,6 +279,7 @@ mod signals;
 pub mod spec;
 #[cfg(feature = "runtime")]
 pub mod testing;
+mod unicode;
 
 #[cfg(feature = "derive")]
 pub use conduit_connector_derive::{Config, ConfigValue};
