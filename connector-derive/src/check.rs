@@ -63,7 +63,7 @@ fn check_param(param: &Param, errors: &mut Errors) {
             ValidationKind::Inclusion(list) => inclusion = Some(list),
             ValidationKind::Regex(lit) => match regex_lite::Regex::new(&lit.value()) {
                 Ok(re) => regexes.push((re, lit.value())),
-                Err(e) => errors.push(err_at(lit.span(), format!("invalid regex: {e}"))),
+                Err(e) => errors.push(err_at(lit.span(), regex_error(&e.to_string()))),
             },
             ValidationKind::Exclusion(_) | ValidationKind::Required => {}
         }
@@ -137,6 +137,18 @@ fn check_param(param: &Param, errors: &mut Errors) {
         if let Some(problem) = problem {
             errors.push(err_at(default.span, format!("the default {text:?} fails its own validation: {problem}")));
         }
+    }
+}
+
+/// The compile error for a pattern regex-lite rejects, with a way out for a
+/// Unicode class (which Go accepts).
+fn regex_error(message: &str) -> String {
+    if message.contains("Unicode character classes") {
+        format!(
+            "invalid regex: {message} (`\\p{{..}}`, `\\pL`); list the characters or ranges instead, e.g. `[a-zA-Zà-ÿ]`"
+        )
+    } else {
+        format!("invalid regex: {message}")
     }
 }
 
