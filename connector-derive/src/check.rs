@@ -61,9 +61,9 @@ fn check_param(param: &Param, errors: &mut Errors) {
             ValidationKind::Gt(n, span) => gt = Some((*n, *span)),
             ValidationKind::Lt(n, span) => lt = Some((*n, *span)),
             ValidationKind::Inclusion(list) => inclusion = Some(list),
-            ValidationKind::Regex(lit) => match regex::Regex::new(&lit.value()) {
+            ValidationKind::Regex(lit) => match regex_lite::Regex::new(&lit.value()) {
                 Ok(re) => regexes.push((re, lit.value())),
-                Err(e) => errors.push(err_at(lit.span(), format!("invalid regex: {}", regex_message(&e)))),
+                Err(e) => errors.push(err_at(lit.span(), regex_error(&e.to_string()))),
             },
             ValidationKind::Exclusion(_) | ValidationKind::Required => {}
         }
@@ -140,13 +140,15 @@ fn check_param(param: &Param, errors: &mut Errors) {
     }
 }
 
-/// The regex error on one line: the parser's message without the pattern
-/// excerpt it draws above it.
-fn regex_message(e: &regex::Error) -> String {
-    let text = e.to_string();
-    match text.lines().rev().find(|l| l.trim_start().starts_with("error:")) {
-        Some(line) => line.trim_start().trim_start_matches("error:").trim().to_owned(),
-        None => text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" "),
+/// The compile error for a pattern regex-lite rejects, with a way out for a
+/// Unicode class (which Go accepts).
+fn regex_error(message: &str) -> String {
+    if message.contains("Unicode character classes") {
+        format!(
+            "invalid regex: {message} (`\\p{{..}}`, `\\pL`); list the characters or ranges instead, e.g. `[a-zA-Zà-ÿ]`"
+        )
+    } else {
+        format!("invalid regex: {message}")
     }
 }
 

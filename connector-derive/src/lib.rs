@@ -68,7 +68,7 @@ mod parse;
 /// | `required`, `required = bool` | the value must be present and non-empty |
 /// | `gt = n`, `lt = n` | numeric bounds (integer and float fields only) |
 /// | `inclusion = ["a", …]`, `exclusion = [...]` | allowed / forbidden values |
-/// | `regex = "…"` | the value must contain a match (the regex is compiled at compile time) |
+/// | `regex = "…"` | the value must contain a match (the regex is compiled at compile time, by regex-lite: Go's RE2 syntax with ASCII `\d` `\w` `\s` `\b`, no `\p{..}` classes, ASCII-only `(?i)`) |
 /// | `file` | parameter type `file` (String or PathBuf fields) |
 /// | `flatten` | a nested config whose keys get no prefix (alone) |
 /// | `skip` | not a parameter; `Default::default()` (alone) |

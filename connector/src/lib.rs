@@ -136,7 +136,7 @@
 //! | `required`, `required = <bool>` | The key must be present and non-empty. |
 //! | `gt = <number>`, `lt = <number>` | Strict bounds, for integer and float fields; `gt >= lt` is a compile error. |
 //! | `inclusion = ["a", …]`, `exclusion = ["a", …]` | Allowed / forbidden values (case-sensitive); overlapping lists are a compile error. |
-//! | `regex = "…"` | The value must contain a match (unanchored); the regex is compiled at compile time. |
+//! | `regex = "…"` | The value must contain a match (unanchored); the regex is compiled at compile time (regex-lite: Go's RE2 syntax with ASCII `\d` `\w` `\s` `\b`, no `\p{..}` classes, ASCII-only `(?i)`; see the README). |
 //! | `file` | Parameter type `file` (for a `String` or `PathBuf`). |
 //! | `flatten` | A nested config whose parameters join this level without a prefix. |
 //! | `skip` | Not a parameter; the field gets `Default::default()`. |
@@ -279,6 +279,7 @@ mod signals;
 pub mod spec;
 #[cfg(feature = "runtime")]
 pub mod testing;
+mod unicode;
 
 #[cfg(feature = "derive")]
 pub use conduit_connector_derive::{Config, ConfigValue};

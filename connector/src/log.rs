@@ -132,16 +132,7 @@ pub fn is_unsafe_char(c: char) -> bool {
     if c.is_control() {
         return true;
     }
-    static UNSAFE: OnceLock<Option<regex::Regex>> = OnceLock::new();
-    match UNSAFE.get_or_init(|| regex::Regex::new(r"\A[\p{Cf}\p{Zl}\p{Zp}]\z").ok()) {
-        Some(re) => {
-            let mut buf = [0u8; 4];
-            re.is_match(c.encode_utf8(&mut buf))
-        }
-        // Unreachable with the `unicode` feature of `regex`; escaping every
-        // non-ASCII character is the safe fallback.
-        None => true,
-    }
+    crate::unicode::is_format_or_separator(c)
 }
 
 /// Makes text from a record safe to print in a log line, a summary or on a

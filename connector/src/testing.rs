@@ -320,7 +320,7 @@ impl<D: Destination> DestinationAcceptance<D> {
                 failures.push(format!("specification {field} {value:?} has leading or trailing whitespace"));
             }
         }
-        let semver = regex::Regex::new(
+        let semver = regex_lite::Regex::new(
             r"v([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?",
         )
         .expect("valid regex");

@@ -2,10 +2,9 @@
 //! entries) give the right errors and return — the tests assert completion and the errors,
 //! not timings (no timing assertions in CI; the criterion is "it returns").
 //!
-//! Regex validations cannot be catastrophic: patterns are compiled by the `regex` crate, whose
-//! matching is guaranteed linear in the input (finite automata, no backtracking), so a 1 MB
-//! value against a pattern that backtracking engines blow up on (`^(a+)+$`) is matched in one
-//! pass.
+//! Regex validations cannot be catastrophic: patterns are compiled by `regex-lite`, whose
+//! matching is guaranteed linear in the input (a Pike VM, no backtracking), so a 1 MB value
+//! against a pattern that backtracking engines blow up on (`^(a+)+$`) is matched in one pass.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

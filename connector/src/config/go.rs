@@ -7,7 +7,6 @@
 //! Go standard library's behaviour, edge cases included.
 
 use std::fmt::Write as _;
-use std::sync::OnceLock;
 
 /// Go's `strconv.Quote` (`%q`): double-quoted, with `\a \b \f \n \r \t \v
 /// \\ \"` escapes, other control characters as `\xNN`, and non-printable
@@ -56,14 +55,7 @@ pub fn quote(s: &str) -> String {
 /// Go's `strconv.IsPrint` for a non-ASCII character: general category L, M,
 /// N, P or S.
 fn is_print(c: char) -> bool {
-    static PRINT: OnceLock<Option<regex::Regex>> = OnceLock::new();
-    let Some(re) = PRINT.get_or_init(|| regex::Regex::new(r"\A[\p{L}\p{M}\p{N}\p{P}\p{S}]\z").ok()) else {
-        // Unreachable with the `unicode` feature of `regex`; escaping is the
-        // safe fallback.
-        return false;
-    };
-    let mut buf = [0u8; 4];
-    re.is_match(c.encode_utf8(&mut buf))
+    crate::unicode::is_graphic(c)
 }
 
 /// The shortest decimal digits of a finite, non-negative `v` that round-trip,

@@ -51,12 +51,15 @@ impl fmt::Display for ParameterType {
 /// A regular expression of a `regex` validation: the pattern as written, and
 /// the compiled form (built on first use).
 ///
-/// Matching is unanchored, as Go's `MatchString`. The `regex` crate runs in
-/// time linear in the input, so no pattern can be catastrophic.
+/// Matching is unanchored, as Go's `MatchString`. Patterns are compiled by
+/// `regex-lite` (the dialect, and where it differs from Go's, is in the
+/// README); its engine runs in time linear in the input, so no pattern can be
+/// catastrophic. A pattern it rejects (a Unicode class such as `\p{L}`) fails
+/// every value with a config error saying the regex is invalid.
 #[derive(Clone)]
 pub struct Pattern {
     source: String,
-    compiled: OnceLock<Result<regex::Regex, String>>,
+    compiled: OnceLock<Result<regex_lite::Regex, String>>,
 }
 
 impl Pattern {
@@ -70,10 +73,10 @@ impl Pattern {
         &self.source
     }
 
-    /// The compiled regex, or the compile error's text.
-    pub fn regex(&self) -> Result<&regex::Regex, &str> {
+    /// The compiled regex (compiled once), or the compile error's text.
+    pub(crate) fn regex(&self) -> Result<&regex_lite::Regex, &str> {
         self.compiled
-            .get_or_init(|| regex::Regex::new(&self.source).map_err(|e| e.to_string()))
+            .get_or_init(|| regex_lite::Regex::new(&self.source).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(String::as_str)
     }
@@ -297,5 +300,58 @@ impl<'a> IntoIterator for &'a Parameters {
     type IntoIter = std::collections::btree_map::Iter<'a, String, Parameter>;
     fn into_iter(self) -> Self::IntoIter {
         self.map.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConfigMap, ErrorKind};
+
+    #[test]
+    fn pattern_matches_unanchored_and_compiles_once() {
+        let pattern = Pattern::new("[0-9]+");
+        assert!(pattern.is_match("abc123def"));
+        assert!(!pattern.is_match("abc"));
+        let (first, second) = (pattern.regex().unwrap(), pattern.regex().unwrap());
+        assert!(std::ptr::eq(first, second));
+    }
+
+    #[test]
+    fn perl_classes_are_ascii_only_as_in_go() {
+        // U+0663 ARABIC-INDIC DIGIT THREE is a decimal digit (Nd) to Unicode, not to Go's `\d`.
+        assert!(Pattern::new(r"^\d$").is_match("3"));
+        assert!(!Pattern::new(r"\d").is_match("\u{0663}"));
+        assert!(!Pattern::new(r"\w").is_match("é"));
+        assert!(!Pattern::new(r"\s").is_match("\u{a0}"));
+        assert!(!Pattern::new(r"\bé").is_match("é"));
+        // Case folding is ASCII-only (Go folds Unicode): the documented difference.
+        assert!(Pattern::new("(?i)^abc$").is_match("ABC"));
+        assert!(!Pattern::new("(?i)é").is_match("É"));
+    }
+
+    #[test]
+    fn unicode_class_is_an_invalid_pattern_and_a_config_error_for_the_key() {
+        let pattern = Pattern::new(r"^\p{L}+$");
+        assert_eq!(pattern.regex().unwrap_err(), "Unicode character classes are not supported");
+        assert!(!pattern.is_match("abc"));
+
+        let params: Parameters = [(
+            "name",
+            Parameter {
+                ty: ParameterType::String,
+                validations: vec![Validation::Regex(pattern)],
+                ..Default::default()
+            },
+        )]
+        .into_iter()
+        .collect();
+        let errors = [("name", "abc")].into_iter().collect::<ConfigMap>().validate(&params).unwrap_err();
+        let error = errors.iter().next().unwrap();
+        assert_eq!(error.kind(), ErrorKind::Regex);
+        assert_eq!(
+            error.to_string(),
+            r#"error validating "name": "abc" cannot be checked: the regex "^\\p{L}+$" is invalid: regex validation failed"#
+        );
     }
 }
