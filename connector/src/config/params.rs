@@ -306,7 +306,7 @@ impl<'a> IntoIterator for &'a Parameters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ConfigMap, ErrorKind};
+    use crate::config::ErrorKind;
 
     #[test]
     fn pattern_matches_unanchored_and_compiles_once() {
@@ -336,18 +336,8 @@ mod tests {
         assert_eq!(pattern.regex().unwrap_err(), "Unicode character classes are not supported");
         assert!(!pattern.is_match("abc"));
 
-        let params: Parameters = [(
-            "name",
-            Parameter {
-                ty: ParameterType::String,
-                validations: vec![Validation::Regex(pattern)],
-                ..Default::default()
-            },
-        )]
-        .into_iter()
-        .collect();
-        let errors = [("name", "abc")].into_iter().collect::<ConfigMap>().validate(&params).unwrap_err();
-        let error = errors.iter().next().unwrap();
+        let problem = Validation::Regex(pattern).failure("abc", &mut None).expect("an invalid pattern fails");
+        let error = crate::config::ConfigError::new("name", problem);
         assert_eq!(error.kind(), ErrorKind::Regex);
         assert_eq!(
             error.to_string(),
