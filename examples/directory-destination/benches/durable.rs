@@ -57,14 +57,37 @@ impl Contender {
     }
 }
 
+/// Alternatives measured with `--explore` (raw system calls, same guarantee as `sync=batch`
+/// unless named otherwise): where the temporary files live, how many threads sync them.
+#[derive(Clone, Copy)]
+struct Variant {
+    name: &'static str,
+    threads: usize,
+    /// Temporary files in one staging subdirectory per thread, renamed into the target.
+    staging: bool,
+    /// Staging directories made per batch and removed after its renames, before the directory sync.
+    per_batch: bool,
+    /// Rename each file as soon as it and those before it are synced (else after all syncs).
+    kick: bool,
+}
+
+const VARIANTS: [Variant; 4] = [
+    Variant { name: "raw: shared dir, renames after all syncs", threads: 8, staging: false, per_batch: false, kick: false },
+    Variant { name: "raw: shared dir, renames as syncs finish", threads: 8, staging: false, per_batch: false, kick: true },
+    Variant { name: "raw: staging dir per thread and batch, renames after all syncs", threads: 8, staging: true, per_batch: true, kick: false },
+    Variant { name: "raw: staging dir per thread and batch, renames as syncs finish", threads: 8, staging: true, per_batch: true, kick: true },
+];
+
 fn main() {
     let mut reps = 7;
     let mut count = 1000;
+    let mut explore = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--reps" => reps = args.next().and_then(|v| v.parse().ok()).expect("--reps N"),
             "--records" => count = args.next().and_then(|v| v.parse().ok()).expect("--records N"),
+            "--explore" => explore = true,
             _ => {} // `cargo bench` passes `--bench`
         }
     }
@@ -80,20 +103,26 @@ fn main() {
         std::process::exit(2);
     }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); Contender::ALL.len()];
+    let n = Contender::ALL.len() + if explore { VARIANTS.len() } else { 0 };
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); n];
     for rep in 0..reps {
-        for k in 0..Contender::ALL.len() {
-            let index = (k + rep) % Contender::ALL.len();
-            let contender = Contender::ALL[index];
+        for k in 0..n {
+            let index = (k + rep) % n;
             let dir = base.join(format!("run-{rep}-{index}"));
-            let elapsed = match contender {
-                Contender::Floor => floor(&dir, count),
-                Contender::Syncfs => syncfs_per_batch(&dir, count),
-                Contender::OursFile => ours(&rt, &dir, count, Sync::File, None),
-                Contender::OursBatch => ours(&rt, &dir, count, Sync::Batch, None),
-                Contender::OursFileOneThread => ours(&rt, &dir, count, Sync::File, Some(1)),
+            let mut extra = 0;
+            let elapsed = match Contender::ALL.get(index) {
+                Some(Contender::Floor) => floor(&dir, count),
+                Some(Contender::Syncfs) => syncfs_per_batch(&dir, count),
+                Some(Contender::OursFile) => ours(&rt, &dir, count, Sync::File, None),
+                Some(Contender::OursBatch) => ours(&rt, &dir, count, Sync::Batch, None),
+                Some(Contender::OursFileOneThread) => ours(&rt, &dir, count, Sync::File, Some(1)),
+                None => {
+                    let v = VARIANTS[index - Contender::ALL.len()];
+                    extra = if v.staging && !v.per_batch { v.threads } else { 0 };
+                    raw_batch(&dir, count, v)
+                }
             };
-            assert_eq!(std::fs::read_dir(&dir).unwrap().count(), count, "{}", contender.name());
+            assert_eq!(std::fs::read_dir(&dir).unwrap().count(), count + extra, "{index}");
             std::fs::remove_dir_all(&dir).unwrap();
             times[index].push(elapsed);
         }
@@ -114,8 +143,15 @@ fn main() {
     println!();
     println!("| contender | records/s | ÷ floor |");
     println!("|---|---:|---:|");
-    for (i, contender) in Contender::ALL.iter().enumerate() {
-        println!("| {} | {:.0} | {:.2} |", contender.name(), rate(i), rate(i) / floor_rate);
+    for i in 0..n {
+        let name = Contender::ALL.get(i).map_or_else(|| VARIANTS[i - Contender::ALL.len()].name, |c| c.name());
+        println!("| {} | {:.0} | {:.2} |", name, rate(i), rate(i) / floor_rate);
+    }
+    if std::env::var_os("BENCH_RAW").is_some() {
+        for (i, t) in times.iter().enumerate() {
+            let r: Vec<String> = t.iter().map(|d| format!("{:.0}", count as f64 / d.as_secs_f64())).collect();
+            println!("raw {i}: {}", r.join(" "));
+        }
     }
 }
 
@@ -209,4 +245,79 @@ fn ours(rt: &tokio::runtime::Runtime, dir: &Path, count: usize, sync: Sync, thre
         destination.teardown().await.unwrap();
         elapsed
     })
+}
+
+fn raw_batch(dir: &Path, count: usize, v: Variant) -> Duration {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let keys: Vec<String> = (0..count).map(key).collect();
+    let temps: Vec<String> = (0..count).map(|i| format!(".tmp-{i}")).collect();
+    let data: Vec<Vec<u8>> = (0..count).map(payload).collect();
+    let fd = open_dir(dir);
+    let start = Instant::now();
+    let make_stages = |batch: usize| -> Vec<rustix::fd::OwnedFd> {
+        (0..v.threads)
+            .map(|t| {
+                let name = format!(".stage-{batch}-{t}");
+                rustix::fs::mkdirat(&fd, name.as_str(), Mode::from_raw_mode(0o700)).unwrap();
+                rustix::fs::openat(&fd, name.as_str(), OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                    .unwrap()
+            })
+            .collect()
+    };
+    let kept = if v.staging && !v.per_batch { make_stages(0) } else { Vec::new() };
+    for (batch, (keys, temps)) in keys.chunks(BATCH).zip(temps.chunks(BATCH)).enumerate() {
+        let data = &data[batch * BATCH..];
+        let fresh = if v.per_batch { make_stages(batch) } else { Vec::new() };
+        let stages = if v.per_batch { &fresh } else { &kept };
+        let next = AtomicUsize::new(0);
+        let owner: Vec<AtomicUsize> = (0..keys.len()).map(|_| AtomicUsize::new(usize::MAX)).collect();
+        let done = std::sync::Mutex::new(0usize);
+        let ready = std::sync::Condvar::new();
+        let rename = |i: usize| {
+            let from = if v.staging { &stages[owner[i].load(Ordering::Relaxed)] } else { &fd };
+            rustix::fs::renameat(from, temps[i].as_str(), &fd, keys[i].as_str()).unwrap();
+        };
+        std::thread::scope(|scope| {
+            for t in 0..v.threads {
+                let (next, owner, fd, done, ready) = (&next, &owner, &fd, &done, &ready);
+                scope.spawn(move || {
+                    let at = if v.staging { &stages[t] } else { fd };
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= temps.len() {
+                            break;
+                        }
+                        let file = create_temp(at, &temps[i]);
+                        assert_eq!(rustix::io::write(&file, &data[i]).unwrap(), data[i].len());
+                        rustix::fs::fdatasync(&file).unwrap();
+                        owner[i].store(t, Ordering::Release);
+                        *done.lock().unwrap() += 1;
+                        ready.notify_one();
+                    }
+                });
+            }
+            if v.kick {
+                for i in 0..temps.len() {
+                    let mut g = done.lock().unwrap();
+                    while owner[i].load(Ordering::Acquire) == usize::MAX {
+                        g = ready.wait(g).unwrap();
+                    }
+                    drop(g);
+                    rename(i);
+                }
+            }
+        });
+        if !v.kick {
+            for i in 0..temps.len() {
+                rename(i);
+            }
+        }
+        if v.per_batch {
+            for t in 0..v.threads {
+                rustix::fs::unlinkat(&fd, format!(".stage-{batch}-{t}").as_str(), rustix::fs::AtFlags::REMOVEDIR).unwrap();
+            }
+        }
+        rustix::fs::fsync(&fd).unwrap();
+    }
+    start.elapsed()
 }
