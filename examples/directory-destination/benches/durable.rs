@@ -3,6 +3,7 @@
 //! ```text
 //! cargo bench -p directory-destination --bench durable              # 1,000 × 1 KiB, 7 repetitions
 //! cargo bench -p directory-destination --bench durable -- --reps 5 --records 1000
+//! BENCH_RAW=1 cargo bench -p directory-destination --bench durable -- --explore  # + designs, raw rates
 //! ```
 //!
 //! Files go to `target/durable-bench` (or `BENCH_DIR`), which must be on a disk, not tmpfs
@@ -17,7 +18,12 @@
 //!   `fsync` per record, one after the other;
 //! - **`syncfs` per batch**: per 100 records, the temporary files written, one `syncfs`, the
 //!   renames, one directory `fsync`: the fewest syncs for the same guarantee, but `syncfs`
-//!   flushes every dirty file of the whole file system (see the README).
+//!   flushes every dirty file of the whole file system (see the README);
+//! - with `--explore`, three designs of `sync=batch` in raw system calls (see [`VARIANTS`]).
+//!
+//! Before each contender the file system is synced (`syncfs`, untimed), so that none starts with
+//! another's dirty data or profits from the `syncfs` contender's flush. `BENCH_RAW=1` also
+//! prints every repetition's rate (the disk's speed drifts within a run).
 //!
 //! The table shows the median records/s of the repetitions and the ratio to the floor.
 
@@ -57,25 +63,38 @@ impl Contender {
     }
 }
 
-/// Alternatives measured with `--explore` (raw system calls, same guarantee as `sync=batch`
-/// unless named otherwise): where the temporary files live, how many threads sync them.
+/// Designs measured with `--explore`, in raw system calls, 8 threads, same guarantee as
+/// `sync=batch` (file data synced before its rename, one directory `fsync` per batch).
 #[derive(Clone, Copy)]
 struct Variant {
     name: &'static str,
-    threads: usize,
-    /// Temporary files in one staging subdirectory per thread, renamed into the target.
+    /// Temporary files in one staging subdirectory per thread, made per batch and removed
+    /// after its renames, before the directory sync.
     staging: bool,
-    /// Staging directories made per batch and removed after its renames, before the directory sync.
-    per_batch: bool,
-    /// Rename each file as soon as it and those before it are synced (else after all syncs).
-    kick: bool,
+    /// All files of the batch written and their write-back started (`fadvise(DONTNEED)`)
+    /// before the first `fdatasync`, renamed after the last (else each file is written and
+    /// synced in one go and renamed, in order, as soon as it and those before it are synced).
+    two_phase: bool,
 }
 
-const VARIANTS: [Variant; 4] = [
-    Variant { name: "raw: shared dir, renames after all syncs", threads: 8, staging: false, per_batch: false, kick: false },
-    Variant { name: "raw: shared dir, renames as syncs finish", threads: 8, staging: false, per_batch: false, kick: true },
-    Variant { name: "raw: staging dir per thread and batch, renames after all syncs", threads: 8, staging: true, per_batch: true, kick: false },
-    Variant { name: "raw: staging dir per thread and batch, renames as syncs finish", threads: 8, staging: true, per_batch: true, kick: true },
+const THREADS: usize = 8;
+
+const VARIANTS: [Variant; 3] = [
+    Variant {
+        name: "raw: each file written and synced, renamed as its sync ends (before)",
+        staging: false,
+        two_phase: false,
+    },
+    Variant {
+        name: "raw: the same, temporary files in a staging directory per thread",
+        staging: true,
+        two_phase: false,
+    },
+    Variant {
+        name: "raw: all written, write-back started, then synced, then renamed (ours now)",
+        staging: false,
+        two_phase: true,
+    },
 ];
 
 fn main() {
@@ -109,7 +128,9 @@ fn main() {
         for k in 0..n {
             let index = (k + rep) % n;
             let dir = base.join(format!("run-{rep}-{index}"));
-            let mut extra = 0;
+            // Untimed: every contender starts with nothing dirty on the file system (else the one
+            // after the `syncfs` contender finds the disk's cache emptied for it).
+            rustix::fs::syncfs(&std::fs::File::open(&base).unwrap()).unwrap();
             let elapsed = match Contender::ALL.get(index) {
                 Some(Contender::Floor) => floor(&dir, count),
                 Some(Contender::Syncfs) => syncfs_per_batch(&dir, count),
@@ -118,11 +139,10 @@ fn main() {
                 Some(Contender::OursFileOneThread) => ours(&rt, &dir, count, Sync::File, Some(1)),
                 None => {
                     let v = VARIANTS[index - Contender::ALL.len()];
-                    extra = if v.staging && !v.per_batch { v.threads } else { 0 };
                     raw_batch(&dir, count, v)
                 }
             };
-            assert_eq!(std::fs::read_dir(&dir).unwrap().count(), count + extra, "{index}");
+            assert_eq!(std::fs::read_dir(&dir).unwrap().count(), count, "{index}");
             std::fs::remove_dir_all(&dir).unwrap();
             times[index].push(elapsed);
         }
@@ -255,33 +275,40 @@ fn raw_batch(dir: &Path, count: usize, v: Variant) -> Duration {
     let fd = open_dir(dir);
     let start = Instant::now();
     let make_stages = |batch: usize| -> Vec<rustix::fd::OwnedFd> {
-        (0..v.threads)
+        (0..THREADS)
             .map(|t| {
                 let name = format!(".stage-{batch}-{t}");
                 rustix::fs::mkdirat(&fd, name.as_str(), Mode::from_raw_mode(0o700)).unwrap();
-                rustix::fs::openat(&fd, name.as_str(), OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-                    .unwrap()
+                rustix::fs::openat(
+                    &fd,
+                    name.as_str(),
+                    OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .unwrap()
             })
             .collect()
     };
-    let kept = if v.staging && !v.per_batch { make_stages(0) } else { Vec::new() };
     for (batch, (keys, temps)) in keys.chunks(BATCH).zip(temps.chunks(BATCH)).enumerate() {
         let data = &data[batch * BATCH..];
-        let fresh = if v.per_batch { make_stages(batch) } else { Vec::new() };
-        let stages = if v.per_batch { &fresh } else { &kept };
+        let two_phase = v.two_phase;
+        let stages = if v.staging { make_stages(batch) } else { Vec::new() };
+        let stages = &stages;
         let next = AtomicUsize::new(0);
         let owner: Vec<AtomicUsize> = (0..keys.len()).map(|_| AtomicUsize::new(usize::MAX)).collect();
         let done = std::sync::Mutex::new(0usize);
+        let barrier = std::sync::Barrier::new(THREADS);
         let ready = std::sync::Condvar::new();
         let rename = |i: usize| {
             let from = if v.staging { &stages[owner[i].load(Ordering::Relaxed)] } else { &fd };
             rustix::fs::renameat(from, temps[i].as_str(), &fd, keys[i].as_str()).unwrap();
         };
         std::thread::scope(|scope| {
-            for t in 0..v.threads {
-                let (next, owner, fd, done, ready) = (&next, &owner, &fd, &done, &ready);
+            for t in 0..THREADS {
+                let (next, owner, fd, done, ready, barrier) = (&next, &owner, &fd, &done, &ready, &barrier);
                 scope.spawn(move || {
                     let at = if v.staging { &stages[t] } else { fd };
+                    let mut mine = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         if i >= temps.len() {
@@ -289,14 +316,25 @@ fn raw_batch(dir: &Path, count: usize, v: Variant) -> Duration {
                         }
                         let file = create_temp(at, &temps[i]);
                         assert_eq!(rustix::io::write(&file, &data[i]).unwrap(), data[i].len());
+                        if two_phase {
+                            rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+                            mine.push(file);
+                            continue;
+                        }
                         rustix::fs::fdatasync(&file).unwrap();
                         owner[i].store(t, Ordering::Release);
                         *done.lock().unwrap() += 1;
                         ready.notify_one();
                     }
+                    if two_phase {
+                        barrier.wait();
+                        for file in mine {
+                            rustix::fs::fdatasync(&file).unwrap();
+                        }
+                    }
                 });
             }
-            if v.kick {
+            if !v.two_phase {
                 for i in 0..temps.len() {
                     let mut g = done.lock().unwrap();
                     while owner[i].load(Ordering::Acquire) == usize::MAX {
@@ -307,14 +345,15 @@ fn raw_batch(dir: &Path, count: usize, v: Variant) -> Duration {
                 }
             }
         });
-        if !v.kick {
+        if v.two_phase {
             for i in 0..temps.len() {
                 rename(i);
             }
         }
-        if v.per_batch {
-            for t in 0..v.threads {
-                rustix::fs::unlinkat(&fd, format!(".stage-{batch}-{t}").as_str(), rustix::fs::AtFlags::REMOVEDIR).unwrap();
+        if v.staging {
+            for t in 0..THREADS {
+                rustix::fs::unlinkat(&fd, format!(".stage-{batch}-{t}").as_str(), rustix::fs::AtFlags::REMOVEDIR)
+                    .unwrap();
             }
         }
         rustix::fs::fsync(&fd).unwrap();
