@@ -130,7 +130,7 @@ fn main() {
             let dir = base.join(format!("run-{rep}-{index}"));
             // Untimed: every contender starts with nothing dirty on the file system (else the one
             // after the `syncfs` contender finds the disk's cache emptied for it).
-            rustix::fs::syncfs(&std::fs::File::open(&base).unwrap()).unwrap();
+            rustix::fs::syncfs(std::fs::File::open(&base).unwrap()).unwrap();
             let elapsed = match Contender::ALL.get(index) {
                 Some(Contender::Floor) => floor(&dir, count),
                 Some(Contender::Syncfs) => syncfs_per_batch(&dir, count),
@@ -307,7 +307,7 @@ fn raw_batch(dir: &Path, count: usize, v: Variant) -> Duration {
             for t in 0..THREADS {
                 let (next, owner, fd, done, ready, barrier) = (&next, &owner, &fd, &done, &ready, &barrier);
                 scope.spawn(move || {
-                    let at = if v.staging { &stages[t] } else { fd };
+                    let at = stages.get(t).unwrap_or(fd);
                     let mut mine = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -335,9 +335,9 @@ fn raw_batch(dir: &Path, count: usize, v: Variant) -> Duration {
                 });
             }
             if !v.two_phase {
-                for i in 0..temps.len() {
+                for (i, synced_by) in owner.iter().enumerate() {
                     let mut g = done.lock().unwrap();
-                    while owner[i].load(Ordering::Acquire) == usize::MAX {
+                    while synced_by.load(Ordering::Acquire) == usize::MAX {
                         g = ready.wait(g).unwrap();
                     }
                     drop(g);
