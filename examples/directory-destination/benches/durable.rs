@@ -19,7 +19,7 @@
 //! - **`syncfs` per batch**: per 100 records, the temporary files written, one `syncfs`, the
 //!   renames, one directory `fsync`: the fewest syncs for the same guarantee, but `syncfs`
 //!   flushes every dirty file of the whole file system (see the README);
-//! - with `--explore`, three designs of `sync=batch` in raw system calls (see [`VARIANTS`]).
+//! - with `--explore`, four designs of `sync=batch` in raw system calls (see [`VARIANTS`]).
 //!
 //! Before each contender the file system is synced (`syncfs`, untimed), so that none starts with
 //! another's dirty data or profits from the `syncfs` contender's flush. `BENCH_RAW=1` also
@@ -79,9 +79,9 @@ struct Variant {
 
 const THREADS: usize = 8;
 
-const VARIANTS: [Variant; 3] = [
+const VARIANTS: [Variant; 4] = [
     Variant {
-        name: "raw: each file written and synced, renamed as its sync ends (before)",
+        name: "raw: each file written and synced, renamed as its sync ends (as ours)",
         staging: false,
         two_phase: false,
     },
@@ -91,8 +91,13 @@ const VARIANTS: [Variant; 3] = [
         two_phase: false,
     },
     Variant {
-        name: "raw: all written, write-back started, then synced, then renamed (ours now)",
+        name: "raw: all written, write-back started, then synced, then renamed (tried, not kept)",
         staging: false,
+        two_phase: true,
+    },
+    Variant {
+        name: "raw: the same, temporary files in a staging directory per thread",
+        staging: true,
         two_phase: true,
     },
 ];
@@ -317,6 +322,7 @@ fn raw_batch(dir: &Path, count: usize, v: Variant) -> Duration {
                         let file = create_temp(at, &temps[i]);
                         assert_eq!(rustix::io::write(&file, &data[i]).unwrap(), data[i].len());
                         if two_phase {
+                            owner[i].store(t, Ordering::Relaxed);
                             rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
                             mine.push(file);
                             continue;

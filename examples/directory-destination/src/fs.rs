@@ -299,7 +299,6 @@ impl DirWriter {
         FsError::Entry { op, key: key.into(), dir: Arc::clone(&self.path), cause }
     }
 
-    /// Syncs the file's data when the sync mode asks (`fdatasync`).
     fn sync_data(&self, file: BorrowedFd<'_>) -> Result<(), EntryCause> {
         match self.options.sync {
             SyncMode::None => Ok(()),
@@ -320,18 +319,6 @@ impl DirWriter {
             .and_then(|()| self.sync_data(file.as_fd()))
             .map_err(|cause| self.entry_error(Op::Write, key, cause))?;
         Ok(staged)
-    }
-
-    /// The first half of an atomic write for [`SyncMode::Batch`] on several threads: `data` in
-    /// a new temporary file for `key` (validated), its write-back started but not waited for;
-    /// the caller syncs the returned file with [`sync_data`](Self::sync_data) before it
-    /// publishes it. Dropping the [`Staged`] file removes it.
-    fn stage_unsynced(&self, key: &[u8], data: &[u8]) -> Result<(OwnedFd, Staged<'_>), FsError> {
-        validate_key(key)?;
-        let (file, staged) = self.create_temp().map_err(|cause| self.entry_error(Op::Write, key, cause))?;
-        write_all(file.as_fd(), data).map_err(|cause| self.entry_error(Op::Write, key, cause))?;
-        start_write_back(file.as_fd());
-        Ok((file, staged))
     }
 
     /// The second half: renames a staged file onto `key` (the commit point). On failure the
@@ -476,19 +463,6 @@ fn remove_stale_temp_files(dir: BorrowedFd<'_>, path: &Path) -> Result<usize, Fs
         }
     }
     Ok(removed)
-}
-
-/// Starts writing the file's dirty pages to the disk without waiting (Linux:
-/// `posix_fadvise(POSIX_FADV_DONTNEED)` starts write-back; pages still cached afterwards may be
-/// dropped from the cache). Started for every file of a batch before the first `fdatasync`, the
-/// file system allocates and writes their blocks together, so the `fdatasync`s that follow find
-/// most of the shared metadata (inode table and directory blocks) already written. Best
-/// effort: a failure changes nothing, the `fdatasync` still writes the data.
-fn start_write_back(file: BorrowedFd<'_>) {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed);
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let _ = file;
 }
 
 /// Writes all of `data`, looping on short writes; an empty `data` makes no system call.

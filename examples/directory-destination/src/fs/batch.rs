@@ -11,15 +11,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use std::os::fd::AsFd;
-
 use super::{DirWriter, FsError, Op, Staged, SyncMode, validate_key};
 
 /// Threads writing and syncing temporary files with a sync mode.
 const SYNC_THREADS: usize = 8;
-/// With [`SyncMode::Batch`], the files of a batch are written, then synced, in groups of this
-/// many changes (so that a large batch never holds more files open at once).
-const SYNC_CHUNK: usize = 128;
 /// Without a sync mode a batch is split across threads from this many changes, or
 /// [`PARALLEL_MIN_BYTES`] of data: below both, starting threads costs more than it saves.
 const PARALLEL_MIN_CHANGES: usize = 128;
@@ -125,20 +120,8 @@ impl DirWriter {
 
     /// Atomic writes staged by `threads` threads and committed here in order: renames, deletes
     /// and, with [`SyncMode::File`], a directory sync after each (so that after a crash the
-    /// durable changes are a prefix of the batch). [`SyncMode::Batch`] goes through
-    /// [`write_synced_together`](Self::write_synced_together).
+    /// durable changes are a prefix of the batch).
     fn write_parallel(&self, changes: &[Change<'_>], threads: usize) -> (usize, Option<FsError>) {
-        if self.options.sync == SyncMode::Batch {
-            let mut written = 0;
-            for chunk in changes.chunks(SYNC_CHUNK) {
-                let (done, error) = self.write_synced_together(chunk, threads.min(chunk.len()));
-                written += done;
-                if error.is_some() {
-                    return (written, error);
-                }
-            }
-            return (written, None);
-        }
         let stage = |i: usize| match changes[i] {
             Change::Write { key, data } => self.stage(key, data).map(Some),
             Change::Delete { key } => validate_key(key).map(|_| None).map_err(FsError::from),
@@ -162,95 +145,6 @@ impl DirWriter {
             Some((i, e)) => (i, Some(e)),
         }
     }
-}
-
-impl DirWriter {
-    /// [`SyncMode::Batch`] on several threads, in three steps: all temporary files written (and
-    /// their write-back started), then all of them synced, then renamed (and the deletes
-    /// applied) here in order. Syncing only after every file is written lets the file system
-    /// write the blocks the files share (inode table, directory) once for many files instead of
-    /// once per file, and the concurrent syncs share the disk's cache flushes. The first
-    /// failure, at change `i`, stops the batch there as in [`in_order`]: the changes before it
-    /// are applied, the temporary files of the others removed unseen.
-    fn write_synced_together(&self, changes: &[Change<'_>], threads: usize) -> (usize, Option<FsError>) {
-        let (staged, failure) = prefix_in_parallel(changes.len(), threads, |i| match changes[i] {
-            Change::Write { key, data } => self.stage_unsynced(key, data).map(Some),
-            Change::Delete { key } => validate_key(key).map(|_| None).map_err(FsError::from),
-        });
-        let (synced, sync_failure) = prefix_in_parallel(staged.len(), threads, |i| match (&staged[i], changes[i]) {
-            (Some((file, _)), Change::Write { key, .. }) => {
-                self.sync_data(file.as_fd()).map_err(|cause| self.entry_error(Op::Write, key, cause))
-            }
-            _ => Ok(()),
-        });
-        let mut failure = sync_failure.or(failure);
-        let ready = synced.len();
-        for (i, staged) in staged.into_iter().enumerate().take(ready) {
-            let result = match (staged, changes[i]) {
-                (Some((file, staged)), Change::Write { key, .. }) => {
-                    drop(file);
-                    self.publish(staged, key)
-                }
-                (_, change) => self.unlink(change.key()).map(|_| ()),
-            };
-            if let Err(e) = result {
-                failure = Some((i, e));
-                break;
-            }
-        }
-        match failure {
-            None => (changes.len(), None),
-            Some((i, e)) => (i, Some(e)),
-        }
-    }
-}
-
-impl Change<'_> {
-    fn key(&self) -> &[u8] {
-        match *self {
-            Change::Write { key, .. } | Change::Delete { key } => key,
-        }
-    }
-}
-
-/// Runs `f(i)` for every `i` in `0..n` on `threads` threads, stopping after the first failure.
-/// Returns the results before the first failure, in index order, and that failure (the results
-/// behind it are dropped). Every index below a failure is run, so the prefix has no gaps.
-fn prefix_in_parallel<T: Send>(
-    n: usize,
-    threads: usize,
-    f: impl Fn(usize) -> Result<T, FsError> + Sync,
-) -> (Vec<T>, Option<(usize, FsError)>) {
-    let slots: Mutex<Vec<Option<Result<T, FsError>>>> = Mutex::new((0..n).map(|_| None).collect());
-    let next = AtomicUsize::new(0);
-    let stop = AtomicUsize::new(usize::MAX);
-    std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n || i > stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let result = f(i);
-                    if result.is_err() {
-                        stop.fetch_min(i, Ordering::Relaxed);
-                    }
-                    slots.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(result);
-                }
-            });
-        }
-    });
-    let mut done = Vec::with_capacity(n);
-    for (i, slot) in slots.into_inner().unwrap_or_else(PoisonError::into_inner).into_iter().enumerate() {
-        match slot {
-            Some(Ok(value)) => done.push(value),
-            Some(Err(e)) => return (done, Some((i, e))),
-            // Only behind a failure (a panicking `f` is re-raised by `scope`).
-            None => break,
-        }
-    }
-    (done, None)
 }
 
 /// The results of the stage threads, by index, and how many of those threads still run.
@@ -341,19 +235,6 @@ fn lock<T>(board: &Mutex<Board<T>>) -> std::sync::MutexGuard<'_, Board<T>> {
 mod tests {
     use super::*;
     use crate::fs::WriteOptions;
-
-    #[test]
-    fn prefix_in_parallel_keeps_the_results_before_the_first_failure() {
-        for threads in [1, 3, 8] {
-            let fail_at = |i: usize| if i == 17 || i == 30 { Err(FsError::EmptyPath) } else { Ok(i) };
-            let (done, failure) = prefix_in_parallel(50, threads, fail_at);
-            assert_eq!(done, (0..17).collect::<Vec<_>>(), "{threads} threads");
-            assert_eq!(failure.map(|(i, _)| i), Some(17), "{threads} threads");
-            let (done, failure) = prefix_in_parallel(5, threads, Ok);
-            assert_eq!(done, [0, 1, 2, 3, 4]);
-            assert!(failure.is_none());
-        }
-    }
 
     #[test]
     fn batch_sync_on_threads_applies_the_front_and_leaves_no_temporary_file() {
