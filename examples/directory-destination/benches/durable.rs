@@ -3,6 +3,7 @@
 //! ```text
 //! cargo bench -p directory-destination --bench durable              # 1,000 × 1 KiB, 7 repetitions
 //! cargo bench -p directory-destination --bench durable -- --reps 5 --records 1000
+//! BENCH_RAW=1 cargo bench -p directory-destination --bench durable -- --explore  # + designs, raw rates
 //! ```
 //!
 //! Files go to `target/durable-bench` (or `BENCH_DIR`), which must be on a disk, not tmpfs
@@ -17,7 +18,12 @@
 //!   `fsync` per record, one after the other;
 //! - **`syncfs` per batch**: per 100 records, the temporary files written, one `syncfs`, the
 //!   renames, one directory `fsync`: the fewest syncs for the same guarantee, but `syncfs`
-//!   flushes every dirty file of the whole file system (see the README).
+//!   flushes every dirty file of the whole file system (see the README);
+//! - with `--explore`, four designs of `sync=batch` in raw system calls (see [`VARIANTS`]).
+//!
+//! Before each contender the file system is synced (`syncfs`, untimed), so that none starts with
+//! another's dirty data or profits from the `syncfs` contender's flush. `BENCH_RAW=1` also
+//! prints every repetition's rate (the disk's speed drifts within a run).
 //!
 //! The table shows the median records/s of the repetitions and the ratio to the floor.
 
@@ -57,14 +63,55 @@ impl Contender {
     }
 }
 
+/// Designs measured with `--explore`, in raw system calls, 8 threads, same guarantee as
+/// `sync=batch` (file data synced before its rename, one directory `fsync` per batch).
+#[derive(Clone, Copy)]
+struct Variant {
+    name: &'static str,
+    /// Temporary files in one staging subdirectory per thread, made per batch and removed
+    /// after its renames, before the directory sync.
+    staging: bool,
+    /// All files of the batch written and their write-back started (`fadvise(DONTNEED)`)
+    /// before the first `fdatasync`, renamed after the last (else each file is written and
+    /// synced in one go and renamed, in order, as soon as it and those before it are synced).
+    two_phase: bool,
+}
+
+const THREADS: usize = 8;
+
+const VARIANTS: [Variant; 4] = [
+    Variant {
+        name: "raw: each file written and synced, renamed as its sync ends (as ours)",
+        staging: false,
+        two_phase: false,
+    },
+    Variant {
+        name: "raw: the same, temporary files in a staging directory per thread",
+        staging: true,
+        two_phase: false,
+    },
+    Variant {
+        name: "raw: all written, write-back started, then synced, then renamed (tried, not kept)",
+        staging: false,
+        two_phase: true,
+    },
+    Variant {
+        name: "raw: the same, temporary files in a staging directory per thread",
+        staging: true,
+        two_phase: true,
+    },
+];
+
 fn main() {
     let mut reps = 7;
     let mut count = 1000;
+    let mut explore = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--reps" => reps = args.next().and_then(|v| v.parse().ok()).expect("--reps N"),
             "--records" => count = args.next().and_then(|v| v.parse().ok()).expect("--records N"),
+            "--explore" => explore = true,
             _ => {} // `cargo bench` passes `--bench`
         }
     }
@@ -80,20 +127,27 @@ fn main() {
         std::process::exit(2);
     }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); Contender::ALL.len()];
+    let n = Contender::ALL.len() + if explore { VARIANTS.len() } else { 0 };
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); n];
     for rep in 0..reps {
-        for k in 0..Contender::ALL.len() {
-            let index = (k + rep) % Contender::ALL.len();
-            let contender = Contender::ALL[index];
+        for k in 0..n {
+            let index = (k + rep) % n;
             let dir = base.join(format!("run-{rep}-{index}"));
-            let elapsed = match contender {
-                Contender::Floor => floor(&dir, count),
-                Contender::Syncfs => syncfs_per_batch(&dir, count),
-                Contender::OursFile => ours(&rt, &dir, count, Sync::File, None),
-                Contender::OursBatch => ours(&rt, &dir, count, Sync::Batch, None),
-                Contender::OursFileOneThread => ours(&rt, &dir, count, Sync::File, Some(1)),
+            // Untimed: every contender starts with nothing dirty on the file system (else the one
+            // after the `syncfs` contender finds the disk's cache emptied for it).
+            rustix::fs::syncfs(std::fs::File::open(&base).unwrap()).unwrap();
+            let elapsed = match Contender::ALL.get(index) {
+                Some(Contender::Floor) => floor(&dir, count),
+                Some(Contender::Syncfs) => syncfs_per_batch(&dir, count),
+                Some(Contender::OursFile) => ours(&rt, &dir, count, Sync::File, None),
+                Some(Contender::OursBatch) => ours(&rt, &dir, count, Sync::Batch, None),
+                Some(Contender::OursFileOneThread) => ours(&rt, &dir, count, Sync::File, Some(1)),
+                None => {
+                    let v = VARIANTS[index - Contender::ALL.len()];
+                    raw_batch(&dir, count, v)
+                }
             };
-            assert_eq!(std::fs::read_dir(&dir).unwrap().count(), count, "{}", contender.name());
+            assert_eq!(std::fs::read_dir(&dir).unwrap().count(), count, "{index}");
             std::fs::remove_dir_all(&dir).unwrap();
             times[index].push(elapsed);
         }
@@ -114,8 +168,15 @@ fn main() {
     println!();
     println!("| contender | records/s | ÷ floor |");
     println!("|---|---:|---:|");
-    for (i, contender) in Contender::ALL.iter().enumerate() {
-        println!("| {} | {:.0} | {:.2} |", contender.name(), rate(i), rate(i) / floor_rate);
+    for i in 0..n {
+        let name = Contender::ALL.get(i).map_or_else(|| VARIANTS[i - Contender::ALL.len()].name, |c| c.name());
+        println!("| {} | {:.0} | {:.2} |", name, rate(i), rate(i) / floor_rate);
+    }
+    if std::env::var_os("BENCH_RAW").is_some() {
+        for (i, t) in times.iter().enumerate() {
+            let r: Vec<String> = t.iter().map(|d| format!("{:.0}", count as f64 / d.as_secs_f64())).collect();
+            println!("raw {i}: {}", r.join(" "));
+        }
     }
 }
 
@@ -209,4 +270,99 @@ fn ours(rt: &tokio::runtime::Runtime, dir: &Path, count: usize, sync: Sync, thre
         destination.teardown().await.unwrap();
         elapsed
     })
+}
+
+fn raw_batch(dir: &Path, count: usize, v: Variant) -> Duration {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let keys: Vec<String> = (0..count).map(key).collect();
+    let temps: Vec<String> = (0..count).map(|i| format!(".tmp-{i}")).collect();
+    let data: Vec<Vec<u8>> = (0..count).map(payload).collect();
+    let fd = open_dir(dir);
+    let start = Instant::now();
+    let make_stages = |batch: usize| -> Vec<rustix::fd::OwnedFd> {
+        (0..THREADS)
+            .map(|t| {
+                let name = format!(".stage-{batch}-{t}");
+                rustix::fs::mkdirat(&fd, name.as_str(), Mode::from_raw_mode(0o700)).unwrap();
+                rustix::fs::openat(
+                    &fd,
+                    name.as_str(),
+                    OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .unwrap()
+            })
+            .collect()
+    };
+    for (batch, (keys, temps)) in keys.chunks(BATCH).zip(temps.chunks(BATCH)).enumerate() {
+        let data = &data[batch * BATCH..];
+        let two_phase = v.two_phase;
+        let stages = if v.staging { make_stages(batch) } else { Vec::new() };
+        let stages = &stages;
+        let next = AtomicUsize::new(0);
+        let owner: Vec<AtomicUsize> = (0..keys.len()).map(|_| AtomicUsize::new(usize::MAX)).collect();
+        let done = std::sync::Mutex::new(0usize);
+        let barrier = std::sync::Barrier::new(THREADS);
+        let ready = std::sync::Condvar::new();
+        let rename = |i: usize| {
+            let from = if v.staging { &stages[owner[i].load(Ordering::Relaxed)] } else { &fd };
+            rustix::fs::renameat(from, temps[i].as_str(), &fd, keys[i].as_str()).unwrap();
+        };
+        std::thread::scope(|scope| {
+            for t in 0..THREADS {
+                let (next, owner, fd, done, ready, barrier) = (&next, &owner, &fd, &done, &ready, &barrier);
+                scope.spawn(move || {
+                    let at = stages.get(t).unwrap_or(fd);
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= temps.len() {
+                            break;
+                        }
+                        let file = create_temp(at, &temps[i]);
+                        assert_eq!(rustix::io::write(&file, &data[i]).unwrap(), data[i].len());
+                        if two_phase {
+                            owner[i].store(t, Ordering::Relaxed);
+                            rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+                            mine.push(file);
+                            continue;
+                        }
+                        rustix::fs::fdatasync(&file).unwrap();
+                        owner[i].store(t, Ordering::Release);
+                        *done.lock().unwrap() += 1;
+                        ready.notify_one();
+                    }
+                    if two_phase {
+                        barrier.wait();
+                        for file in mine {
+                            rustix::fs::fdatasync(&file).unwrap();
+                        }
+                    }
+                });
+            }
+            if !v.two_phase {
+                for (i, synced_by) in owner.iter().enumerate() {
+                    let mut g = done.lock().unwrap();
+                    while synced_by.load(Ordering::Acquire) == usize::MAX {
+                        g = ready.wait(g).unwrap();
+                    }
+                    drop(g);
+                    rename(i);
+                }
+            }
+        });
+        if v.two_phase {
+            for i in 0..temps.len() {
+                rename(i);
+            }
+        }
+        if v.staging {
+            for t in 0..THREADS {
+                rustix::fs::unlinkat(&fd, format!(".stage-{batch}-{t}").as_str(), rustix::fs::AtFlags::REMOVEDIR)
+                    .unwrap();
+            }
+        }
+        rustix::fs::fsync(&fd).unwrap();
+    }
+    start.elapsed()
 }

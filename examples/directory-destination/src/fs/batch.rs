@@ -237,6 +237,28 @@ mod tests {
     use crate::fs::WriteOptions;
 
     #[test]
+    fn batch_sync_on_threads_applies_the_front_and_leaves_no_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut w = DirWriter::open(tmp.path(), WriteOptions { atomic: true, sync: SyncMode::Batch }).unwrap();
+        w.set_threads(2);
+        let keys: Vec<String> = (0..300).map(|i| format!("k{i}")).collect();
+        let mut changes: Vec<Change<'_>> =
+            keys.iter().map(|k| Change::Write { key: k.as_bytes(), data: k.as_bytes() }).collect();
+        changes[3] = Change::Delete { key: b"k0" };
+        changes[200] = Change::Write { key: b"bad/key", data: b"x" };
+        let outcome = w.write_batch(&changes);
+        assert_eq!(outcome.written, 200);
+        assert!(matches!(outcome.error, Some(FsError::InvalidKey(_))), "{:?}", outcome.error);
+        let mut names: Vec<String> =
+            std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        let mut expected: Vec<String> = keys[1..200].iter().filter(|k| *k != "k3").cloned().collect();
+        expected.sort();
+        assert_eq!(names, expected, "k0 deleted, k3 never written, nothing from 200 on, no temporary file");
+        assert_eq!(std::fs::read(tmp.path().join("k199")).unwrap(), b"k199");
+    }
+
+    #[test]
     fn batches_use_threads_when_they_pay() {
         let tmp = tempfile::tempdir().unwrap();
         let big = vec![b'x'; 256 * 1024];
