@@ -179,22 +179,27 @@ impl Parameter {
 /// hands out copies of that value.
 #[derive(Clone, Default)]
 pub struct Parameters {
-    map: Arc<BTreeMap<String, Parameter>>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone, Default)]
+struct Inner {
+    map: BTreeMap<String, Parameter>,
     /// Parameters without a default that are unset (`None`) when absent instead of taking
     /// their type's zero value (an `Option` field): the docs show no default for them. Not
     /// part of the spec (connector.yaml has no such notion), nor of equality.
-    unset_when_absent: Arc<BTreeSet<String>>,
+    unset_when_absent: BTreeSet<String>,
 }
 
 impl fmt::Debug for Parameters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Parameters").field("map", &self.map).finish()
+        f.debug_struct("Parameters").field("map", &self.inner.map).finish()
     }
 }
 
 impl PartialEq for Parameters {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.map, &other.map) || self.map == other.map
+        Arc::ptr_eq(&self.inner, &other.inner) || self.inner.map == other.inner.map
     }
 }
 
@@ -207,22 +212,21 @@ impl Parameters {
     /// Adds a parameter, returning the one it replaced.
     pub fn insert(&mut self, name: impl Into<String>, parameter: Parameter) -> Option<Parameter> {
         let name = name.into();
-        if self.unset_when_absent.contains(&name) {
-            Arc::make_mut(&mut self.unset_when_absent).remove(&name);
-        }
-        Arc::make_mut(&mut self.map).insert(name, parameter)
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.unset_when_absent.remove(&name);
+        inner.map.insert(name, parameter)
     }
 
     /// Marks a parameter as unset when absent (no zero value to document).
     pub(crate) fn mark_unset_when_absent(&mut self, name: &str) {
-        Arc::make_mut(&mut self.unset_when_absent).insert(name.to_owned());
+        Arc::make_mut(&mut self.inner).unset_when_absent.insert(name.to_owned());
     }
 
     /// What an absent parameter without a default means in the docs: its type's zero value
     /// (readmegen's), or nothing for one that is unset when absent (an `Option` field).
     pub(crate) fn zero_value(&self, name: &str, ty: ParameterType) -> &'static str {
         match ty {
-            _ if self.unset_when_absent.contains(name) => "",
+            _ if self.inner.unset_when_absent.contains(name) => "",
             ParameterType::String | ParameterType::File => "",
             ParameterType::Int => "0",
             ParameterType::Float => "0.0",
@@ -233,40 +237,39 @@ impl Parameters {
 
     /// The parameter with this exact name.
     pub fn get(&self, name: &str) -> Option<&Parameter> {
-        self.map.get(name)
+        self.inner.map.get(name)
     }
 
     /// Removes the parameter with this exact name.
     pub fn remove(&mut self, name: &str) -> Option<Parameter> {
-        if self.unset_when_absent.contains(name) {
-            Arc::make_mut(&mut self.unset_when_absent).remove(name);
-        }
-        Arc::make_mut(&mut self.map).remove(name)
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.unset_when_absent.remove(name);
+        inner.map.remove(name)
     }
 
     /// Whether there is a parameter with this exact name.
     pub fn contains(&self, name: &str) -> bool {
-        self.map.contains_key(name)
+        self.inner.map.contains_key(name)
     }
 
     /// The number of parameters.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.inner.map.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.inner.map.is_empty()
     }
 
     /// `(name, parameter)` pairs, ordered by name.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Parameter)> + DoubleEndedIterator + '_ {
-        self.map.iter().map(|(k, v)| (k.as_str(), v))
+        self.inner.map.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// The names, in order.
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + '_ {
-        self.map.keys().map(String::as_str)
+        self.inner.map.keys().map(String::as_str)
     }
 
     /// Adds every parameter of `other`, replacing ones of the same name.
@@ -274,7 +277,7 @@ impl Parameters {
         for (name, parameter) in other.iter() {
             self.insert(name, parameter.clone());
         }
-        for name in other.unset_when_absent.iter() {
+        for name in other.inner.unset_when_absent.iter() {
             self.mark_unset_when_absent(name);
         }
     }
@@ -283,7 +286,7 @@ impl Parameters {
 impl<K: Into<String>> FromIterator<(K, Parameter)> for Parameters {
     fn from_iter<I: IntoIterator<Item = (K, Parameter)>>(iter: I) -> Self {
         let map = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
-        Parameters { map: Arc::new(map), unset_when_absent: Arc::default() }
+        Parameters { inner: Arc::new(Inner { map, unset_when_absent: BTreeSet::new() }) }
     }
 }
 
@@ -291,7 +294,7 @@ impl IntoIterator for Parameters {
     type Item = (String, Parameter);
     type IntoIter = std::collections::btree_map::IntoIter<String, Parameter>;
     fn into_iter(self) -> Self::IntoIter {
-        Arc::unwrap_or_clone(self.map).into_iter()
+        Arc::unwrap_or_clone(self.inner).map.into_iter()
     }
 }
 
@@ -299,7 +302,7 @@ impl<'a> IntoIterator for &'a Parameters {
     type Item = (&'a String, &'a Parameter);
     type IntoIter = std::collections::btree_map::Iter<'a, String, Parameter>;
     fn into_iter(self) -> Self::IntoIter {
-        self.map.iter()
+        self.inner.map.iter()
     }
 }
 
