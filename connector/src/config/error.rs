@@ -108,8 +108,8 @@ pub enum Problem {
         value: String,
         /// The regex, as written.
         pattern: String,
-        /// Whether the pattern itself is invalid (so no value can be checked).
-        invalid_pattern: bool,
+        /// Why the pattern itself is invalid (so no value can be checked), if it is.
+        invalid_pattern: Option<String>,
     },
     /// A check of the config type's own `validate` hook failed.
     Custom {
@@ -217,11 +217,11 @@ impl fmt::Display for ConfigError {
             Problem::Exclusion { value, excluded } => {
                 write!(f, "{} value must be excluded from the list [{}]", quote(value), list(excluded))
             }
-            Problem::Regex { value, pattern, invalid_pattern: false } => {
+            Problem::Regex { value, pattern, invalid_pattern: None } => {
                 write!(f, "{} should match the regex {}", quote(value), quote(pattern))
             }
-            Problem::Regex { value, pattern, invalid_pattern: true } => {
-                write!(f, "{} cannot be checked: the regex {} is invalid", quote(value), quote(pattern))
+            Problem::Regex { value, pattern, invalid_pattern: Some(reason) } => {
+                write!(f, "{} cannot be checked: the regex {} is invalid ({reason})", quote(value), quote(pattern))
             }
             Problem::Unrecognized { .. } | Problem::Required | Problem::Custom { .. } => Ok(()),
         }?;

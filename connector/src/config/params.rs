@@ -344,7 +344,7 @@ mod tests {
         assert_eq!(error.kind(), ErrorKind::Regex);
         assert_eq!(
             error.to_string(),
-            r#"error validating "name": "abc" cannot be checked: the regex "^\\p{L}+$" is invalid: regex validation failed"#
+            r#"error validating "name": "abc" cannot be checked: the regex "^\\p{L}+$" is invalid (Unicode character classes are not supported): regex validation failed"#
         );
     }
 }

@@ -68,8 +68,8 @@ impl Validation {
             Validation::Regex(pattern) => {
                 let invalid_pattern = match pattern.regex() {
                     Ok(re) if re.is_match(value) => return None,
-                    Ok(_) => false,
-                    Err(_) => true,
+                    Ok(_) => None,
+                    Err(reason) => Some(reason.to_owned()),
                 };
                 Some(Problem::Regex { value: owned(), pattern: pattern.as_str().to_owned(), invalid_pattern })
             }

@@ -319,7 +319,7 @@ fn invalid_regex_reports_that_the_pattern_is_invalid() {
     assert_eq!(problem.kind(), ErrorKind::Regex);
     assert_eq!(
         crate::config::ConfigError::new("r", problem).to_string(),
-        r#"error validating "r": "x" cannot be checked: the regex "(" is invalid: regex validation failed"#
+        r#"error validating "r": "x" cannot be checked: the regex "(" is invalid (found open group without closing ')'): regex validation failed"#
     );
 }
 
@@ -380,7 +380,7 @@ fn errors_carry_the_data_their_text_is_rendered_from() {
             ("batchSize", &Problem::GreaterThan { value: "0".into(), bound: 0.0 }),
             ("format", &Problem::Inclusion { value: "xml".into(), allowed: list(&["raw", "json"]) }),
             ("formt", &Problem::Unrecognized { suggestion: Some("format".into()) }),
-            ("name", &Problem::Regex { value: "A".into(), pattern: "^[a-z]+$".into(), invalid_pattern: false }),
+            ("name", &Problem::Regex { value: "A".into(), pattern: "^[a-z]+$".into(), invalid_pattern: None }),
         ]
     );
     assert_eq!(errors.iter().next().unwrap().kind(), ErrorKind::GreaterThan);
