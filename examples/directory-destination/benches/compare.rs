@@ -461,7 +461,7 @@ fn write_tables(settings: &Settings, report: &mut String) -> WriteResults {
     let _ = writeln!(
         report,
         "\n\nRatios: `ours` atomic rows against floor atomic; `atomic=false` rows, naive and the 2-thread floor against \
-         floor raw. \"2 threads\" is `DirectoryDestination::set_write_threads(2)` (atomic batches of ≥ 128 \
+         floor raw. \"2 threads\" is `DirectoryDestination::set_write_threads(2)` (atomic batches of ≥ 64 \
          records or 512 KiB: two threads stage the files, one renames them in record order; with a sync mode up \
          to 8 threads write and sync; `atomic=false` writes with one thread; the default on ≥ 2 CPUs), \"1 thread\" is `set_write_threads(1)`; the sync \
          rows use the default. The last row takes the better of 1 and 2 threads. On tmpfs `fsync` is nearly \
