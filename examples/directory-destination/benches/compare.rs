@@ -53,6 +53,7 @@ use rustix::fs::{Mode, OFlags};
 mod e2e;
 #[path = "../../../connector/benches/thirty/mod.rs"]
 mod thirty;
+mod write_path;
 
 #[allow(unreachable_pub, reason = "shared with the tests; the bench uses a part")]
 #[path = "../tests/plugin_common/mod.rs"]
@@ -305,35 +306,12 @@ fn ours(
     options: &[(&str, &str)],
     threads: Option<usize>,
 ) -> Duration {
-    let mut config = ConfigMap::new();
-    config.insert("directory", dir.to_string_lossy().into_owned());
-    for (k, v) in options {
-        config.insert(*k, *v);
-    }
+    let config = write_path::config(dir, options);
     let count = records.len();
-    let mut records = records.into_iter();
-    let batches: Vec<Vec<Record>> =
-        std::iter::from_fn(|| Some(records.by_ref().take(BATCH).collect::<Vec<_>>()).filter(|b| !b.is_empty()))
-            .collect();
+    let batches = write_path::batches(records, BATCH);
     rt.block_on(async move {
         let start = Instant::now();
-        let mut runner = DestinationRunner::<DirectoryDestination>::configure(&config).await.expect("configure");
-        if let Some(threads) = threads {
-            runner.destination_mut().set_write_threads(threads);
-        }
-        runner.open().await.expect("open");
-        let mut acked = 0;
-        for batch in batches {
-            for ack in runner.write(batch).await {
-                assert!(ack.error.is_none(), "write failed: {:?}", ack.error);
-                acked += 1;
-            }
-        }
-        for ack in runner.flush().await {
-            assert!(ack.error.is_none(), "write failed: {:?}", ack.error);
-            acked += 1;
-        }
-        runner.teardown().await.expect("teardown");
+        let acked = write_path::write(&config, threads, batches).await;
         let elapsed = start.elapsed();
         assert_eq!(acked, count);
         elapsed

@@ -35,9 +35,10 @@ use std::time::{Duration, Instant};
 
 use conduit_connector::cli::{Input, RunOptions, generated_record, run_with};
 use conduit_connector::config::ConfigMap;
-use conduit_connector::destination::DestinationRunner;
 use conduit_connector::opencdc::{JsonLines, Record};
 use directory_destination::DirectoryDestination;
+
+mod write_path;
 
 const PAYLOAD: usize = 1024;
 const BATCH: usize = 256;
@@ -69,29 +70,12 @@ fn cpu() -> Duration {
 
 fn write_only(dir: &Path, records: Vec<Record>) -> (Duration, Duration) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-    let mut config = ConfigMap::new();
-    config.insert("directory", dir.to_string_lossy().into_owned());
+    let config = write_path::config(dir, &[]);
     let count = records.len();
-    let mut records = records.into_iter();
-    let batches: Vec<Vec<Record>> =
-        std::iter::from_fn(|| Some(records.by_ref().take(BATCH).collect::<Vec<_>>()).filter(|b| !b.is_empty()))
-            .collect();
+    let batches = write_path::batches(records, BATCH);
     rt.block_on(async move {
         let (start, cpu0) = (Instant::now(), cpu());
-        let mut runner = DestinationRunner::<DirectoryDestination>::configure(&config).await.expect("configure");
-        runner.open().await.expect("open");
-        let mut acked = 0;
-        for batch in batches {
-            for ack in runner.write(batch).await {
-                assert!(ack.error.is_none(), "write failed: {:?}", ack.error);
-                acked += 1;
-            }
-        }
-        for ack in runner.flush().await {
-            assert!(ack.error.is_none(), "write failed: {:?}", ack.error);
-            acked += 1;
-        }
-        runner.teardown().await.expect("teardown");
+        let acked = write_path::write(&config, None, batches).await;
         let times = (start.elapsed(), cpu() - cpu0);
         assert_eq!(acked, count);
         times

@@ -24,15 +24,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use conduit_connector::cli::generated_record;
-use conduit_connector::config::ConfigMap;
-use conduit_connector::destination::DestinationRunner;
 use conduit_connector::opencdc::Record;
 use conduit_connector::plugin::proto::connector::v2::destination::run;
 use conduit_connector::plugin::proto::opencdc::v1 as pbcdc;
-use directory_destination::DirectoryDestination;
 use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
 
-use crate::plugin_common;
+use crate::{plugin_common, write_path};
 
 /// Records un-acked at most (the client waits before sending more).
 pub const MAX_IN_FLIGHT: usize = 2_000;
@@ -374,31 +371,13 @@ fn self_cpu() -> Duration {
 /// `block_in_place` there, without copying the batch).
 fn write_only(dir: &Path, records: Vec<Record>) -> Sample {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    let mut config = ConfigMap::new();
-    config.insert("directory", dir.to_string_lossy().into_owned());
+    let config = write_path::config(dir, &[]);
     let count = records.len();
-    let mut records = records.into_iter();
-    let batches: Vec<Vec<Record>> = std::iter::from_fn(|| {
-        Some(records.by_ref().take(WRITE_ONLY_BATCH).collect::<Vec<_>>()).filter(|b| !b.is_empty())
-    })
-    .collect();
+    let batches = write_path::batches(records, WRITE_ONLY_BATCH);
     rt.block_on(async move {
         let cpu = self_cpu();
         let start = Instant::now();
-        let mut runner = DestinationRunner::<DirectoryDestination>::configure(&config).await.expect("configure");
-        runner.open().await.expect("open");
-        let mut acked = 0;
-        for batch in batches {
-            for ack in runner.write(batch).await {
-                assert!(ack.error.is_none(), "write failed: {:?}", ack.error);
-                acked += 1;
-            }
-        }
-        for ack in runner.flush().await {
-            assert!(ack.error.is_none(), "write failed: {:?}", ack.error);
-            acked += 1;
-        }
-        runner.teardown().await.expect("teardown");
+        let acked = write_path::write(&config, None, batches).await;
         let time = start.elapsed();
         assert_eq!(acked, count);
         Sample { time, cpu: self_cpu() - cpu, client_cpu: None }
