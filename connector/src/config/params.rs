@@ -274,12 +274,13 @@ impl Parameters {
 
     /// Adds every parameter of `other`, replacing ones of the same name.
     pub fn extend(&mut self, other: Parameters) {
-        for (name, parameter) in other.iter() {
-            self.insert(name, parameter.clone());
+        let other = Arc::unwrap_or_clone(other.inner);
+        let inner = Arc::make_mut(&mut self.inner);
+        for name in other.map.keys() {
+            inner.unset_when_absent.remove(name);
         }
-        for name in other.inner.unset_when_absent.iter() {
-            self.mark_unset_when_absent(name);
-        }
+        inner.map.extend(other.map);
+        inner.unset_when_absent.extend(other.unset_when_absent);
     }
 }
 
