@@ -49,7 +49,8 @@
 //! | `File` | that change (the directory is synced after it) | each written change, in order: the directory is synced after each one |
 //! | `Batch`| only after [`commit`](DirWriter::commit) | every written change (one directory sync at the end) |
 //!
-//! A crash in atomic mode can leave a temporary file behind; [`DirWriter::open`] removes them.
+//! A crash in atomic mode can leave temporary files behind, and with a sync mode hidden staging
+//! directories of them (named with [`TEMP_PREFIX`] too); [`DirWriter::open`] removes both.
 //! A write that fails (a full disk, the file-size limit) leaves the key as it was in atomic
 //! mode; in non-atomic mode it removes the empty or partial file, so the key is absent.
 //! `close` errors are not reported (they carry no durable information on local file systems);
@@ -89,6 +90,10 @@ const DIR_MODE: u32 = 0o755;
 const FILE_MODE: u32 = 0o644;
 /// How many temporary names are tried before giving up when they already exist.
 const TEMP_ATTEMPTS: u32 = 8;
+/// What follows [`TEMP_PREFIX`] in the name of a [`StagingDir`].
+const STAGING: &str = "stage-";
+/// Mode of staging directories (before the umask).
+const STAGING_MODE: u32 = 0o700;
 
 /// Distinguishes the temporary names of writers (and clones) in one process.
 static NEXT_WRITER_ID: AtomicU64 = AtomicU64::new(0);
@@ -213,7 +218,8 @@ impl DirWriter {
         &self.path
     }
 
-    /// How many stale temporary files [`open`](DirWriter::open) removed.
+    /// How many stale temporary files and staging directories [`open`](DirWriter::open)
+    /// removed.
     pub fn stale_removed(&self) -> usize {
         self.stale_removed
     }
@@ -312,8 +318,14 @@ impl DirWriter {
     /// its data synced when the sync mode asks, not yet visible under the key. Takes `&self`,
     /// so several threads can stage at once. Dropping the [`Staged`] file removes it.
     fn stage(&self, key: &[u8], data: &[u8]) -> Result<Staged<'_>, FsError> {
+        self.stage_in(self.dir.as_fd(), key, data)
+    }
+
+    /// [`stage`](Self::stage) with the temporary file in `at`: the directory or a
+    /// [`StagingDir`] of it.
+    fn stage_in<'a>(&'a self, at: BorrowedFd<'a>, key: &[u8], data: &[u8]) -> Result<Staged<'a>, FsError> {
         validate_key(key)?;
-        let (file, staged) = self.create_temp().map_err(|cause| self.entry_error(Op::Write, key, cause))?;
+        let (file, staged) = self.create_temp(at).map_err(|cause| self.entry_error(Op::Write, key, cause))?;
         // On failure `staged` is dropped, which removes the temporary file.
         write_all(file.as_fd(), data)
             .and_then(|()| self.sync_data(file.as_fd()))
@@ -324,23 +336,45 @@ impl DirWriter {
     /// The second half: renames a staged file onto `key` (the commit point). On failure the
     /// staged file is removed and the key left as it was.
     fn publish(&self, staged: Staged<'_>, key: &[u8]) -> Result<(), FsError> {
-        rustix::fs::renameat(self.dir.as_fd(), staged.name.as_cstr(), self.dir.as_fd(), key)
+        rustix::fs::renameat(staged.dir, staged.name.as_cstr(), self.dir.as_fd(), key)
             .map_err(|errno| self.entry_error(Op::Write, key, classify(errno, Step::Rename)))?;
         std::mem::forget(staged);
         Ok(())
     }
 
-    /// Creates a new temporary file under a fresh name.
-    fn create_temp(&self) -> Result<(OwnedFd, Staged<'_>), EntryCause> {
+    /// Creates a new temporary file in `at` under a fresh name.
+    fn create_temp<'a>(&'a self, at: BorrowedFd<'a>) -> Result<(OwnedFd, Staged<'a>), EntryCause> {
         let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
         let mut attempt = 0;
         loop {
-            let name = TempName::new(self.id, self.next_temp.fetch_add(1, Ordering::Relaxed));
-            match rustix::fs::openat(self.dir.as_fd(), name.as_cstr(), flags, Mode::from_raw_mode(FILE_MODE)) {
-                Ok(fd) => return Ok((fd, Staged { dir: self.dir.as_fd(), name })),
+            let name = TempName::new("", self.id, self.next_temp.fetch_add(1, Ordering::Relaxed));
+            match rustix::fs::openat(at, name.as_cstr(), flags, Mode::from_raw_mode(FILE_MODE)) {
+                Ok(fd) => return Ok((fd, Staged { dir: at, name })),
                 Err(Errno::EXIST) if attempt + 1 < TEMP_ATTEMPTS => attempt += 1,
                 Err(Errno::INTR) => {}
                 Err(errno) => return Err(io_cause(Step::CreateTemp, errno)),
+            }
+        }
+    }
+
+    /// Creates a new, empty [`StagingDir`] in the directory.
+    fn staging_dir(&self) -> Result<StagingDir<'_>, Errno> {
+        let mut attempt = 0;
+        loop {
+            let name = TempName::new(STAGING, self.id, self.next_temp.fetch_add(1, Ordering::Relaxed));
+            match rustix::fs::mkdirat(&*self.dir, name.as_cstr(), Mode::from_raw_mode(STAGING_MODE)) {
+                Ok(()) => {
+                    return match open_subdir(self.dir.as_fd(), name.as_cstr()) {
+                        Ok(fd) => Ok(StagingDir { parent: self.dir.as_fd(), fd, name }),
+                        Err(errno) => {
+                            let _ = rustix::fs::unlinkat(&*self.dir, name.as_cstr(), AtFlags::REMOVEDIR);
+                            Err(errno)
+                        }
+                    };
+                }
+                Err(Errno::EXIST) if attempt + 1 < TEMP_ATTEMPTS => attempt += 1,
+                Err(Errno::INTR) => {}
+                Err(errno) => return Err(errno),
             }
         }
     }
@@ -385,18 +419,19 @@ impl DirWriter {
     }
 }
 
-/// A temporary file's name: [`TEMP_PREFIX`], then the process id, the writer id and a counter
-/// in hexadecimal, NUL-terminated, without allocating.
+/// A temporary file's or [`StagingDir`]'s name: [`TEMP_PREFIX`], a kind (empty, or
+/// [`STAGING`]), then the process id, the writer id and a counter in hexadecimal,
+/// NUL-terminated, without allocating.
 struct TempName {
-    buf: [u8; 64],
+    buf: [u8; 80],
 }
 
 impl TempName {
-    fn new(writer: u64, counter: u64) -> TempName {
-        let mut buf = [0u8; 64];
+    fn new(kind: &str, writer: u64, counter: u64) -> TempName {
+        let mut buf = [0u8; 80];
         let mut rest = &mut buf[..];
-        // At most 13 + 3 × 16 + 2 bytes: always fits, with a NUL after it.
-        let _ = write!(rest, "{TEMP_PREFIX}{:x}-{writer:x}-{counter:x}", std::process::id());
+        // At most 13 + 8 + 3 × 16 + 2 bytes: always fits, with a NUL after it.
+        let _ = write!(rest, "{TEMP_PREFIX}{kind}{:x}-{writer:x}-{counter:x}", std::process::id());
         TempName { buf }
     }
 
@@ -419,6 +454,39 @@ impl Drop for Staged<'_> {
     }
 }
 
+/// A directory for one thread's temporary files during a synced batch, made in the directory
+/// and removed (when empty) on drop; see [`write_batch`](DirWriter::write_batch).
+///
+/// On a file system without a journal (ext4 without one), the first sync of a new file also
+/// writes its parent directory. Temporary files of several threads in the directory itself
+/// make every sync write (and wait for) that one directory; in a staging directory per thread
+/// each sync writes only its thread's small directory, and the renames onto the keys are made
+/// durable together by the batch's one sync of the directory. A crash can leave a staging
+/// directory behind; [`DirWriter::open`] empties and removes it.
+struct StagingDir<'a> {
+    parent: BorrowedFd<'a>,
+    fd: OwnedFd,
+    name: TempName,
+}
+
+impl Drop for StagingDir<'_> {
+    fn drop(&mut self) {
+        // Best effort: a leftover is removed by the next `open`.
+        let _ = rustix::fs::unlinkat(self.parent, self.name.as_cstr(), AtFlags::REMOVEDIR);
+    }
+}
+
+/// Opens the directory `name` in `dir`, not following a symlink.
+fn open_subdir(dir: BorrowedFd<'_>, name: &CStr) -> Result<OwnedFd, Errno> {
+    let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+    loop {
+        match rustix::fs::openat(dir, name, flags, Mode::empty()) {
+            Err(Errno::INTR) => {}
+            result => return result,
+        }
+    }
+}
+
 /// Takes the exclusive, non-blocking `flock` on the directory handle that makes a writer the
 /// directory's only one. The lock belongs to this open handle: it is released when the handle
 /// (shared by every [`DirWriter::try_clone`]) is closed, or by the kernel when the process dies.
@@ -437,28 +505,53 @@ fn lock(dir: BorrowedFd<'_>, path: &Path) -> Result<(), FsError> {
     }
 }
 
-/// Removes files whose names start with [`TEMP_PREFIX`]; directories with such names are left
-/// alone (a writer never creates them).
+/// Removes what a crash left in the directory: files whose names start with [`TEMP_PREFIX`],
+/// and [`StagingDir`]s (named [`TEMP_PREFIX`] + [`STAGING`]) with the temporary files in them.
+/// Other directories with the prefix are left alone (a writer never creates them), and so is a
+/// staging directory that holds anything else. Returns how many entries it removed.
 fn remove_stale_temp_files(dir: BorrowedFd<'_>, path: &Path) -> Result<usize, FsError> {
+    remove_stale_in(dir, path, &[])
+}
+
+/// [`remove_stale_temp_files`] in `dir`, which is the directory (`within` empty) or the staging
+/// directory `within` in it.
+fn remove_stale_in(dir: BorrowedFd<'_>, path: &Path, within: &[u8]) -> Result<usize, FsError> {
     let list_error = |errno: Errno| FsError::ListDir { path: path.to_path_buf(), error: errno.into() };
     let mut removed = 0;
     for entry in rustix::fs::Dir::read_from(dir).map_err(list_error)? {
         let entry = entry.map_err(list_error)?;
         let name = entry.file_name();
-        if !name.to_bytes().starts_with(TEMP_PREFIX.as_bytes()) || entry.file_type() == FileType::Directory {
+        let bytes = name.to_bytes();
+        let Some(rest) = bytes.strip_prefix(TEMP_PREFIX.as_bytes()) else { continue };
+        let file_type = entry.file_type();
+        if within.is_empty()
+            && rest.starts_with(STAGING.as_bytes())
+            && matches!(file_type, FileType::Directory | FileType::Unknown)
+        {
+            match open_subdir(dir, name) {
+                Ok(staging) => {
+                    removed += remove_stale_in(staging.as_fd(), path, bytes)?;
+                    // Not empty: something else is in it, which is left alone.
+                    if rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR).is_ok() {
+                        removed += 1;
+                    }
+                    continue;
+                }
+                Err(Errno::NOTDIR | Errno::LOOP) => {} // Not a directory: removed as a file below.
+                Err(errno) => return Err(list_error(errno)),
+            }
+        }
+        if file_type == FileType::Directory {
             continue;
         }
         match rustix::fs::unlinkat(dir, name, AtFlags::empty()) {
             Ok(()) => removed += 1,
             Err(Errno::NOENT) => {}
             // A directory on a file system that does not report types.
-            Err(Errno::ISDIR | Errno::PERM) if entry.file_type() == FileType::Unknown => {}
+            Err(Errno::ISDIR | Errno::PERM) if file_type == FileType::Unknown => {}
             Err(errno) => {
-                return Err(FsError::RemoveStale {
-                    path: path.to_path_buf(),
-                    name: name.to_bytes().into(),
-                    error: errno.into(),
-                });
+                let name = if within.is_empty() { bytes.into() } else { [within, b"/", bytes].concat().into() };
+                return Err(FsError::RemoveStale { path: path.to_path_buf(), name, error: errno.into() });
             }
         }
     }
@@ -529,17 +622,17 @@ mod tests {
         let mut names = std::collections::HashSet::new();
         for _ in 0..3 {
             for w in [&a, &b] {
-                let (_file, staged) = w.create_temp().unwrap();
+                let (_file, staged) = w.create_temp(w.dir.as_fd()).unwrap();
                 let name = staged.name.as_cstr().to_bytes().to_vec();
                 assert!(name.starts_with(TEMP_PREFIX.as_bytes()));
                 assert!(validate_key(&name).is_err(), "a temporary name must never be a valid key");
                 assert!(names.insert(name));
             }
         }
-        let longest = TempName::new(u64::MAX, u64::MAX);
+        let longest = TempName::new(STAGING, u64::MAX, u64::MAX);
         assert_eq!(
             longest.as_cstr().to_bytes().len(),
-            TEMP_PREFIX.len() + format!("{:x}", std::process::id()).len() + 34
+            TEMP_PREFIX.len() + STAGING.len() + format!("{:x}", std::process::id()).len() + 34
         );
     }
 
@@ -549,7 +642,7 @@ mod tests {
         let first = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap();
         let clone = first.try_clone();
         // A live temporary file of the first writer, as during a write.
-        let (file, staged) = first.create_temp().unwrap();
+        let (file, staged) = first.create_temp(first.dir.as_fd()).unwrap();
         let live = temp_path(tmp.path(), &staged.name);
         std::mem::forget(staged);
         drop(file);
@@ -574,7 +667,7 @@ mod tests {
         let mut w = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap();
         // Plant the next two names this writer would use.
         for n in 0..2 {
-            std::fs::write(temp_path(tmp.path(), &TempName::new(w.id, n)), b"x").unwrap();
+            std::fs::write(temp_path(tmp.path(), &TempName::new("", w.id, n)), b"x").unwrap();
         }
         w.write(b"k", b"data").unwrap();
         assert_eq!(std::fs::read(tmp.path().join("k")).unwrap(), b"data");

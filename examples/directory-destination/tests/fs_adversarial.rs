@@ -124,12 +124,32 @@ fn open_removes_stale_temporary_files_and_nothing_else() {
     for name in [".hidden", ".conduit-tmp", "x.conduit-tmp-1", "plain"] {
         fs::write(dest.join(name), b"keep").unwrap();
     }
+    // A staging directory a crash left (with a temporary file), one holding something else,
+    // and a symlink with a staging directory's name.
+    let (stale, foreign) = (dest.join(".conduit-tmp-stage-1-0-5"), dest.join(".conduit-tmp-stage-foreign"));
+    fs::create_dir(&stale).unwrap();
+    fs::write(stale.join(".conduit-tmp-1-0-6"), b"partial").unwrap();
+    fs::create_dir(&foreign).unwrap();
+    fs::write(foreign.join(".conduit-tmp-1-0-7"), b"partial").unwrap();
+    fs::write(foreign.join("not-ours"), b"keep").unwrap();
+    let target = tempfile::tempdir().unwrap();
+    fs::write(target.path().join(".conduit-tmp-x"), b"keep").unwrap();
+    symlink(target.path(), dest.join(".conduit-tmp-stage-link")).unwrap();
     let writer = open(&dest, ATOMIC);
-    assert_eq!(writer.stale_removed(), 4);
-    assert_eq!(entries(&dest), [".conduit-tmp", ".conduit-tmp-dir", ".hidden", "plain", "x.conduit-tmp-1"]);
+    assert_eq!(
+        writer.stale_removed(),
+        4 + 3 + 1,
+        "4 files, the stale staging directory and its file, the foreign one's temporary file, the link"
+    );
+    assert_eq!(
+        entries(&dest),
+        [".conduit-tmp", ".conduit-tmp-dir", ".conduit-tmp-stage-foreign", ".hidden", "plain", "x.conduit-tmp-1"]
+    );
     for name in [".hidden", ".conduit-tmp", "x.conduit-tmp-1", "plain"] {
         assert_eq!(fs::read(dest.join(name)).unwrap(), b"keep");
     }
+    assert_eq!(entries(&foreign), ["not-ours"], "its temporary file is removed, the rest is left alone");
+    assert_eq!(fs::read(target.path().join(".conduit-tmp-x")).unwrap(), b"keep", "the link is not followed");
 }
 
 // ---------------------------------------------------------------------------------------------

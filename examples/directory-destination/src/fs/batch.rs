@@ -8,10 +8,11 @@
 //! waits, not CPU work, so with a sync mode more threads than CPUs keep more of them in flight
 //! (the file system commits concurrent syncs together).
 
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 
-use super::{DirWriter, FsError, Op, Staged, SyncMode, validate_key};
+use super::{DirWriter, FsError, Op, Staged, StagingDir, Step, SyncMode, io_cause, validate_key};
 
 /// Threads writing and syncing temporary files with a sync mode.
 const SYNC_THREADS: usize = 8;
@@ -123,10 +124,23 @@ impl DirWriter {
 
     /// Atomic writes staged by `threads` threads and committed here in order: renames, deletes
     /// and, with [`SyncMode::File`], a directory sync after each (so that after a crash the
-    /// durable changes are a prefix of the batch).
+    /// durable changes are a prefix of the batch). With a sync mode each thread stages its files
+    /// in its own [`StagingDir`], removed again before this returns.
     fn write_parallel(&self, changes: &[Change<'_>], threads: usize) -> (usize, Option<FsError>) {
-        let stage = |i: usize| match changes[i] {
-            Change::Write { key, data } => self.stage(key, data).map(Some),
+        let synced = self.options.sync != SyncMode::None;
+        let staging: Vec<OnceLock<Result<StagingDir<'_>, rustix::io::Errno>>> =
+            (0..if synced { threads } else { 0 }).map(|_| OnceLock::new()).collect();
+        let stage = |thread: usize, i: usize| match changes[i] {
+            Change::Write { key, data } => {
+                let at = match staging.get(thread).map(|slot| slot.get_or_init(|| self.staging_dir())) {
+                    None => self.dir.as_fd(),
+                    Some(Ok(staging)) => staging.fd.as_fd(),
+                    Some(Err(errno)) => {
+                        return Err(self.entry_error(Op::Write, key, io_cause(Step::CreateTemp, *errno)));
+                    }
+                };
+                self.stage_in(at, key, data).map(Some)
+            }
             Change::Delete { key } => validate_key(key).map(|_| None).map_err(FsError::from),
         };
         let commit = |i: usize, staged: Option<Staged<'_>>| {
@@ -143,7 +157,10 @@ impl DirWriter {
                 SyncMode::None | SyncMode::Batch => Ok(()),
             }
         };
-        match in_order(changes.len(), threads, stage, commit) {
+        // The staged files behind a failure are removed inside, before the staging directories.
+        let failure = in_order(changes.len(), threads, stage, commit);
+        drop(staging);
+        match failure {
             None => (changes.len(), None),
             Some((i, e)) => (i, Some(e)),
         }
@@ -156,14 +173,14 @@ struct Board<T> {
     running: usize,
 }
 
-/// Runs `stage(i)` for every `i` in `0..n` on `threads` threads and `commit(i, staged)` on the
+/// Runs `stage(thread, i)` for every `i` in `0..n` on `threads` threads (numbered from 0) and `commit(i, staged)` on the
 /// calling thread in index order, each as soon as its stage is done. After the first failure
 /// (of a stage or of a commit, at `i`) no index above `i` is staged or committed, and what was
 /// staged above it is dropped. Returns that failure.
 fn in_order<T: Send>(
     n: usize,
     threads: usize,
-    stage: impl Fn(usize) -> Result<T, FsError> + Sync,
+    stage: impl Fn(usize, usize) -> Result<T, FsError> + Sync,
     mut commit: impl FnMut(usize, T) -> Result<(), FsError>,
 ) -> Option<(usize, FsError)> {
     let board = Mutex::new(Board { slots: (0..n).map(|_| None).collect(), running: threads });
@@ -171,21 +188,22 @@ fn in_order<T: Send>(
     let next = AtomicUsize::new(0);
     let stop = AtomicUsize::new(usize::MAX);
     let failure = std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
+        for thread in 0..threads {
+            let (board, ready, next, stop, stage) = (&board, &ready, &next, &stop, &stage);
+            scope.spawn(move || {
                 // Counts this thread out even if `stage` panics, so the loop below never waits
                 // for a slot nobody will fill.
-                let _done = Done { board: &board, ready: &ready };
+                let _done = Done { board, ready };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= n || i > stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let result = stage(i);
+                    let result = stage(thread, i);
                     if result.is_err() {
                         stop.fetch_min(i, Ordering::Relaxed);
                     }
-                    lock(&board).slots[i] = Some(result);
+                    lock(board).slots[i] = Some(result);
                     ready.notify_one();
                 }
             });
@@ -259,6 +277,30 @@ mod tests {
         expected.sort();
         assert_eq!(names, expected, "k0 deleted, k3 never written, nothing from 200 on, no temporary file");
         assert_eq!(std::fs::read(tmp.path().join("k199")).unwrap(), b"k199");
+    }
+
+    #[test]
+    fn a_staging_directory_that_cannot_be_made_fails_the_batch_at_its_first_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut w = DirWriter::open(tmp.path(), WriteOptions { atomic: true, sync: SyncMode::Batch }).unwrap();
+        w.set_threads(2);
+        // Every name the writer's staging directories could take is taken.
+        let planted: Vec<_> = (0..64)
+            .map(|n| {
+                let name = super::super::TempName::new(super::super::STAGING, w.id, n);
+                let path = tmp.path().join(std::str::from_utf8(name.as_cstr().to_bytes()).unwrap());
+                std::fs::write(&path, b"x").unwrap();
+                path
+            })
+            .collect();
+        let changes = [Change::Write { key: b"a", data: b"1" }, Change::Write { key: b"b", data: b"2" }];
+        let outcome = w.write_batch(&changes);
+        assert_eq!(outcome.written, 0);
+        let error = outcome.error.unwrap().to_string();
+        assert!(error.starts_with("writing \"a\" in "), "{error}");
+        assert!(error.ends_with("creating the temporary file: File exists (os error 17)"), "{error}");
+        let left = std::fs::read_dir(tmp.path()).unwrap().count();
+        assert_eq!(left, planted.len(), "nothing but the planted names");
     }
 
     #[test]
