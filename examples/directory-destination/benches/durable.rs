@@ -81,12 +81,12 @@ const THREADS: usize = 8;
 
 const VARIANTS: [Variant; 4] = [
     Variant {
-        name: "raw: each file written and synced, renamed as its sync ends (as ours)",
+        name: "raw: each file written and synced, renamed as its sync ends, all in the directory",
         staging: false,
         two_phase: false,
     },
     Variant {
-        name: "raw: the same, temporary files in a staging directory per thread",
+        name: "raw: the same, temporary files in a staging directory per thread (as ours)",
         staging: true,
         two_phase: false,
     },
