@@ -69,7 +69,7 @@ mod batch;
 mod error;
 mod key;
 
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::io::{self, Write as _};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::DirBuilderExt;
@@ -510,38 +510,60 @@ fn lock(dir: BorrowedFd<'_>, path: &Path) -> Result<(), FsError> {
 /// Other directories with the prefix are left alone (a writer never creates them), and so is a
 /// staging directory that holds anything else. Returns how many entries it removed.
 fn remove_stale_temp_files(dir: BorrowedFd<'_>, path: &Path) -> Result<usize, FsError> {
-    remove_stale_in(dir, path, &[])
+    let mut staging = Vec::new();
+    let mut removed = remove_temp_files(dir, path, &[], |name, file_type| {
+        let ours = name.get(TEMP_PREFIX.len()..).is_some_and(|rest| rest.starts_with(STAGING.as_bytes()));
+        let found = ours && matches!(file_type, FileType::Directory | FileType::Unknown);
+        if found {
+            staging.push(name.to_vec());
+        }
+        found
+    })?;
+    if staging.is_empty() {
+        return Ok(removed);
+    }
+    // A power loss on a file system without a journal, after a rename out of a staging
+    // directory but before that directory was synced again, can leave a file named both by a
+    // key and by its old temporary name with a link count of 1 (until `fsck` repairs it).
+    // Unlinking that temporary name would free the key's file, so it is left alone.
+    let list_error = |errno: Errno| FsError::ListDir { path: path.to_path_buf(), error: errno.into() };
+    let mut named = std::collections::HashSet::new();
+    for entry in rustix::fs::Dir::read_from(dir).map_err(list_error)? {
+        named.insert(entry.map_err(list_error)?.ino());
+    }
+    for name in staging {
+        let Ok(sub) = open_subdir(dir, &CString::new(name.clone()).unwrap_or_default()) else {
+            // Not a directory after all (a file system without entry types): remove the file.
+            removed += remove_temp_files(dir, path, &[], |other, _| other != name.as_slice())?;
+            continue;
+        };
+        removed += remove_temp_files(sub.as_fd(), path, &name, |temp, _| {
+            rustix::fs::statat(&sub, temp, AtFlags::SYMLINK_NOFOLLOW)
+                .map_or(true, |stat| stat.st_nlink < 2 && named.contains(&stat.st_ino))
+        })?;
+        if rustix::fs::unlinkat(dir, name.as_slice(), AtFlags::REMOVEDIR).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
-/// [`remove_stale_temp_files`] in `dir`, which is the directory (`within` empty) or the staging
-/// directory `within` in it.
-fn remove_stale_in(dir: BorrowedFd<'_>, path: &Path, within: &[u8]) -> Result<usize, FsError> {
+/// Removes the entries of `dir` (the directory, or the staging directory `within` it) whose
+/// names start with [`TEMP_PREFIX`], except those `keep` keeps (it sees each of them) and
+/// directories.
+fn remove_temp_files(
+    dir: BorrowedFd<'_>,
+    path: &Path,
+    within: &[u8],
+    mut keep: impl FnMut(&[u8], FileType) -> bool,
+) -> Result<usize, FsError> {
     let list_error = |errno: Errno| FsError::ListDir { path: path.to_path_buf(), error: errno.into() };
     let mut removed = 0;
     for entry in rustix::fs::Dir::read_from(dir).map_err(list_error)? {
         let entry = entry.map_err(list_error)?;
-        let name = entry.file_name();
+        let (name, file_type) = (entry.file_name(), entry.file_type());
         let bytes = name.to_bytes();
-        let Some(rest) = bytes.strip_prefix(TEMP_PREFIX.as_bytes()) else { continue };
-        let file_type = entry.file_type();
-        if within.is_empty()
-            && rest.starts_with(STAGING.as_bytes())
-            && matches!(file_type, FileType::Directory | FileType::Unknown)
-        {
-            match open_subdir(dir, name) {
-                Ok(staging) => {
-                    removed += remove_stale_in(staging.as_fd(), path, bytes)?;
-                    // Not empty: something else is in it, which is left alone.
-                    if rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR).is_ok() {
-                        removed += 1;
-                    }
-                    continue;
-                }
-                Err(Errno::NOTDIR | Errno::LOOP) => {} // Not a directory: removed as a file below.
-                Err(errno) => return Err(list_error(errno)),
-            }
-        }
-        if file_type == FileType::Directory {
+        if !bytes.starts_with(TEMP_PREFIX.as_bytes()) || keep(bytes, file_type) || file_type == FileType::Directory {
             continue;
         }
         match rustix::fs::unlinkat(dir, name, AtFlags::empty()) {

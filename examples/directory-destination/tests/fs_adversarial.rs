@@ -129,6 +129,10 @@ fn open_removes_stale_temporary_files_and_nothing_else() {
     let (stale, foreign) = (dest.join(".conduit-tmp-stage-1-0-5"), dest.join(".conduit-tmp-stage-foreign"));
     fs::create_dir(&stale).unwrap();
     fs::write(stale.join(".conduit-tmp-1-0-6"), b"partial").unwrap();
+    // A crash between a rename out of a staging directory and that directory's next sync leaves
+    // the key's file under its temporary name too (after `fsck`, with both links counted).
+    fs::write(dest.join("renamed"), b"keep").unwrap();
+    fs::hard_link(dest.join("renamed"), stale.join(".conduit-tmp-1-0-4")).unwrap();
     fs::create_dir(&foreign).unwrap();
     fs::write(foreign.join(".conduit-tmp-1-0-7"), b"partial").unwrap();
     fs::write(foreign.join("not-ours"), b"keep").unwrap();
@@ -138,14 +142,22 @@ fn open_removes_stale_temporary_files_and_nothing_else() {
     let writer = open(&dest, ATOMIC);
     assert_eq!(
         writer.stale_removed(),
-        4 + 3 + 1,
-        "4 files, the stale staging directory and its file, the foreign one's temporary file, the link"
+        4 + 4 + 1,
+        "4 files; the stale staging directory, its 2 names and the foreign one's temporary file; the link"
     );
     assert_eq!(
         entries(&dest),
-        [".conduit-tmp", ".conduit-tmp-dir", ".conduit-tmp-stage-foreign", ".hidden", "plain", "x.conduit-tmp-1"]
+        [
+            ".conduit-tmp",
+            ".conduit-tmp-dir",
+            ".conduit-tmp-stage-foreign",
+            ".hidden",
+            "plain",
+            "renamed",
+            "x.conduit-tmp-1"
+        ]
     );
-    for name in [".hidden", ".conduit-tmp", "x.conduit-tmp-1", "plain"] {
+    for name in [".hidden", ".conduit-tmp", "x.conduit-tmp-1", "plain", "renamed"] {
         assert_eq!(fs::read(dest.join(name)).unwrap(), b"keep");
     }
     assert_eq!(entries(&foreign), ["not-ours"], "its temporary file is removed, the rest is left alone");

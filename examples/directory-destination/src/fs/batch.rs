@@ -159,7 +159,13 @@ impl DirWriter {
         };
         // The staged files behind a failure are removed inside, before the staging directories.
         let failure = in_order(changes.len(), threads, stage, commit);
+        let staged = staging.iter().any(|slot| slot.get().is_some_and(Result::is_ok));
         drop(staging);
+        if staged && self.options.sync == SyncMode::File {
+            // Every change is durable already; this makes the staging directories' removal
+            // durable too, so that after a power loss none of them names a file a key names.
+            let _ = rustix::fs::fsync(&*self.dir);
+        }
         match failure {
             None => (changes.len(), None),
             Some((i, e)) => (i, Some(e)),
