@@ -37,7 +37,7 @@ fn commits_every_index_in_order_even_when_later_stages_finish_first() {
         let result = commit_in_order(
             200,
             threads,
-            |i| {
+            |_, i| {
                 // Index 0 finishes last of the first few: later ones are staged ahead of it.
                 if i == 0 && threads > 1 {
                     wait_for(&staged, 3);
@@ -63,7 +63,7 @@ fn a_stage_failure_commits_exactly_the_front_and_drops_what_was_staged_behind_it
     let result = commit_in_order(
         100,
         4,
-        |i| {
+        |_, i| {
             if i == 10 {
                 // Fail only once other threads have staged values behind this index.
                 wait_for(&above, 3);
@@ -96,7 +96,7 @@ fn a_commit_failure_stops_likewise() {
     let result = commit_in_order(
         100,
         3,
-        |i| {
+        |_, i| {
             staged.fetch_add(1, Ordering::SeqCst);
             Ok(Token { index: i, committed: false, dropped: &dropped })
         },
@@ -122,7 +122,7 @@ fn no_stage_starts_behind_a_failure_once_it_is_seen() {
     let result = commit_in_order(
         50,
         1,
-        |i| {
+        |_, i| {
             started.lock().unwrap().push(i);
             if i == 3 { Err(i) } else { Ok(()) }
         },
@@ -136,17 +136,22 @@ fn no_stage_starts_behind_a_failure_once_it_is_seen() {
 fn a_panicking_stage_or_commit_is_re_raised_without_hanging() {
     for threads in [1, 3] {
         let outcome = catch_unwind(|| {
-            commit_in_order(20, threads, |i| if i == 7 { panic!("stage 7") } else { Ok::<_, ()>(i) }, |_, _| Ok(()))
+            commit_in_order(20, threads, |_, i| if i == 7 { panic!("stage 7") } else { Ok::<_, ()>(i) }, |_, _| Ok(()))
         });
         assert!(outcome.is_err(), "the stage panic is re-raised ({threads} threads)");
     }
     let mut committed = 0;
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        commit_in_order(20, 3, Ok::<_, ()>, |i, _| {
-            assert!(i != 5, "commit 5");
-            committed += 1;
-            Ok(())
-        })
+        commit_in_order(
+            20,
+            3,
+            |_, i| Ok::<_, ()>(i),
+            |i, _| {
+                assert!(i != 5, "commit 5");
+                committed += 1;
+                Ok(())
+            },
+        )
     }));
     assert!(outcome.is_err(), "the commit panic is re-raised");
     assert_eq!(committed, 5);
@@ -157,7 +162,7 @@ fn no_work_spawns_nothing_and_zero_threads_means_one() {
     let result = commit_in_order(
         0,
         4,
-        |_| -> Result<(), ()> { unreachable!("nothing to stage") },
+        |_, _| -> Result<(), ()> { unreachable!("nothing to stage") },
         |_, ()| unreachable!("nothing to commit"),
     );
     assert_eq!(result, Ok(()));
@@ -165,7 +170,7 @@ fn no_work_spawns_nothing_and_zero_threads_means_one() {
     let result = commit_in_order(
         5,
         0,
-        |i| Ok::<_, ()>(i),
+        |_, i| Ok::<_, ()>(i),
         |i, _| {
             committed.push(i);
             Ok(())
@@ -173,4 +178,24 @@ fn no_work_spawns_nothing_and_zero_threads_means_one() {
     );
     assert_eq!(result, Ok(()));
     assert_eq!(committed, [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn stages_are_told_which_thread_runs_them() {
+    for (n, threads, expected) in [(100, 4, 4), (2, 8, 2), (10, 1, 1)] {
+        let seen = Mutex::new(Vec::new());
+        let result = commit_in_order(
+            n,
+            threads,
+            |thread, _| {
+                seen.lock().unwrap().push(thread);
+                Ok::<_, ()>(())
+            },
+            |_, ()| Ok(()),
+        );
+        assert_eq!(result, Ok(()));
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.len(), n);
+        assert!(seen.iter().all(|&thread| thread < expected), "{n} values, {threads} threads: {seen:?}");
+    }
 }

@@ -3,8 +3,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-/// Runs `stage(i)` for every `i` in `0..n` on up to `threads` scoped threads and
+/// Runs `stage(thread, i)` for every `i` in `0..n` on up to `threads` scoped threads and
 /// `commit(i, staged)` on the calling thread in index order, each as soon as its stage is done.
+/// `thread` (`0..threads`) numbers the thread running the stage, e.g. to index per-thread state.
 ///
 /// This is the shape of a destination that prepares records in parallel but acknowledges a
 /// prefix of the batch ([`WriteResult`](super::WriteResult)): stage the slow, independent part
@@ -12,7 +13,7 @@ use std::sync::mpsc;
 /// in record order. It needs no async runtime; call it from blocking code (for example inside
 /// `tokio::task::spawn_blocking`).
 ///
-/// The first failure, of `stage(i)` or of `commit(i, _)`, stops the work: nothing above `i` is
+/// The first failure, of `stage(_, i)` or of `commit(i, _)`, stops the work: nothing above `i` is
 /// committed, no stage above `i` starts once the failure is seen, and the values already staged
 /// above `i` are dropped (their [`Drop`] can undo the work, e.g. remove a temporary file) before
 /// this function returns `Err((i, error))`: exactly `i` values were committed. The number of
@@ -27,7 +28,7 @@ use std::sync::mpsc;
 /// let result = commit_in_order(
 ///     inputs.len(),
 ///     2,
-///     |i| inputs[i].parse::<u32>().map_err(|e| e.to_string()),
+///     |_, i| inputs[i].parse::<u32>().map_err(|e| e.to_string()),
 ///     |_, n| {
 ///         committed.push(n);
 ///         Ok(())
@@ -39,14 +40,14 @@ use std::sync::mpsc;
 pub fn commit_in_order<T: Send, E: Send>(
     n: usize,
     threads: usize,
-    stage: impl Fn(usize) -> Result<T, E> + Sync,
+    stage: impl Fn(usize, usize) -> Result<T, E> + Sync,
     mut commit: impl FnMut(usize, T) -> Result<(), E>,
 ) -> Result<(), (usize, E)> {
     let (next, stop) = (AtomicUsize::new(0), AtomicUsize::new(usize::MAX));
     let (stage, next, stop) = (&stage, &next, &stop);
     std::thread::scope(|scope| {
         let (sender, receiver) = mpsc::channel();
-        for _ in 0..threads.max(1).min(n) {
+        for thread in 0..threads.max(1).min(n) {
             let sender = sender.clone();
             scope.spawn(move || {
                 loop {
@@ -54,7 +55,7 @@ pub fn commit_in_order<T: Send, E: Send>(
                     if i >= n || i > stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let staged = stage(i);
+                    let staged = stage(thread, i);
                     if staged.is_err() {
                         stop.fetch_min(i, Ordering::Relaxed);
                     }

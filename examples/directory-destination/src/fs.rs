@@ -80,8 +80,8 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 pub use batch::{BatchOutcome, Change};
-pub use error::{EntryCause, FsError, Op, Step};
-pub use key::{EscapedKey, KeyError, KeyErrorReason, MAX_KEY_LEN, TEMP_PREFIX, escape_key, validate_key};
+pub use error::{EntryCause, FsError, Op};
+pub use key::{KeyError, KeyErrorReason, MAX_KEY_LEN, TEMP_PREFIX, escape_key, validate_key};
 
 /// Mode of created directories (before the umask).
 const DIR_MODE: u32 = 0o755;
@@ -260,7 +260,7 @@ impl DirWriter {
         match rustix::fs::unlinkat(self.dir.as_fd(), key, AtFlags::empty()) {
             Ok(()) => Ok(true),
             Err(Errno::NOENT) => Ok(false),
-            Err(errno) => Err(self.entry_error(Op::Delete, key, classify(errno, Step::Remove))),
+            Err(errno) => Err(self.entry_error(Op::Delete, key, classify(errno, ""))),
         }
     }
 
@@ -292,7 +292,8 @@ impl DirWriter {
 
     /// Syncs the directory, making the change of `key` durable.
     fn sync_dir(&self, op: Op, key: &[u8]) -> Result<(), FsError> {
-        rustix::fs::fsync(self.dir.as_fd()).map_err(|errno| self.entry_error(op, key, io_cause(Step::SyncDir, errno)))
+        rustix::fs::fsync(self.dir.as_fd())
+            .map_err(|errno| self.entry_error(op, key, io_cause("syncing the directory", errno)))
     }
 
     fn entry_error(&self, op: Op, key: &[u8], cause: EntryCause) -> FsError {
@@ -303,7 +304,7 @@ impl DirWriter {
         match self.options.sync {
             SyncMode::None => Ok(()),
             SyncMode::File | SyncMode::Batch => {
-                rustix::fs::fdatasync(file).map_err(|errno| io_cause(Step::SyncFile, errno))
+                rustix::fs::fdatasync(file).map_err(|errno| io_cause("syncing the file", errno))
             }
         }
     }
@@ -324,8 +325,9 @@ impl DirWriter {
     /// The second half: renames a staged file onto `key` (the commit point). On failure the
     /// staged file is removed and the key left as it was.
     fn publish(&self, staged: Staged<'_>, key: &[u8]) -> Result<(), FsError> {
-        rustix::fs::renameat(self.dir.as_fd(), staged.name.as_cstr(), self.dir.as_fd(), key)
-            .map_err(|errno| self.entry_error(Op::Write, key, classify(errno, Step::Rename)))?;
+        rustix::fs::renameat(self.dir.as_fd(), staged.name.as_cstr(), self.dir.as_fd(), key).map_err(|errno| {
+            self.entry_error(Op::Write, key, classify(errno, "renaming the temporary file onto it"))
+        })?;
         std::mem::forget(staged);
         Ok(())
     }
@@ -340,7 +342,7 @@ impl DirWriter {
                 Ok(fd) => return Ok((fd, Staged { dir: self.dir.as_fd(), name })),
                 Err(Errno::EXIST) if attempt + 1 < TEMP_ATTEMPTS => attempt += 1,
                 Err(Errno::INTR) => {}
-                Err(errno) => return Err(io_cause(Step::CreateTemp, errno)),
+                Err(errno) => return Err(io_cause("creating the temporary file", errno)),
             }
         }
     }
@@ -355,10 +357,10 @@ impl DirWriter {
                 Err(Errno::INTR) => {}
                 // A FIFO without a reader (or a socket) cannot be opened for writing.
                 Err(Errno::NXIO) => return Err(EntryCause::NotRegularFile { kind: "FIFO or socket" }),
-                Err(errno) => return Err(classify(errno, Step::Open)),
+                Err(errno) => return Err(classify(errno, "opening")),
             }
         };
-        let stat = rustix::fs::fstat(&file).map_err(|errno| io_cause(Step::Inspect, errno))?;
+        let stat = rustix::fs::fstat(&file).map_err(|errno| io_cause("inspecting", errno))?;
         let file_type = FileType::from_raw_mode(stat.st_mode);
         if file_type != FileType::RegularFile {
             return Err(EntryCause::NotRegularFile { kind: describe(file_type) });
@@ -371,7 +373,7 @@ impl DirWriter {
         }
         if stat.st_size != 0 {
             // A failed truncate changed nothing: the old content stays.
-            rustix::fs::ftruncate(&file, 0).map_err(|errno| io_cause(Step::Truncate, errno))?;
+            rustix::fs::ftruncate(&file, 0).map_err(|errno| io_cause("truncating", errno))?;
         }
         let result = write_all(file.as_fd(), data).and_then(|()| self.sync_data(file.as_fd()));
         if result.is_err() {
@@ -469,21 +471,21 @@ fn remove_stale_temp_files(dir: BorrowedFd<'_>, path: &Path) -> Result<usize, Fs
 fn write_all(file: BorrowedFd<'_>, mut data: &[u8]) -> Result<(), EntryCause> {
     while !data.is_empty() {
         match rustix::io::write(file, data) {
-            Ok(0) => return Err(EntryCause::Io { step: Step::WriteData, error: io::ErrorKind::WriteZero.into() }),
+            Ok(0) => return Err(EntryCause::Io { step: "", error: io::ErrorKind::WriteZero.into() }),
             Ok(n) => data = data.get(n..).unwrap_or_default(),
             Err(Errno::INTR) => {}
-            Err(errno) => return Err(io_cause(Step::WriteData, errno)),
+            Err(errno) => return Err(io_cause("", errno)),
         }
     }
     Ok(())
 }
 
-fn io_cause(step: Step, errno: Errno) -> EntryCause {
+fn io_cause(step: &'static str, errno: Errno) -> EntryCause {
     EntryCause::Io { step, error: errno.into() }
 }
 
 /// Maps the errors that mean "something unsafe has that name" to their own causes.
-fn classify(errno: Errno, step: Step) -> EntryCause {
+fn classify(errno: Errno, step: &'static str) -> EntryCause {
     match errno {
         Errno::ISDIR => EntryCause::IsDirectory,
         Errno::LOOP => EntryCause::Symlink,

@@ -9,11 +9,10 @@
 
 pub mod fs;
 
-use std::ops::Range;
 use std::path::PathBuf;
 
 use conduit_connector::destination::{Batch, BoxError, Destination, WriteResult};
-use conduit_connector::opencdc::{Data, Operation, Record};
+use conduit_connector::opencdc::{Data, Operation};
 use conduit_connector::{Config, ConfigValue, Specification};
 
 use crate::fs::{Change, DirWriter, SyncMode, WriteOptions, escape_key};
@@ -86,8 +85,6 @@ pub struct DirectoryDestination {
     /// The open writer; `None` before `open` and while a write holds it (a `write` future
     /// dropped before it finishes leaves it `None`: writes then fail until `open` again).
     writer: Option<DirWriter>,
-    /// The last batch's encoded structured keys and payloads (the buffers are reused).
-    encoded: Encoded,
 }
 
 impl DirectoryDestination {
@@ -117,7 +114,7 @@ impl Destination for DirectoryDestination {
         // Read once per process: `available_parallelism` reads cgroup files (tens of µs).
         static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
         let threads = *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)));
-        Ok(DirectoryDestination { config, threads, writer: None, encoded: Encoded::default() })
+        Ok(DirectoryDestination { config, threads, writer: None })
     }
 
     async fn open(&mut self) -> Result<(), BoxError> {
@@ -138,56 +135,56 @@ impl Destination for DirectoryDestination {
         Ok(())
     }
 
-    /// Writes the batch with [`DirWriter::write_batch`] off the async executor: in
-    /// `block_in_place` on a multi-threaded runtime (as the SDK runs connectors), else on the
-    /// blocking pool over a copy of the batch.
+    /// Writes the batch with [`DirWriter::write_batch`] on the blocking pool, so no executor
+    /// thread waits for the disk: the writer and a copy of the keys and payloads move there, and
+    /// the writer comes back. Records from the first one without a key on are not written.
     async fn write(&mut self, batch: Batch<'_>) -> WriteResult {
         let records = batch.records();
-        let with_key = self.encoded.encode(records);
-        let changes = self.encoded.changes(records.get(..with_key).unwrap_or_default());
+        let with_key = records.iter().position(|record| record.key.is_none()).unwrap_or(records.len());
+        // As Go's `Data.Bytes()`: raw data as is, structured data as its JSON (e.g. `{"id":1}`);
+        // a write without `payload.after` writes an empty file.
+        let bytes = |data: &Option<Data>| data.as_ref().map_or_else(Vec::new, |data| data.bytes().into_owned());
+        let owned: Vec<(Vec<u8>, Option<Vec<u8>>)> = records
+            .iter()
+            .take(with_key)
+            .map(|record| match record.operation {
+                Operation::Delete => (bytes(&record.key), None),
+                Operation::Create | Operation::Update | Operation::Snapshot => {
+                    (bytes(&record.key), Some(bytes(&record.payload.after)))
+                }
+            })
+            .collect();
         let Some(mut writer) = self.writer.take() else {
             return WriteResult::stopped(0, "the destination is not open");
         };
-        let multi_thread = tokio::runtime::Handle::try_current()
-            .is_ok_and(|runtime| runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let outcome = if multi_thread {
-            tokio::task::block_in_place(|| writer.write_batch(&changes))
-        } else {
-            let owned: Vec<(Vec<u8>, Option<Vec<u8>>)> = changes
+        let span = tracing::Span::current();
+        let task = tokio::task::spawn_blocking(move || {
+            let _span = span.enter();
+            let changes: Vec<Change<'_>> = owned
                 .iter()
-                .map(|change| match *change {
-                    Change::Write { key, data } => (key.to_vec(), Some(data.to_vec())),
-                    Change::Delete { key } => (key.to_vec(), None),
+                .map(|(key, data)| match data {
+                    Some(data) => Change::Write { key, data },
+                    None => Change::Delete { key },
                 })
                 .collect();
-            let task = tokio::task::spawn_blocking(move || {
-                let changes: Vec<Change<'_>> = owned
-                    .iter()
-                    .map(|(key, data)| match data {
-                        Some(data) => Change::Write { key, data },
-                        None => Change::Delete { key },
-                    })
-                    .collect();
-                let outcome = writer.write_batch(&changes);
-                (writer, outcome)
-            });
-            match task.await {
-                Ok((returned, outcome)) => {
-                    writer = returned;
-                    outcome
+            let outcome = writer.write_batch(&changes);
+            for change in changes.iter().take(outcome.written) {
+                match change {
+                    Change::Write { key, data } => {
+                        tracing::debug!(key = %escape_key(key), bytes = data.len(), "wrote file")
+                    }
+                    Change::Delete { key } => tracing::debug!(key = %escape_key(key), "deleted file"),
                 }
-                Err(e) => return WriteResult::stopped(0, format!("writing the batch failed: {e}")),
             }
+            (writer, outcome)
+        });
+        let outcome = match task.await {
+            Ok((writer, outcome)) => {
+                self.writer = Some(writer);
+                outcome
+            }
+            Err(e) => return WriteResult::stopped(0, format!("writing the batch failed: {e}")),
         };
-        self.writer = Some(writer);
-        for change in changes.iter().take(outcome.written) {
-            match change {
-                Change::Write { key, data } => {
-                    tracing::debug!(key = %escape_key(key), bytes = data.len(), "wrote file")
-                }
-                Change::Delete { key } => tracing::debug!(key = %escape_key(key), "deleted file"),
-            }
-        }
         match outcome.error {
             Some(e) => WriteResult::stopped(outcome.written, e),
             None if with_key < records.len() => WriteResult::stopped(with_key, "invalid key: the record has no key"),
@@ -200,56 +197,5 @@ impl Destination for DirectoryDestination {
             tokio::task::spawn_blocking(move || writer.commit()).await??;
         }
         Ok(())
-    }
-}
-
-/// The file names and contents of a batch's records as Go's `Data.Bytes()` gives them: raw data
-/// as is (borrowed from the records), structured data as its compact JSON (e.g. `{"id":1}`),
-/// encoded here once per batch; a record without `payload.after` writes an empty file.
-#[derive(Debug, Default)]
-struct Encoded {
-    bytes: Vec<u8>,
-    /// The ranges in `bytes` of the structured keys and payloads, in record order.
-    ranges: Vec<Range<usize>>,
-}
-
-impl Encoded {
-    /// Encodes the structured keys and payloads of `records` up to the first record without a
-    /// key, and returns how many records come before it.
-    fn encode(&mut self, records: &[Record]) -> usize {
-        self.bytes.clear();
-        self.ranges.clear();
-        for (i, record) in records.iter().enumerate() {
-            let Some(key) = &record.key else { return i };
-            for data in [Some(key), record.payload.after.as_ref().filter(|_| record.operation != Operation::Delete)] {
-                if let Some(data @ Data::Structured(_)) = data {
-                    let start = self.bytes.len();
-                    data.write_bytes(&mut self.bytes);
-                    self.ranges.push(start..self.bytes.len());
-                }
-            }
-        }
-        records.len()
-    }
-
-    /// The changes of `records` (all with a key), after [`encode`](Self::encode) of them.
-    fn changes<'a>(&'a self, records: &'a [Record]) -> Vec<Change<'a>> {
-        let mut encoded = self.ranges.iter().map(|range| self.bytes.get(range.clone()).unwrap_or_default());
-        let mut bytes = |data: Option<&'a Data>| match data {
-            Some(Data::Raw(raw)) => raw.as_slice(),
-            Some(Data::Structured(_)) => encoded.next().unwrap_or_default(),
-            None => &[],
-        };
-        let mut changes = Vec::with_capacity(records.len());
-        for record in records {
-            let key = bytes(record.key.as_ref());
-            changes.push(match record.operation {
-                Operation::Delete => Change::Delete { key },
-                Operation::Create | Operation::Update | Operation::Snapshot => {
-                    Change::Write { key, data: bytes(record.payload.after.as_ref()) }
-                }
-            });
-        }
-        changes
     }
 }

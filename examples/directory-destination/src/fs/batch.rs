@@ -8,8 +8,7 @@
 //! waits, not CPU work, so with a sync mode more threads than CPUs keep more of them in flight
 //! (the file system commits concurrent syncs together).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
+use conduit_connector::destination::commit_in_order;
 
 use super::{DirWriter, FsError, Op, Staged, SyncMode, validate_key};
 
@@ -125,7 +124,7 @@ impl DirWriter {
     /// and, with [`SyncMode::File`], a directory sync after each (so that after a crash the
     /// durable changes are a prefix of the batch).
     fn write_parallel(&self, changes: &[Change<'_>], threads: usize) -> (usize, Option<FsError>) {
-        let stage = |i: usize| match changes[i] {
+        let stage = |_thread: usize, i: usize| match changes[i] {
             Change::Write { key, data } => self.stage(key, data).map(Some),
             Change::Delete { key } => validate_key(key).map(|_| None).map_err(FsError::from),
         };
@@ -143,95 +142,11 @@ impl DirWriter {
                 SyncMode::None | SyncMode::Batch => Ok(()),
             }
         };
-        match in_order(changes.len(), threads, stage, commit) {
-            None => (changes.len(), None),
-            Some((i, e)) => (i, Some(e)),
+        match commit_in_order(changes.len(), threads, stage, commit) {
+            Ok(()) => (changes.len(), None),
+            Err((i, e)) => (i, Some(e)),
         }
     }
-}
-
-/// The results of the stage threads, by index, and how many of those threads still run.
-struct Board<T> {
-    slots: Vec<Option<Result<T, FsError>>>,
-    running: usize,
-}
-
-/// Runs `stage(i)` for every `i` in `0..n` on `threads` threads and `commit(i, staged)` on the
-/// calling thread in index order, each as soon as its stage is done. After the first failure
-/// (of a stage or of a commit, at `i`) no index above `i` is staged or committed, and what was
-/// staged above it is dropped. Returns that failure.
-fn in_order<T: Send>(
-    n: usize,
-    threads: usize,
-    stage: impl Fn(usize) -> Result<T, FsError> + Sync,
-    mut commit: impl FnMut(usize, T) -> Result<(), FsError>,
-) -> Option<(usize, FsError)> {
-    let board = Mutex::new(Board { slots: (0..n).map(|_| None).collect(), running: threads });
-    let ready = Condvar::new();
-    let next = AtomicUsize::new(0);
-    let stop = AtomicUsize::new(usize::MAX);
-    let failure = std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                // Counts this thread out even if `stage` panics, so the loop below never waits
-                // for a slot nobody will fill.
-                let _done = Done { board: &board, ready: &ready };
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n || i > stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let result = stage(i);
-                    if result.is_err() {
-                        stop.fetch_min(i, Ordering::Relaxed);
-                    }
-                    lock(&board).slots[i] = Some(result);
-                    ready.notify_one();
-                }
-            });
-        }
-        for i in 0..n {
-            let mut guard = lock(&board);
-            let staged = loop {
-                if let Some(result) = guard.slots[i].take() {
-                    break result;
-                }
-                if guard.running == 0 {
-                    // Every index up to a failure is staged, so only a panicking stage thread
-                    // leaves a slot empty; `scope` re-raises that panic when it returns.
-                    return None;
-                }
-                guard = ready.wait(guard).unwrap_or_else(PoisonError::into_inner);
-            };
-            drop(guard);
-            if let Err(e) = staged.and_then(|staged| commit(i, staged)) {
-                stop.fetch_min(i, Ordering::Relaxed);
-                return Some((i, e));
-            }
-        }
-        None
-    });
-    // Dropping the board removes the temporary files staged behind a failure, unseen.
-    drop(board);
-    failure
-}
-
-/// Counts a stage thread out of its [`Board`] when dropped (also on a panic).
-struct Done<'a, T> {
-    board: &'a Mutex<Board<T>>,
-    ready: &'a Condvar,
-}
-
-impl<T> Drop for Done<'_, T> {
-    fn drop(&mut self) {
-        lock(self.board).running -= 1;
-        self.ready.notify_one();
-    }
-}
-
-/// Locks the board; a poisoned lock (a panic while holding it) still holds usable slots.
-fn lock<T>(board: &Mutex<Board<T>>) -> std::sync::MutexGuard<'_, Board<T>> {
-    board.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

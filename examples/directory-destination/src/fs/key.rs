@@ -63,19 +63,22 @@ pub fn validate_key(key: &[u8]) -> Result<&OsStr, KeyError> {
 ///
 /// Its message names the key (escaped as by [`escape_key`], shortened when very long) and the
 /// reason, e.g. `invalid key "a/b": it contains '/' (a key must be a single file name)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid key {shown}: {reason}")]
 pub struct KeyError {
-    /// The first bytes of the key (at most [`SHOWN_KEY_BYTES`]).
-    shown: Box<[u8]>,
-    /// The full length of the key in bytes.
-    len: usize,
+    /// The escaped key, shortened to its first [`SHOWN_KEY_BYTES`] bytes and its length.
+    shown: String,
     reason: KeyErrorReason,
 }
 
 impl KeyError {
     fn new(key: &[u8], reason: KeyErrorReason) -> Self {
         let shown = key.get(..truncation_point(key, SHOWN_KEY_BYTES)).unwrap_or(key);
-        KeyError { shown: shown.into(), len: key.len(), reason }
+        let mut text = escape_key(shown).to_string();
+        if shown.len() < key.len() {
+            text += &format!("… ({} bytes)", key.len());
+        }
+        KeyError { shown: text, reason }
     }
 
     /// Why the key was rejected.
@@ -84,54 +87,31 @@ impl KeyError {
     }
 }
 
-impl fmt::Display for KeyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid key {}", escape_key(&self.shown))?;
-        if self.shown.len() < self.len {
-            write!(f, "… ({} bytes)", self.len)?;
-        }
-        write!(f, ": {}", self.reason)
-    }
-}
-
-impl std::error::Error for KeyError {}
-
 /// Why a key is not a safe file name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyErrorReason {
     /// The key is empty.
+    #[error("it is empty (a key must be a non-empty file name)")]
     Empty,
     /// The key is longer than [`MAX_KEY_LEN`] bytes.
+    #[error("it is {len} bytes long (a file name has at most {MAX_KEY_LEN} bytes)")]
     TooLong {
         /// The key's length in bytes.
         len: usize,
     },
     /// The key contains a NUL byte.
+    #[error("it contains a NUL byte (not allowed in file names)")]
     ContainsNul,
     /// The key contains `/`.
+    #[error("it contains '/' (a key must be a single file name)")]
     ContainsSlash,
     /// The key is `.` or `..`.
+    #[error("\".\" and \"..\" name directories, not files")]
     DotName,
     /// The key starts with [`TEMP_PREFIX`].
+    #[error("it starts with {TEMP_PREFIX:?}, the prefix reserved for temporary files")]
     ReservedPrefix,
-}
-
-impl fmt::Display for KeyErrorReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyErrorReason::Empty => f.write_str("it is empty (a key must be a non-empty file name)"),
-            KeyErrorReason::TooLong { len } => {
-                write!(f, "it is {len} bytes long (a file name has at most {MAX_KEY_LEN} bytes)")
-            }
-            KeyErrorReason::ContainsNul => f.write_str("it contains a NUL byte (not allowed in file names)"),
-            KeyErrorReason::ContainsSlash => f.write_str("it contains '/' (a key must be a single file name)"),
-            KeyErrorReason::DotName => f.write_str("\".\" and \"..\" name directories, not files"),
-            KeyErrorReason::ReservedPrefix => {
-                write!(f, "it starts with {TEMP_PREFIX:?}, the prefix reserved for temporary files")
-            }
-        }
-    }
 }
 
 /// Displays key bytes as a quoted, escaped string: UTF-8 text as Rust's `{:?}` of a `str`
@@ -144,19 +124,11 @@ impl fmt::Display for KeyErrorReason {
 /// assert_eq!(escape_key(b"a.txt").to_string(), r#""a.txt""#);
 /// assert_eq!(escape_key(b"caf\xc3\xa9\xff\n").to_string(), r#""café\xff\n""#);
 /// ```
-pub fn escape_key(key: &[u8]) -> EscapedKey<'_> {
-    EscapedKey(key)
-}
-
-/// The [`Display`](fmt::Display) adapter returned by [`escape_key`].
-#[derive(Debug, Clone, Copy)]
-pub struct EscapedKey<'a>(&'a [u8]);
-
-impl fmt::Display for EscapedKey<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+pub fn escape_key(key: &[u8]) -> impl fmt::Display + fmt::Debug + '_ {
+    fmt::from_fn(move |f| {
         use fmt::Write as _;
         f.write_char('"')?;
-        for chunk in self.0.utf8_chunks() {
+        for chunk in key.utf8_chunks() {
             for c in chunk.valid().chars() {
                 // `escape_debug` escapes `"` too, which is right inside our quotes.
                 write!(f, "{}", c.escape_debug())?;
@@ -166,7 +138,7 @@ impl fmt::Display for EscapedKey<'_> {
             }
         }
         f.write_char('"')
-    }
+    })
 }
 
 /// The largest length `<= max` that does not split a UTF-8 character in `key` (when `key` is
