@@ -152,8 +152,8 @@ impl DirWriter {
     /// relative to that handle. A symlink *at* `path` itself is followed (it is configuration).
     ///
     /// # Errors
-    /// [`FsError::EmptyPath`], [`FsError::CreateDir`], [`FsError::NotADirectory`] (the path or
-    /// a parent is not a directory), [`FsError::OpenDir`], [`FsError::Locked`] (another writer
+    /// [`FsError::EmptyPath`], [`FsError::Dir`] (creating or opening it), [`FsError::NotADirectory`]
+    /// (the path or a parent is not a directory), [`FsError::Locked`] (another writer
     /// has the directory open), and [`FsError::ListDir`] or [`FsError::RemoveStale`] when
     /// cleaning fails.
     pub fn open(path: &Path, options: WriteOptions) -> Result<DirWriter, FsError> {
@@ -163,7 +163,7 @@ impl DirWriter {
         let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC;
         let open_error = |errno: Errno| match errno {
             Errno::NOTDIR => FsError::NotADirectory { path: path.to_path_buf() },
-            _ => FsError::OpenDir { path: path.to_path_buf(), error: errno.into() },
+            _ => FsError::Dir { step: "opening", path: path.to_path_buf(), error: errno.into() },
         };
         let dir = match rustix::fs::open(path, flags, Mode::empty()) {
             Ok(fd) => fd,
@@ -172,7 +172,7 @@ impl DirWriter {
                     .recursive(true)
                     .mode(DIR_MODE)
                     .create(path)
-                    .map_err(|error| FsError::CreateDir { path: path.to_path_buf(), error })?;
+                    .map_err(|error| FsError::Dir { step: "creating", path: path.to_path_buf(), error })?;
                 rustix::fs::open(path, flags, Mode::empty()).map_err(open_error)?
             }
             Err(errno) => return Err(open_error(errno)),
@@ -268,11 +268,14 @@ impl DirWriter {
     /// commit, making those writes and deletes durable. Otherwise does nothing.
     ///
     /// # Errors
-    /// [`FsError::SyncDir`]; the changes stay uncommitted and the next commit retries.
+    /// [`FsError::Dir`] (syncing); the changes stay uncommitted and the next commit retries.
     pub fn commit(&mut self) -> Result<(), FsError> {
         if self.uncommitted {
-            rustix::fs::fsync(self.dir.as_fd())
-                .map_err(|errno| FsError::SyncDir { path: Arc::clone(&self.path), error: errno.into() })?;
+            rustix::fs::fsync(self.dir.as_fd()).map_err(|errno| FsError::Dir {
+                step: "syncing",
+                path: self.path.to_path_buf(),
+                error: errno.into(),
+            })?;
             self.uncommitted = false;
         }
         Ok(())
@@ -434,7 +437,7 @@ fn lock(dir: BorrowedFd<'_>, path: &Path) -> Result<(), FsError> {
             Err(Errno::WOULDBLOCK) => Err(FsError::Locked { path: path.to_path_buf() }),
             // Not supported here (some network and FUSE file systems): nothing to enforce with.
             Err(Errno::NOLCK | Errno::OPNOTSUPP | Errno::INVAL) => Ok(()),
-            Err(errno) => Err(FsError::OpenDir { path: path.to_path_buf(), error: errno.into() }),
+            Err(errno) => Err(FsError::Dir { step: "opening", path: path.to_path_buf(), error: errno.into() }),
         };
     }
 }

@@ -28,8 +28,7 @@ pub enum Sync {
     None,
     /// Sync each file, and the directory after each file: every ack means "on disk".
     File,
-    /// Sync each file's data, and the directory once per batch: acks mean "on disk", with one
-    /// directory sync per batch.
+    /// Sync each file's data, and the directory once per batch: acks mean "on disk" too.
     Batch,
 }
 
@@ -88,12 +87,9 @@ pub struct DirectoryDestination {
 }
 
 impl DirectoryDestination {
-    /// How many threads write a batch: 1, or 2 (the default when the machine has at least two
-    /// CPUs), as [`DirWriter::set_threads`] describes: with 2, large atomic batches are written
-    /// by two threads, and with a sync mode files are written and synced by up to 8 threads
-    /// (syncs wait for the disk, not for a CPU). Renames happen in record order on one thread,
-    /// so acknowledgements mean exactly what they mean with one thread. Takes effect
-    /// immediately, or at [`open`](Destination::open).
+    /// How many threads write a batch: 1, or 2 (the default on two or more CPUs), as
+    /// [`DirWriter::set_threads`] describes; acknowledgements mean the same either way. Takes
+    /// effect immediately, or at [`open`](Destination::open).
     pub fn set_write_threads(&mut self, threads: usize) {
         self.threads = threads.clamp(1, 2);
         if let Some(writer) = &mut self.writer {
@@ -147,11 +143,9 @@ impl Destination for DirectoryDestination {
         let owned: Vec<(Vec<u8>, Option<Vec<u8>>)> = records
             .iter()
             .take(with_key)
-            .map(|record| match record.operation {
-                Operation::Delete => (bytes(&record.key), None),
-                Operation::Create | Operation::Update | Operation::Snapshot => {
-                    (bytes(&record.key), Some(bytes(&record.payload.after)))
-                }
+            .map(|record| {
+                let data = (record.operation != Operation::Delete).then(|| bytes(&record.payload.after));
+                (bytes(&record.key), data)
             })
             .collect();
         let Some(mut writer) = self.writer.take() else {
@@ -178,13 +172,11 @@ impl Destination for DirectoryDestination {
             }
             (writer, outcome)
         });
-        let outcome = match task.await {
-            Ok((writer, outcome)) => {
-                self.writer = Some(writer);
-                outcome
-            }
+        let (writer, outcome) = match task.await {
+            Ok(done) => done,
             Err(e) => return WriteResult::stopped(0, format!("writing the batch failed: {e}")),
         };
+        self.writer = Some(writer);
         match outcome.error {
             Some(e) => WriteResult::stopped(outcome.written, e),
             None if with_key < records.len() => WriteResult::stopped(with_key, "invalid key: the record has no key"),

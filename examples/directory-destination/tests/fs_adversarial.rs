@@ -102,7 +102,7 @@ fn open_where_the_directory_cannot_be_created_names_the_path() {
     // Nobody, not even root, can create directories directly in /proc.
     let dest = Path::new("/proc/conduit-directory-destination-test/out");
     let err = DirWriter::open(dest, ATOMIC).unwrap_err();
-    assert!(matches!(err, FsError::CreateDir { .. }), "{err:?}");
+    assert!(matches!(err, FsError::Dir { step: "creating", .. }), "{err:?}");
     assert!(err.to_string().starts_with("creating directory /proc/conduit-directory-destination-test/out: "), "{err}");
     assert!(err.io_error().is_some());
 }

@@ -23,10 +23,14 @@ pub enum FsError {
     /// The configured directory path is empty.
     #[error("the directory path is empty")]
     EmptyPath,
-    /// The directory (or one of its parents) could not be created.
-    #[error("creating directory {}: {error}", path.display())]
-    CreateDir {
-        /// The configured directory.
+    /// A system call on the directory failed: creating it (or one of its parents), opening it, or
+    /// syncing it (committing renames, creations and deletions; changes since the last
+    /// successful commit may then not survive a power loss).
+    #[error("{step} directory {}: {error}", path.display())]
+    Dir {
+        /// What was being done: `"creating"`, `"opening"` or `"syncing"`.
+        step: &'static str,
+        /// The directory.
         path: PathBuf,
         /// The cause.
         error: io::Error,
@@ -36,14 +40,6 @@ pub enum FsError {
     NotADirectory {
         /// The configured directory.
         path: PathBuf,
-    },
-    /// The directory exists but could not be opened.
-    #[error("opening directory {}: {error}", path.display())]
-    OpenDir {
-        /// The configured directory.
-        path: PathBuf,
-        /// The cause.
-        error: io::Error,
     },
     /// Another writer (another process, or another open destination in this one) has the
     /// directory open and holds its lock: one writer per directory.
@@ -86,26 +82,15 @@ pub enum FsError {
         /// Why it failed.
         cause: EntryCause,
     },
-    /// Syncing the directory (committing renames, creations and deletions) failed; changes
-    /// since the last successful commit may not survive a power loss.
-    #[error("syncing directory {}: {error}", path.display())]
-    SyncDir {
-        /// The directory.
-        path: Arc<Path>,
-        /// The cause.
-        error: io::Error,
-    },
 }
 
 impl FsError {
     /// The operating-system error behind this error, if there is one.
     pub fn io_error(&self) -> Option<&io::Error> {
         match self {
-            FsError::CreateDir { error, .. }
-            | FsError::OpenDir { error, .. }
+            FsError::Dir { error, .. }
             | FsError::ListDir { error, .. }
             | FsError::RemoveStale { error, .. }
-            | FsError::SyncDir { error, .. }
             | FsError::Entry { cause: EntryCause::Io { error, .. }, .. } => Some(error),
             _ => None,
         }

@@ -4,12 +4,9 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 
-/// The name prefix reserved for temporary files.
-///
-/// Temporary files are hidden (leading `.`); keys starting with this prefix are rejected by
-/// [`validate_key`] and leftover files with it are removed when a
-/// [`DirWriter`](super::DirWriter) opens the directory. Other names starting with `.` are
-/// ordinary keys.
+/// The name prefix reserved for temporary files: they are hidden (leading `.`), keys with this
+/// prefix are rejected by [`validate_key`], and leftover files with it are removed when a
+/// [`DirWriter`](super::DirWriter) opens the directory. Other names starting with `.` are keys.
 pub const TEMP_PREFIX: &str = ".conduit-tmp-";
 
 /// The longest key accepted, in bytes (Linux `NAME_MAX`).
@@ -22,12 +19,8 @@ const SHOWN_KEY_BYTES: usize = 64;
 ///
 /// File names on Linux are bytes, so keys are too: any bytes are accepted, including non-UTF-8
 /// sequences (the returned [`OsStr`] holds them unchanged), `\`, spaces and names starting with
-/// `.`, except:
-/// - an empty key;
-/// - a key longer than [`MAX_KEY_LEN`] (255) bytes;
-/// - a key containing a NUL byte or `/`;
-/// - exactly `.` or `..`;
-/// - a key starting with the reserved [`TEMP_PREFIX`].
+/// `.`, except an empty key, one longer than [`MAX_KEY_LEN`] (255) bytes, one containing a NUL
+/// byte or `/`, exactly `.` or `..`, and one starting with the reserved [`TEMP_PREFIX`].
 ///
 /// The file system may still refuse a valid key (for example a shorter name limit or a
 /// case-folding or UTF-8-only file system); that surfaces as an error from the write.
@@ -141,18 +134,15 @@ pub fn escape_key(key: &[u8]) -> impl fmt::Display + fmt::Debug + '_ {
     })
 }
 
-/// The largest length `<= max` that does not split a UTF-8 character in `key` (when `key` is
-/// not UTF-8 there, a split is harmless: the bytes are shown escaped).
+/// The largest length `<= max` that does not split a UTF-8 character in `key`, backing off over
+/// at most 3 continuation bytes (`0b10xx_xxxx`; when `key` is not UTF-8 there, a split is
+/// harmless: the bytes are shown escaped).
 fn truncation_point(key: &[u8], max: usize) -> usize {
+    let continues = |end: usize| key.get(end).is_some_and(|b| b & 0xC0 == 0x80);
     if key.len() <= max {
         return key.len();
     }
-    let mut end = max;
-    // Back off over at most 3 continuation bytes (0b10xx_xxxx).
-    while end > max.saturating_sub(3) && key.get(end).is_some_and(|b| b & 0xC0 == 0x80) {
-        end -= 1;
-    }
-    end
+    (max.saturating_sub(2)..=max).rev().find(|&end| !continues(end)).unwrap_or(max.saturating_sub(3))
 }
 
 #[cfg(test)]
