@@ -9,13 +9,15 @@
 
 pub mod fs;
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use conduit_connector::destination::{Batch, BoxError, Destination, WriteResult};
 use conduit_connector::opencdc::{Data, Operation};
 use conduit_connector::{Config, ConfigValue, Specification};
+use tokio::runtime::{Handle, RuntimeFlavor};
 
-use crate::fs::{Change, DirWriter, SyncMode, WriteOptions, escape_key};
+use crate::fs::{BatchOutcome, Change, DirWriter, SyncMode, WriteOptions, escape_key};
 
 // ---------------------------------------------------------------------------------------------
 // Config
@@ -131,50 +133,40 @@ impl Destination for DirectoryDestination {
         Ok(())
     }
 
-    /// Writes the batch with [`DirWriter::write_batch`] on the blocking pool, so no executor
-    /// thread waits for the disk: the writer and a copy of the keys and payloads move there, and
-    /// the writer comes back. Records from the first one without a key on are not written.
+    /// Writes the batch with [`write_changes`] off the async executor: in `block_in_place` on a
+    /// multi-threaded runtime (as the SDK runs connectors), from the records' own memory; on a
+    /// current-thread runtime, which cannot lend its thread, over a copy on the blocking pool.
     async fn write(&mut self, batch: Batch<'_>) -> WriteResult {
         let records = batch.records();
         let with_key = records.iter().position(|record| record.key.is_none()).unwrap_or(records.len());
-        // As Go's `Data.Bytes()`: raw data as is, structured data as its JSON (e.g. `{"id":1}`);
-        // a write without `payload.after` writes an empty file.
-        let bytes = |data: &Option<Data>| data.as_ref().map_or_else(Vec::new, |data| data.bytes().into_owned());
-        let owned: Vec<(Vec<u8>, Option<Vec<u8>>)> = records
+        let changes: Vec<Bytes<'_>> = records
             .iter()
             .take(with_key)
             .map(|record| {
-                let data = (record.operation != Operation::Delete).then(|| bytes(&record.payload.after));
-                (bytes(&record.key), data)
+                (bytes(&record.key), (record.operation != Operation::Delete).then(|| bytes(&record.payload.after)))
             })
             .collect();
         let Some(mut writer) = self.writer.take() else {
             return WriteResult::stopped(0, "the destination is not open");
         };
-        let span = tracing::Span::current();
-        let task = tokio::task::spawn_blocking(move || {
-            let _span = span.enter();
-            let changes: Vec<Change<'_>> = owned
-                .iter()
-                .map(|(key, data)| match data {
-                    Some(data) => Change::Write { key, data },
-                    None => Change::Delete { key },
-                })
+        let multi_thread = Handle::try_current().is_ok_and(|rt| rt.runtime_flavor() == RuntimeFlavor::MultiThread);
+        let outcome = if multi_thread {
+            tokio::task::block_in_place(|| write_changes(&mut writer, &changes))
+        } else {
+            let owned: Vec<Bytes<'static>> = changes
+                .into_iter()
+                .map(|(key, data)| (key.into_owned().into(), data.map(|d| d.into_owned().into())))
                 .collect();
-            let outcome = writer.write_batch(&changes);
-            for change in changes.iter().take(outcome.written) {
-                match change {
-                    Change::Write { key, data } => {
-                        tracing::debug!(key = %escape_key(key), bytes = data.len(), "wrote file")
-                    }
-                    Change::Delete { key } => tracing::debug!(key = %escape_key(key), "deleted file"),
+            let span = tracing::Span::current();
+            let task =
+                tokio::task::spawn_blocking(move || (span.in_scope(|| write_changes(&mut writer, &owned)), writer));
+            match task.await {
+                Ok((outcome, returned)) => {
+                    writer = returned;
+                    outcome
                 }
+                Err(e) => return WriteResult::stopped(0, format!("writing the batch failed: {e}")),
             }
-            (writer, outcome)
-        });
-        let (writer, outcome) = match task.await {
-            Ok(done) => done,
-            Err(e) => return WriteResult::stopped(0, format!("writing the batch failed: {e}")),
         };
         self.writer = Some(writer);
         match outcome.error {
@@ -190,4 +182,32 @@ impl Destination for DirectoryDestination {
         }
         Ok(())
     }
+}
+
+/// A record's key and, unless it is a delete, the file's content.
+type Bytes<'a> = (Cow<'a, [u8]>, Option<Cow<'a, [u8]>>);
+
+/// The bytes of a key or payload as Go's `Data.Bytes()` gives them: raw data as is (borrowed),
+/// structured data as its JSON (e.g. `{"id":1}`); none (no `payload.after`) is an empty file.
+fn bytes(data: &Option<Data>) -> Cow<'_, [u8]> {
+    data.as_ref().map_or(Cow::Borrowed(&[]), Data::bytes)
+}
+
+/// Writes the changes with [`DirWriter::write_batch`] and logs those applied.
+fn write_changes(writer: &mut DirWriter, bytes: &[Bytes<'_>]) -> BatchOutcome {
+    let changes: Vec<Change<'_>> = bytes
+        .iter()
+        .map(|(key, data)| match data {
+            Some(data) => Change::Write { key, data },
+            None => Change::Delete { key },
+        })
+        .collect();
+    let outcome = writer.write_batch(&changes);
+    for change in changes.iter().take(outcome.written) {
+        match change {
+            Change::Write { key, data } => tracing::debug!(key = %escape_key(key), bytes = data.len(), "wrote file"),
+            Change::Delete { key } => tracing::debug!(key = %escape_key(key), "deleted file"),
+        }
+    }
+    outcome
 }
