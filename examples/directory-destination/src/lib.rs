@@ -133,9 +133,10 @@ impl Destination for DirectoryDestination {
         Ok(())
     }
 
-    /// Writes the batch with [`DirWriter::write_batch`] off the async executor: in `block_in_place` on a
-    /// multi-threaded runtime (as the SDK runs connectors), from the records' own memory; on a
-    /// current-thread runtime, which cannot lend its thread, over a copy on the blocking pool.
+    /// Writes the batch with [`DirWriter::write_batch`] off the async executor: in
+    /// `block_in_place` on a multi-threaded runtime (as the SDK runs connectors), from the
+    /// records' own memory; on a current-thread runtime, which cannot lend its thread, over a
+    /// copy on the blocking pool.
     async fn write(&mut self, batch: Batch<'_>) -> WriteResult {
         let records = batch.records();
         let with_key = records.iter().position(|record| record.key.is_none()).unwrap_or(records.len());
