@@ -2,12 +2,15 @@
 //! implements, the [`WriteResult`] of a write, and the [`DestinationRunner`]
 //! that drives a destination through Conduit's lifecycle with the default
 //! middleware (batching, rate limit, record format, schema extraction) and
-//! turns write results into per-record acks.
+//! turns write results into per-record acks; [`commit_in_order`] for a
+//! destination that prepares records in parallel and commits them in order.
 
+mod in_order;
 mod runner;
 
 use std::future::Future;
 
+pub use in_order::commit_in_order;
 pub use runner::{Ack, ConfigureError, DestinationRunner};
 
 use crate::config::{Config, ConfigMap};

@@ -81,8 +81,8 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 pub use batch::{BatchOutcome, Change};
-pub use error::{EntryCause, FsError, Op, Step};
-pub use key::{EscapedKey, KeyError, KeyErrorReason, MAX_KEY_LEN, TEMP_PREFIX, escape_key, validate_key};
+pub use error::{EntryCause, FsError, Op};
+pub use key::{KeyError, KeyErrorReason, MAX_KEY_LEN, TEMP_PREFIX, escape_key, validate_key};
 
 /// Mode of created directories (before the umask).
 const DIR_MODE: u32 = 0o755;
@@ -157,8 +157,8 @@ impl DirWriter {
     /// relative to that handle. A symlink *at* `path` itself is followed (it is configuration).
     ///
     /// # Errors
-    /// [`FsError::EmptyPath`], [`FsError::CreateDir`], [`FsError::NotADirectory`] (the path or
-    /// a parent is not a directory), [`FsError::OpenDir`], [`FsError::Locked`] (another writer
+    /// [`FsError::EmptyPath`], [`FsError::Dir`] (creating or opening it), [`FsError::NotADirectory`]
+    /// (the path or a parent is not a directory), [`FsError::Locked`] (another writer
     /// has the directory open), and [`FsError::ListDir`] or [`FsError::RemoveStale`] when
     /// cleaning fails.
     pub fn open(path: &Path, options: WriteOptions) -> Result<DirWriter, FsError> {
@@ -168,7 +168,7 @@ impl DirWriter {
         let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC;
         let open_error = |errno: Errno| match errno {
             Errno::NOTDIR => FsError::NotADirectory { path: path.to_path_buf() },
-            _ => FsError::OpenDir { path: path.to_path_buf(), error: errno.into() },
+            _ => FsError::Dir { step: "opening", path: path.to_path_buf(), error: errno.into() },
         };
         let dir = match rustix::fs::open(path, flags, Mode::empty()) {
             Ok(fd) => fd,
@@ -177,7 +177,7 @@ impl DirWriter {
                     .recursive(true)
                     .mode(DIR_MODE)
                     .create(path)
-                    .map_err(|error| FsError::CreateDir { path: path.to_path_buf(), error })?;
+                    .map_err(|error| FsError::Dir { step: "creating", path: path.to_path_buf(), error })?;
                 rustix::fs::open(path, flags, Mode::empty()).map_err(open_error)?
             }
             Err(errno) => return Err(open_error(errno)),
@@ -266,7 +266,7 @@ impl DirWriter {
         match rustix::fs::unlinkat(self.dir.as_fd(), key, AtFlags::empty()) {
             Ok(()) => Ok(true),
             Err(Errno::NOENT) => Ok(false),
-            Err(errno) => Err(self.entry_error(Op::Delete, key, classify(errno, Step::Remove))),
+            Err(errno) => Err(self.entry_error(Op::Delete, key, classify(errno, ""))),
         }
     }
 
@@ -274,11 +274,14 @@ impl DirWriter {
     /// commit, making those writes and deletes durable. Otherwise does nothing.
     ///
     /// # Errors
-    /// [`FsError::SyncDir`]; the changes stay uncommitted and the next commit retries.
+    /// [`FsError::Dir`] (syncing); the changes stay uncommitted and the next commit retries.
     pub fn commit(&mut self) -> Result<(), FsError> {
         if self.uncommitted {
-            rustix::fs::fsync(self.dir.as_fd())
-                .map_err(|errno| FsError::SyncDir { path: Arc::clone(&self.path), error: errno.into() })?;
+            rustix::fs::fsync(self.dir.as_fd()).map_err(|errno| FsError::Dir {
+                step: "syncing",
+                path: self.path.to_path_buf(),
+                error: errno.into(),
+            })?;
             self.uncommitted = false;
         }
         Ok(())
@@ -298,7 +301,8 @@ impl DirWriter {
 
     /// Syncs the directory, making the change of `key` durable.
     fn sync_dir(&self, op: Op, key: &[u8]) -> Result<(), FsError> {
-        rustix::fs::fsync(self.dir.as_fd()).map_err(|errno| self.entry_error(op, key, io_cause(Step::SyncDir, errno)))
+        rustix::fs::fsync(self.dir.as_fd())
+            .map_err(|errno| self.entry_error(op, key, io_cause("syncing the directory", errno)))
     }
 
     fn entry_error(&self, op: Op, key: &[u8], cause: EntryCause) -> FsError {
@@ -309,7 +313,7 @@ impl DirWriter {
         match self.options.sync {
             SyncMode::None => Ok(()),
             SyncMode::File | SyncMode::Batch => {
-                rustix::fs::fdatasync(file).map_err(|errno| io_cause(Step::SyncFile, errno))
+                rustix::fs::fdatasync(file).map_err(|errno| io_cause("syncing the file", errno))
             }
         }
     }
@@ -336,8 +340,9 @@ impl DirWriter {
     /// The second half: renames a staged file onto `key` (the commit point). On failure the
     /// staged file is removed and the key left as it was.
     fn publish(&self, staged: Staged<'_>, key: &[u8]) -> Result<(), FsError> {
-        rustix::fs::renameat(staged.dir, staged.name.as_cstr(), self.dir.as_fd(), key)
-            .map_err(|errno| self.entry_error(Op::Write, key, classify(errno, Step::Rename)))?;
+        rustix::fs::renameat(staged.dir, staged.name.as_cstr(), self.dir.as_fd(), key).map_err(|errno| {
+            self.entry_error(Op::Write, key, classify(errno, "renaming the temporary file onto it"))
+        })?;
         std::mem::forget(staged);
         Ok(())
     }
@@ -352,7 +357,7 @@ impl DirWriter {
                 Ok(fd) => return Ok((fd, Staged { dir: at, name })),
                 Err(Errno::EXIST) if attempt + 1 < TEMP_ATTEMPTS => attempt += 1,
                 Err(Errno::INTR) => {}
-                Err(errno) => return Err(io_cause(Step::CreateTemp, errno)),
+                Err(errno) => return Err(io_cause("creating the temporary file", errno)),
             }
         }
     }
@@ -389,10 +394,10 @@ impl DirWriter {
                 Err(Errno::INTR) => {}
                 // A FIFO without a reader (or a socket) cannot be opened for writing.
                 Err(Errno::NXIO) => return Err(EntryCause::NotRegularFile { kind: "FIFO or socket" }),
-                Err(errno) => return Err(classify(errno, Step::Open)),
+                Err(errno) => return Err(classify(errno, "opening")),
             }
         };
-        let stat = rustix::fs::fstat(&file).map_err(|errno| io_cause(Step::Inspect, errno))?;
+        let stat = rustix::fs::fstat(&file).map_err(|errno| io_cause("inspecting", errno))?;
         let file_type = FileType::from_raw_mode(stat.st_mode);
         if file_type != FileType::RegularFile {
             return Err(EntryCause::NotRegularFile { kind: describe(file_type) });
@@ -405,7 +410,7 @@ impl DirWriter {
         }
         if stat.st_size != 0 {
             // A failed truncate changed nothing: the old content stays.
-            rustix::fs::ftruncate(&file, 0).map_err(|errno| io_cause(Step::Truncate, errno))?;
+            rustix::fs::ftruncate(&file, 0).map_err(|errno| io_cause("truncating", errno))?;
         }
         let result = write_all(file.as_fd(), data).and_then(|()| self.sync_data(file.as_fd()));
         if result.is_err() {
@@ -500,7 +505,7 @@ fn lock(dir: BorrowedFd<'_>, path: &Path) -> Result<(), FsError> {
             Err(Errno::WOULDBLOCK) => Err(FsError::Locked { path: path.to_path_buf() }),
             // Not supported here (some network and FUSE file systems): nothing to enforce with.
             Err(Errno::NOLCK | Errno::OPNOTSUPP | Errno::INVAL) => Ok(()),
-            Err(errno) => Err(FsError::OpenDir { path: path.to_path_buf(), error: errno.into() }),
+            Err(errno) => Err(FsError::Dir { step: "opening", path: path.to_path_buf(), error: errno.into() }),
         };
     }
 }
@@ -584,21 +589,21 @@ fn remove_temp_files(
 fn write_all(file: BorrowedFd<'_>, mut data: &[u8]) -> Result<(), EntryCause> {
     while !data.is_empty() {
         match rustix::io::write(file, data) {
-            Ok(0) => return Err(EntryCause::Io { step: Step::WriteData, error: io::ErrorKind::WriteZero.into() }),
+            Ok(0) => return Err(EntryCause::Io { step: "", error: io::ErrorKind::WriteZero.into() }),
             Ok(n) => data = data.get(n..).unwrap_or_default(),
             Err(Errno::INTR) => {}
-            Err(errno) => return Err(io_cause(Step::WriteData, errno)),
+            Err(errno) => return Err(io_cause("", errno)),
         }
     }
     Ok(())
 }
 
-fn io_cause(step: Step, errno: Errno) -> EntryCause {
+fn io_cause(step: &'static str, errno: Errno) -> EntryCause {
     EntryCause::Io { step, error: errno.into() }
 }
 
 /// Maps the errors that mean "something unsafe has that name" to their own causes.
-fn classify(errno: Errno, step: Step) -> EntryCause {
+fn classify(errno: Errno, step: &'static str) -> EntryCause {
     match errno {
         Errno::ISDIR => EntryCause::IsDirectory,
         Errno::LOOP => EntryCause::Symlink,

@@ -9,14 +9,15 @@
 
 pub mod fs;
 
-use std::ops::Range;
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use conduit_connector::destination::{Batch, BoxError, Destination, WriteResult};
-use conduit_connector::opencdc::{Data, Operation, Record};
+use conduit_connector::opencdc::{Data, Operation};
 use conduit_connector::{Config, ConfigValue, Specification};
+use tokio::runtime::{Handle, RuntimeFlavor};
 
-use crate::fs::{Change, DirWriter, SyncMode, WriteOptions, escape_key};
+use crate::fs::{BatchOutcome, Change, DirWriter, SyncMode, WriteOptions, escape_key};
 
 // ---------------------------------------------------------------------------------------------
 // Config
@@ -29,8 +30,7 @@ pub enum Sync {
     None,
     /// Sync each file, and the directory after each file: every ack means "on disk".
     File,
-    /// Sync each file's data, and the directory once per batch: acks mean "on disk", with one
-    /// directory sync per batch.
+    /// Sync each file's data, and the directory once per batch: acks mean "on disk" too.
     Batch,
 }
 
@@ -86,17 +86,12 @@ pub struct DirectoryDestination {
     /// The open writer; `None` before `open` and while a write holds it (a `write` future
     /// dropped before it finishes leaves it `None`: writes then fail until `open` again).
     writer: Option<DirWriter>,
-    /// The last batch's encoded structured keys and payloads (the buffers are reused).
-    encoded: Encoded,
 }
 
 impl DirectoryDestination {
-    /// How many threads write a batch: 1, or 2 (the default when the machine has at least two
-    /// CPUs), as [`DirWriter::set_threads`] describes: with 2, large atomic batches are written
-    /// by two threads, and with a sync mode files are written and synced by up to 8 threads
-    /// (syncs wait for the disk, not for a CPU). Renames happen in record order on one thread,
-    /// so acknowledgements mean exactly what they mean with one thread. Takes effect
-    /// immediately, or at [`open`](Destination::open).
+    /// How many threads write a batch: 1, or 2 (the default on two or more CPUs), as
+    /// [`DirWriter::set_threads`] describes; acknowledgements mean the same either way. Takes
+    /// effect immediately, or at [`open`](Destination::open).
     pub fn set_write_threads(&mut self, threads: usize) {
         self.threads = threads.clamp(1, 2);
         if let Some(writer) = &mut self.writer {
@@ -117,7 +112,7 @@ impl Destination for DirectoryDestination {
         // Read once per process: `available_parallelism` reads cgroup files (tens of µs).
         static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
         let threads = *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(2)));
-        Ok(DirectoryDestination { config, threads, writer: None, encoded: Encoded::default() })
+        Ok(DirectoryDestination { config, threads, writer: None })
     }
 
     async fn open(&mut self) -> Result<(), BoxError> {
@@ -139,40 +134,35 @@ impl Destination for DirectoryDestination {
     }
 
     /// Writes the batch with [`DirWriter::write_batch`] off the async executor: in
-    /// `block_in_place` on a multi-threaded runtime (as the SDK runs connectors), else on the
-    /// blocking pool over a copy of the batch.
+    /// `block_in_place` on a multi-threaded runtime (as the SDK runs connectors), from the
+    /// records' own memory; on a current-thread runtime, which cannot lend its thread, over a
+    /// copy on the blocking pool.
     async fn write(&mut self, batch: Batch<'_>) -> WriteResult {
         let records = batch.records();
-        let with_key = self.encoded.encode(records);
-        let changes = self.encoded.changes(records.get(..with_key).unwrap_or_default());
+        let with_key = records.iter().position(|record| record.key.is_none()).unwrap_or(records.len());
+        let changes: Vec<Bytes<'_>> = records
+            .iter()
+            .take(with_key)
+            .map(|record| {
+                (bytes(&record.key), (record.operation != Operation::Delete).then(|| bytes(&record.payload.after)))
+            })
+            .collect();
         let Some(mut writer) = self.writer.take() else {
             return WriteResult::stopped(0, "the destination is not open");
         };
-        let multi_thread = tokio::runtime::Handle::try_current()
-            .is_ok_and(|runtime| runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let multi_thread = Handle::try_current().is_ok_and(|rt| rt.runtime_flavor() == RuntimeFlavor::MultiThread);
         let outcome = if multi_thread {
-            tokio::task::block_in_place(|| writer.write_batch(&changes))
+            tokio::task::block_in_place(|| write_changes(&mut writer, &changes))
         } else {
-            let owned: Vec<(Vec<u8>, Option<Vec<u8>>)> = changes
-                .iter()
-                .map(|change| match *change {
-                    Change::Write { key, data } => (key.to_vec(), Some(data.to_vec())),
-                    Change::Delete { key } => (key.to_vec(), None),
-                })
+            let owned: Vec<Bytes<'static>> = changes
+                .into_iter()
+                .map(|(key, data)| (key.into_owned().into(), data.map(|d| d.into_owned().into())))
                 .collect();
-            let task = tokio::task::spawn_blocking(move || {
-                let changes: Vec<Change<'_>> = owned
-                    .iter()
-                    .map(|(key, data)| match data {
-                        Some(data) => Change::Write { key, data },
-                        None => Change::Delete { key },
-                    })
-                    .collect();
-                let outcome = writer.write_batch(&changes);
-                (writer, outcome)
-            });
+            let span = tracing::Span::current();
+            let task =
+                tokio::task::spawn_blocking(move || (span.in_scope(|| write_changes(&mut writer, &owned)), writer));
             match task.await {
-                Ok((returned, outcome)) => {
+                Ok((outcome, returned)) => {
                     writer = returned;
                     outcome
                 }
@@ -180,14 +170,6 @@ impl Destination for DirectoryDestination {
             }
         };
         self.writer = Some(writer);
-        for change in changes.iter().take(outcome.written) {
-            match change {
-                Change::Write { key, data } => {
-                    tracing::debug!(key = %escape_key(key), bytes = data.len(), "wrote file")
-                }
-                Change::Delete { key } => tracing::debug!(key = %escape_key(key), "deleted file"),
-            }
-        }
         match outcome.error {
             Some(e) => WriteResult::stopped(outcome.written, e),
             None if with_key < records.len() => WriteResult::stopped(with_key, "invalid key: the record has no key"),
@@ -203,53 +185,30 @@ impl Destination for DirectoryDestination {
     }
 }
 
-/// The file names and contents of a batch's records as Go's `Data.Bytes()` gives them: raw data
-/// as is (borrowed from the records), structured data as its compact JSON (e.g. `{"id":1}`),
-/// encoded here once per batch; a record without `payload.after` writes an empty file.
-#[derive(Debug, Default)]
-struct Encoded {
-    bytes: Vec<u8>,
-    /// The ranges in `bytes` of the structured keys and payloads, in record order.
-    ranges: Vec<Range<usize>>,
+/// A record's key and, unless it is a delete, the file's content.
+type Bytes<'a> = (Cow<'a, [u8]>, Option<Cow<'a, [u8]>>);
+
+/// The bytes of a key or payload as Go's `Data.Bytes()` gives them: raw data as is (borrowed),
+/// structured data as its JSON (e.g. `{"id":1}`); none (no `payload.after`) is an empty file.
+fn bytes(data: &Option<Data>) -> Cow<'_, [u8]> {
+    data.as_ref().map_or(Cow::Borrowed(&[]), Data::bytes)
 }
 
-impl Encoded {
-    /// Encodes the structured keys and payloads of `records` up to the first record without a
-    /// key, and returns how many records come before it.
-    fn encode(&mut self, records: &[Record]) -> usize {
-        self.bytes.clear();
-        self.ranges.clear();
-        for (i, record) in records.iter().enumerate() {
-            let Some(key) = &record.key else { return i };
-            for data in [Some(key), record.payload.after.as_ref().filter(|_| record.operation != Operation::Delete)] {
-                if let Some(data @ Data::Structured(_)) = data {
-                    let start = self.bytes.len();
-                    data.write_bytes(&mut self.bytes);
-                    self.ranges.push(start..self.bytes.len());
-                }
-            }
+/// Writes the changes with [`DirWriter::write_batch`] and logs those applied.
+fn write_changes(writer: &mut DirWriter, bytes: &[Bytes<'_>]) -> BatchOutcome {
+    let changes: Vec<Change<'_>> = bytes
+        .iter()
+        .map(|(key, data)| match data {
+            Some(data) => Change::Write { key, data },
+            None => Change::Delete { key },
+        })
+        .collect();
+    let outcome = writer.write_batch(&changes);
+    for change in changes.iter().take(outcome.written) {
+        match change {
+            Change::Write { key, data } => tracing::debug!(key = %escape_key(key), bytes = data.len(), "wrote file"),
+            Change::Delete { key } => tracing::debug!(key = %escape_key(key), "deleted file"),
         }
-        records.len()
     }
-
-    /// The changes of `records` (all with a key), after [`encode`](Self::encode) of them.
-    fn changes<'a>(&'a self, records: &'a [Record]) -> Vec<Change<'a>> {
-        let mut encoded = self.ranges.iter().map(|range| self.bytes.get(range.clone()).unwrap_or_default());
-        let mut bytes = |data: Option<&'a Data>| match data {
-            Some(Data::Raw(raw)) => raw.as_slice(),
-            Some(Data::Structured(_)) => encoded.next().unwrap_or_default(),
-            None => &[],
-        };
-        let mut changes = Vec::with_capacity(records.len());
-        for record in records {
-            let key = bytes(record.key.as_ref());
-            changes.push(match record.operation {
-                Operation::Delete => Change::Delete { key },
-                Operation::Create | Operation::Update | Operation::Snapshot => {
-                    Change::Write { key, data: bytes(record.payload.after.as_ref()) }
-                }
-            });
-        }
-        changes
-    }
+    outcome
 }

@@ -7,7 +7,8 @@
 //!
 //! The sandbox is a parent temporary directory holding the target `dir` and a sibling
 //! `outside` (with a file a planted symlink points to); both are checked after every case.
-//! This mirrors the `dir_key` fuzz target (see `fuzz/`) with bounded cases so CI runs it.
+//! This mirrors the `dir_key` fuzz target (see `fuzz/`) with bounded cases so CI runs it. The
+//! `rules` module checks `validate_key` and `escape_key` themselves, case by case.
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -330,4 +331,122 @@ fn dot_dot_in_every_position_is_rejected_or_stays_inside() {
         }
     }
     rt.block_on(runner.teardown()).unwrap();
+}
+
+/// The key rules and messages of `validate_key` and `escape_key` themselves, case by case.
+mod rules {
+    use std::os::unix::ffi::OsStrExt;
+
+    use directory_destination::fs::{KeyErrorReason, TEMP_PREFIX, escape_key, validate_key};
+
+    fn reason(key: &[u8]) -> KeyErrorReason {
+        *validate_key(key).expect_err("key should be rejected").reason()
+    }
+
+    #[test]
+    fn empty_key_is_rejected() {
+        assert_eq!(reason(b""), KeyErrorReason::Empty);
+    }
+
+    #[test]
+    fn dot_and_dot_dot_are_rejected() {
+        assert_eq!(reason(b"."), KeyErrorReason::DotName);
+        assert_eq!(reason(b".."), KeyErrorReason::DotName);
+    }
+
+    #[test]
+    fn names_that_only_start_with_dots_are_accepted() {
+        for key in [&b"..."[..], b".hidden", b"..a", b".a.", b". "] {
+            assert!(validate_key(key).is_ok(), "{}", escape_key(key));
+        }
+    }
+
+    #[test]
+    fn slashes_are_rejected_anywhere() {
+        for key in [&b"a/b"[..], b"/abs", b"trailing/", b"/", b"../x"] {
+            assert_eq!(reason(key), KeyErrorReason::ContainsSlash, "{}", escape_key(key));
+        }
+    }
+
+    #[test]
+    fn nul_bytes_are_rejected() {
+        assert_eq!(reason(b"a\0b"), KeyErrorReason::ContainsNul);
+        assert_eq!(reason("..\u{0}".as_bytes()), KeyErrorReason::ContainsNul);
+        assert_eq!(reason(b"\0"), KeyErrorReason::ContainsNul);
+    }
+
+    #[test]
+    fn length_limit_is_255_bytes() {
+        assert!(validate_key(&[b'a'; 255]).is_ok());
+        assert_eq!(reason(&[b'a'; 256]), KeyErrorReason::TooLong { len: 256 });
+        // 85 three-byte characters = 255 bytes; one more is too long.
+        assert!(validate_key("€".repeat(85).as_bytes()).is_ok());
+        assert_eq!(reason("€".repeat(86).as_bytes()), KeyErrorReason::TooLong { len: 258 });
+    }
+
+    #[test]
+    fn reserved_prefix_is_rejected_but_similar_names_are_not() {
+        assert_eq!(reason(TEMP_PREFIX.as_bytes()), KeyErrorReason::ReservedPrefix);
+        assert_eq!(reason(b".conduit-tmp-1-2-3"), KeyErrorReason::ReservedPrefix);
+        assert!(validate_key(b".conduit-tmp").is_ok());
+        assert!(validate_key(b"x.conduit-tmp-1").is_ok());
+    }
+
+    #[test]
+    fn unicode_backslash_and_non_utf8_keys_are_accepted_unchanged() {
+        for key in ["héllo wörld ✓".as_bytes(), b"\\", b"a\\b", b"\xff\xfe", b"\x80abc", b"tab\there", b"-rf"] {
+            assert_eq!(validate_key(key).expect("accepted").as_bytes(), key);
+        }
+    }
+
+    #[test]
+    fn error_message_names_the_escaped_key_and_the_reason() {
+        let err = validate_key(b"a/\xffb\n").unwrap_err();
+        assert_eq!(err.to_string(), r#"invalid key "a/\xffb\n": it contains '/' (a key must be a single file name)"#);
+        let err = validate_key(b"a\0b").unwrap_err();
+        assert_eq!(err.to_string(), r#"invalid key "a\0b": it contains a NUL byte (not allowed in file names)"#);
+        let err = validate_key(b"").unwrap_err();
+        assert_eq!(err.to_string(), r#"invalid key "": it is empty (a key must be a non-empty file name)"#);
+        let err = validate_key(b"..").unwrap_err();
+        assert_eq!(err.to_string(), r#"invalid key "..": "." and ".." name directories, not files"#);
+        let err = validate_key(b".conduit-tmp-x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"invalid key ".conduit-tmp-x": it starts with ".conduit-tmp-", the prefix reserved for temporary files"#
+        );
+    }
+
+    #[test]
+    fn long_key_in_message_is_shortened_with_its_length() {
+        let key = vec![b'k'; 100_000];
+        let msg = validate_key(&key).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            format!(
+                "invalid key \"{}\"… (100000 bytes): it is 100000 bytes long (a file name has at most 255 bytes)",
+                "k".repeat(64)
+            )
+        );
+    }
+
+    #[test]
+    fn shortening_does_not_split_a_utf8_character() {
+        let key = format!("a{}", "€".repeat(100)); // '€' is 3 bytes; byte 64 starts one
+        let msg = validate_key(key.as_bytes()).unwrap_err().to_string();
+        assert!(msg.starts_with(&format!("invalid key \"a{}\"…", "€".repeat(21))), "{msg}");
+        assert!(!msg.contains("\\x"), "{msg}");
+        // Here byte 64 is the third byte of a '€': the shown key backs off to byte 62.
+        let msg = validate_key(format!("ab{}", "€".repeat(100)).as_bytes()).unwrap_err().to_string();
+        assert!(msg.starts_with(&format!("invalid key \"ab{}\"… (302 bytes)", "€".repeat(20))), "{msg}");
+        // Not UTF-8 there: at most 3 bytes are given back, the rest is shown escaped.
+        let msg = validate_key(&[0x80; 300]).unwrap_err().to_string();
+        assert!(msg.starts_with(&format!("invalid key \"{}\"… (300 bytes)", "\\x80".repeat(61))), "{msg}");
+    }
+
+    #[test]
+    fn escaping_is_unambiguous() {
+        assert_eq!(escape_key(b"\\xff").to_string(), r#""\\xff""#);
+        assert_eq!(escape_key(b"\xff").to_string(), r#""\xff""#);
+        assert_eq!(escape_key(b"say \"hi\"").to_string(), r#""say \"hi\"""#);
+    }
 }

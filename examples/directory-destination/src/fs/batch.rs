@@ -9,10 +9,11 @@
 //! (the file system commits concurrent syncs together).
 
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::OnceLock;
 
-use super::{DirWriter, FsError, Op, Staged, StagingDir, Step, SyncMode, io_cause, validate_key};
+use conduit_connector::destination::commit_in_order;
+
+use super::{DirWriter, FsError, Op, Staged, StagingDir, SyncMode, io_cause, validate_key};
 
 /// Threads writing and syncing temporary files with a sync mode.
 const SYNC_THREADS: usize = 8;
@@ -136,7 +137,7 @@ impl DirWriter {
                     None => self.dir.as_fd(),
                     Some(Ok(staging)) => staging.fd.as_fd(),
                     Some(Err(errno)) => {
-                        return Err(self.entry_error(Op::Write, key, io_cause(Step::CreateTemp, *errno)));
+                        return Err(self.entry_error(Op::Write, key, io_cause("creating the temporary file", *errno)));
                     }
                 };
                 self.stage_in(at, key, data).map(Some)
@@ -158,7 +159,7 @@ impl DirWriter {
             }
         };
         // The staged files behind a failure are removed inside, before the staging directories.
-        let failure = in_order(changes.len(), threads, stage, commit);
+        let failure = commit_in_order(changes.len(), threads, stage, commit);
         let staged = staging.iter().any(|slot| slot.get().is_some_and(Result::is_ok));
         drop(staging);
         if staged && self.options.sync == SyncMode::File {
@@ -167,95 +168,10 @@ impl DirWriter {
             let _ = rustix::fs::fsync(&*self.dir);
         }
         match failure {
-            None => (changes.len(), None),
-            Some((i, e)) => (i, Some(e)),
+            Ok(()) => (changes.len(), None),
+            Err((i, e)) => (i, Some(e)),
         }
     }
-}
-
-/// The results of the stage threads, by index, and how many of those threads still run.
-struct Board<T> {
-    slots: Vec<Option<Result<T, FsError>>>,
-    running: usize,
-}
-
-/// Runs `stage(thread, i)` for every `i` in `0..n` on `threads` threads (numbered from 0) and `commit(i, staged)` on the
-/// calling thread in index order, each as soon as its stage is done. After the first failure
-/// (of a stage or of a commit, at `i`) no index above `i` is staged or committed, and what was
-/// staged above it is dropped. Returns that failure.
-fn in_order<T: Send>(
-    n: usize,
-    threads: usize,
-    stage: impl Fn(usize, usize) -> Result<T, FsError> + Sync,
-    mut commit: impl FnMut(usize, T) -> Result<(), FsError>,
-) -> Option<(usize, FsError)> {
-    let board = Mutex::new(Board { slots: (0..n).map(|_| None).collect(), running: threads });
-    let ready = Condvar::new();
-    let next = AtomicUsize::new(0);
-    let stop = AtomicUsize::new(usize::MAX);
-    let failure = std::thread::scope(|scope| {
-        for thread in 0..threads {
-            let (board, ready, next, stop, stage) = (&board, &ready, &next, &stop, &stage);
-            scope.spawn(move || {
-                // Counts this thread out even if `stage` panics, so the loop below never waits
-                // for a slot nobody will fill.
-                let _done = Done { board, ready };
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n || i > stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let result = stage(thread, i);
-                    if result.is_err() {
-                        stop.fetch_min(i, Ordering::Relaxed);
-                    }
-                    lock(board).slots[i] = Some(result);
-                    ready.notify_one();
-                }
-            });
-        }
-        for i in 0..n {
-            let mut guard = lock(&board);
-            let staged = loop {
-                if let Some(result) = guard.slots[i].take() {
-                    break result;
-                }
-                if guard.running == 0 {
-                    // Every index up to a failure is staged, so only a panicking stage thread
-                    // leaves a slot empty; `scope` re-raises that panic when it returns.
-                    return None;
-                }
-                guard = ready.wait(guard).unwrap_or_else(PoisonError::into_inner);
-            };
-            drop(guard);
-            if let Err(e) = staged.and_then(|staged| commit(i, staged)) {
-                stop.fetch_min(i, Ordering::Relaxed);
-                return Some((i, e));
-            }
-        }
-        None
-    });
-    // Dropping the board removes the temporary files staged behind a failure, unseen.
-    drop(board);
-    failure
-}
-
-/// Counts a stage thread out of its [`Board`] when dropped (also on a panic).
-struct Done<'a, T> {
-    board: &'a Mutex<Board<T>>,
-    ready: &'a Condvar,
-}
-
-impl<T> Drop for Done<'_, T> {
-    fn drop(&mut self) {
-        lock(self.board).running -= 1;
-        self.ready.notify_one();
-    }
-}
-
-/// Locks the board; a poisoned lock (a panic while holding it) still holds usable slots.
-fn lock<T>(board: &Mutex<Board<T>>) -> std::sync::MutexGuard<'_, Board<T>> {
-    board.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

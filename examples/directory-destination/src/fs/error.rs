@@ -23,10 +23,14 @@ pub enum FsError {
     /// The configured directory path is empty.
     #[error("the directory path is empty")]
     EmptyPath,
-    /// The directory (or one of its parents) could not be created.
-    #[error("creating directory {}: {error}", path.display())]
-    CreateDir {
-        /// The configured directory.
+    /// A system call on the directory failed: creating it (or one of its parents), opening it, or
+    /// syncing it (committing renames, creations and deletions; changes since the last
+    /// successful commit may then not survive a power loss).
+    #[error("{step} directory {}: {error}", path.display())]
+    Dir {
+        /// What was being done: `"creating"`, `"opening"` or `"syncing"`.
+        step: &'static str,
+        /// The directory.
         path: PathBuf,
         /// The cause.
         error: io::Error,
@@ -36,14 +40,6 @@ pub enum FsError {
     NotADirectory {
         /// The configured directory.
         path: PathBuf,
-    },
-    /// The directory exists but could not be opened.
-    #[error("opening directory {}: {error}", path.display())]
-    OpenDir {
-        /// The configured directory.
-        path: PathBuf,
-        /// The cause.
-        error: io::Error,
     },
     /// Another writer (another process, or another open destination in this one) has the
     /// directory open and holds its lock: one writer per directory.
@@ -86,26 +82,15 @@ pub enum FsError {
         /// Why it failed.
         cause: EntryCause,
     },
-    /// Syncing the directory (committing renames, creations and deletions) failed; changes
-    /// since the last successful commit may not survive a power loss.
-    #[error("syncing directory {}: {error}", path.display())]
-    SyncDir {
-        /// The directory.
-        path: Arc<Path>,
-        /// The cause.
-        error: io::Error,
-    },
 }
 
 impl FsError {
     /// The operating-system error behind this error, if there is one.
     pub fn io_error(&self) -> Option<&io::Error> {
         match self {
-            FsError::CreateDir { error, .. }
-            | FsError::OpenDir { error, .. }
+            FsError::Dir { error, .. }
             | FsError::ListDir { error, .. }
             | FsError::RemoveStale { error, .. }
-            | FsError::SyncDir { error, .. }
             | FsError::Entry { cause: EntryCause::Io { error, .. }, .. } => Some(error),
             _ => None,
         }
@@ -139,86 +124,36 @@ impl fmt::Display for Op {
 }
 
 /// Why writing or deleting one record's file failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EntryCause {
     /// A system call failed.
+    #[error("{step}{}{error}", if step.is_empty() { "" } else { ": " })]
     Io {
-        /// The step that failed.
-        step: Step,
+        /// The step that failed, e.g. `"renaming the temporary file onto it"`; empty for the
+        /// operation itself (writing the data, removing the file).
+        step: &'static str,
         /// The cause.
         error: io::Error,
     },
     /// A directory has the key's name; it is never replaced or removed.
+    #[error("a directory has that name (it is never replaced or removed)")]
     IsDirectory,
     /// A symbolic link has the key's name and non-atomic mode refuses to follow it.
+    #[error("a symbolic link has that name (refusing to follow it)")]
     Symlink,
     /// Something other than a regular file (a FIFO, socket or device) has the key's name and
     /// non-atomic mode refuses to write into it.
+    #[error("a {kind} has that name, not a regular file (refusing to write into it)")]
     NotRegularFile {
         /// What it is, e.g. `FIFO`.
         kind: &'static str,
     },
     /// The existing file has other hard links, which non-atomic mode refuses to write through
     /// (they may lead outside the directory).
+    #[error("the existing file has {links} hard links (refusing to write through them)")]
     HardLinked {
         /// The file's link count.
         links: u64,
     },
-}
-
-impl fmt::Display for EntryCause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EntryCause::Io { step, error } => write!(f, "{step}{error}"),
-            EntryCause::IsDirectory => f.write_str("a directory has that name (it is never replaced or removed)"),
-            EntryCause::Symlink => f.write_str("a symbolic link has that name (refusing to follow it)"),
-            EntryCause::NotRegularFile { kind } => {
-                write!(f, "a {kind} has that name, not a regular file (refusing to write into it)")
-            }
-            EntryCause::HardLinked { links } => {
-                write!(f, "the existing file has {links} hard links (refusing to write through them)")
-            }
-        }
-    }
-}
-
-/// The step of a write or delete that failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Step {
-    /// Creating the temporary file (atomic mode).
-    CreateTemp,
-    /// Opening the file (non-atomic mode).
-    Open,
-    /// Inspecting the opened file (non-atomic mode).
-    Inspect,
-    /// Truncating the existing file (non-atomic mode).
-    Truncate,
-    /// Writing the data.
-    WriteData,
-    /// Syncing the file's data.
-    SyncFile,
-    /// Renaming the temporary file onto the key (atomic mode).
-    Rename,
-    /// Removing the file (delete).
-    Remove,
-    /// Syncing the directory after the change.
-    SyncDir,
-}
-
-impl fmt::Display for Step {
-    /// A prefix for the error message: empty for the obvious step, otherwise the step and `: `.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Step::CreateTemp => "creating the temporary file: ",
-            Step::Open => "opening: ",
-            Step::Inspect => "inspecting: ",
-            Step::Truncate => "truncating: ",
-            Step::WriteData | Step::Remove => "",
-            Step::SyncFile => "syncing the file: ",
-            Step::Rename => "renaming the temporary file onto it: ",
-            Step::SyncDir => "syncing the directory: ",
-        })
-    }
 }

@@ -4,12 +4,9 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 
-/// The name prefix reserved for temporary files.
-///
-/// Temporary files are hidden (leading `.`); keys starting with this prefix are rejected by
-/// [`validate_key`] and leftover files with it are removed when a
-/// [`DirWriter`](super::DirWriter) opens the directory. Other names starting with `.` are
-/// ordinary keys.
+/// The name prefix reserved for temporary files: they are hidden (leading `.`), keys with this
+/// prefix are rejected by [`validate_key`], and leftover files with it are removed when a
+/// [`DirWriter`](super::DirWriter) opens the directory. Other names starting with `.` are keys.
 pub const TEMP_PREFIX: &str = ".conduit-tmp-";
 
 /// The longest key accepted, in bytes (Linux `NAME_MAX`).
@@ -22,12 +19,8 @@ const SHOWN_KEY_BYTES: usize = 64;
 ///
 /// File names on Linux are bytes, so keys are too: any bytes are accepted, including non-UTF-8
 /// sequences (the returned [`OsStr`] holds them unchanged), `\`, spaces and names starting with
-/// `.`, except:
-/// - an empty key;
-/// - a key longer than [`MAX_KEY_LEN`] (255) bytes;
-/// - a key containing a NUL byte or `/`;
-/// - exactly `.` or `..`;
-/// - a key starting with the reserved [`TEMP_PREFIX`].
+/// `.`, except an empty key, one longer than [`MAX_KEY_LEN`] (255) bytes, one containing a NUL
+/// byte or `/`, exactly `.` or `..`, and one starting with the reserved [`TEMP_PREFIX`].
 ///
 /// The file system may still refuse a valid key (for example a shorter name limit or a
 /// case-folding or UTF-8-only file system); that surfaces as an error from the write.
@@ -63,19 +56,22 @@ pub fn validate_key(key: &[u8]) -> Result<&OsStr, KeyError> {
 ///
 /// Its message names the key (escaped as by [`escape_key`], shortened when very long) and the
 /// reason, e.g. `invalid key "a/b": it contains '/' (a key must be a single file name)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid key {shown}: {reason}")]
 pub struct KeyError {
-    /// The first bytes of the key (at most [`SHOWN_KEY_BYTES`]).
-    shown: Box<[u8]>,
-    /// The full length of the key in bytes.
-    len: usize,
+    /// The escaped key, shortened to its first [`SHOWN_KEY_BYTES`] bytes and its length.
+    shown: String,
     reason: KeyErrorReason,
 }
 
 impl KeyError {
     fn new(key: &[u8], reason: KeyErrorReason) -> Self {
         let shown = key.get(..truncation_point(key, SHOWN_KEY_BYTES)).unwrap_or(key);
-        KeyError { shown: shown.into(), len: key.len(), reason }
+        let mut text = escape_key(shown).to_string();
+        if shown.len() < key.len() {
+            text += &format!("… ({} bytes)", key.len());
+        }
+        KeyError { shown: text, reason }
     }
 
     /// Why the key was rejected.
@@ -84,54 +80,31 @@ impl KeyError {
     }
 }
 
-impl fmt::Display for KeyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid key {}", escape_key(&self.shown))?;
-        if self.shown.len() < self.len {
-            write!(f, "… ({} bytes)", self.len)?;
-        }
-        write!(f, ": {}", self.reason)
-    }
-}
-
-impl std::error::Error for KeyError {}
-
 /// Why a key is not a safe file name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyErrorReason {
     /// The key is empty.
+    #[error("it is empty (a key must be a non-empty file name)")]
     Empty,
     /// The key is longer than [`MAX_KEY_LEN`] bytes.
+    #[error("it is {len} bytes long (a file name has at most {MAX_KEY_LEN} bytes)")]
     TooLong {
         /// The key's length in bytes.
         len: usize,
     },
     /// The key contains a NUL byte.
+    #[error("it contains a NUL byte (not allowed in file names)")]
     ContainsNul,
     /// The key contains `/`.
+    #[error("it contains '/' (a key must be a single file name)")]
     ContainsSlash,
     /// The key is `.` or `..`.
+    #[error("\".\" and \"..\" name directories, not files")]
     DotName,
     /// The key starts with [`TEMP_PREFIX`].
+    #[error("it starts with {TEMP_PREFIX:?}, the prefix reserved for temporary files")]
     ReservedPrefix,
-}
-
-impl fmt::Display for KeyErrorReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyErrorReason::Empty => f.write_str("it is empty (a key must be a non-empty file name)"),
-            KeyErrorReason::TooLong { len } => {
-                write!(f, "it is {len} bytes long (a file name has at most {MAX_KEY_LEN} bytes)")
-            }
-            KeyErrorReason::ContainsNul => f.write_str("it contains a NUL byte (not allowed in file names)"),
-            KeyErrorReason::ContainsSlash => f.write_str("it contains '/' (a key must be a single file name)"),
-            KeyErrorReason::DotName => f.write_str("\".\" and \"..\" name directories, not files"),
-            KeyErrorReason::ReservedPrefix => {
-                write!(f, "it starts with {TEMP_PREFIX:?}, the prefix reserved for temporary files")
-            }
-        }
-    }
 }
 
 /// Displays key bytes as a quoted, escaped string: UTF-8 text as Rust's `{:?}` of a `str`
@@ -144,19 +117,11 @@ impl fmt::Display for KeyErrorReason {
 /// assert_eq!(escape_key(b"a.txt").to_string(), r#""a.txt""#);
 /// assert_eq!(escape_key(b"caf\xc3\xa9\xff\n").to_string(), r#""café\xff\n""#);
 /// ```
-pub fn escape_key(key: &[u8]) -> EscapedKey<'_> {
-    EscapedKey(key)
-}
-
-/// The [`Display`](fmt::Display) adapter returned by [`escape_key`].
-#[derive(Debug, Clone, Copy)]
-pub struct EscapedKey<'a>(&'a [u8]);
-
-impl fmt::Display for EscapedKey<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+pub fn escape_key(key: &[u8]) -> impl fmt::Display + fmt::Debug + '_ {
+    fmt::from_fn(move |f| {
         use fmt::Write as _;
         f.write_char('"')?;
-        for chunk in self.0.utf8_chunks() {
+        for chunk in key.utf8_chunks() {
             for c in chunk.valid().chars() {
                 // `escape_debug` escapes `"` too, which is right inside our quotes.
                 write!(f, "{}", c.escape_debug())?;
@@ -166,129 +131,16 @@ impl fmt::Display for EscapedKey<'_> {
             }
         }
         f.write_char('"')
-    }
+    })
 }
 
-/// The largest length `<= max` that does not split a UTF-8 character in `key` (when `key` is
-/// not UTF-8 there, a split is harmless: the bytes are shown escaped).
+/// The largest length `<= max` that does not split a UTF-8 character in `key`, backing off over
+/// at most 3 continuation bytes (`0b10xx_xxxx`; when `key` is not UTF-8 there, a split is
+/// harmless: the bytes are shown escaped).
 fn truncation_point(key: &[u8], max: usize) -> usize {
+    let continues = |end: usize| key.get(end).is_some_and(|b| b & 0xC0 == 0x80);
     if key.len() <= max {
         return key.len();
     }
-    let mut end = max;
-    // Back off over at most 3 continuation bytes (0b10xx_xxxx).
-    while end > max.saturating_sub(3) && key.get(end).is_some_and(|b| b & 0xC0 == 0x80) {
-        end -= 1;
-    }
-    end
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn reason(key: &[u8]) -> KeyErrorReason {
-        *validate_key(key).expect_err("key should be rejected").reason()
-    }
-
-    #[test]
-    fn empty_key_is_rejected() {
-        assert_eq!(reason(b""), KeyErrorReason::Empty);
-    }
-
-    #[test]
-    fn dot_and_dot_dot_are_rejected() {
-        assert_eq!(reason(b"."), KeyErrorReason::DotName);
-        assert_eq!(reason(b".."), KeyErrorReason::DotName);
-    }
-
-    #[test]
-    fn names_that_only_start_with_dots_are_accepted() {
-        for key in [&b"..."[..], b".hidden", b"..a", b".a.", b". "] {
-            assert!(validate_key(key).is_ok(), "{}", escape_key(key));
-        }
-    }
-
-    #[test]
-    fn slashes_are_rejected_anywhere() {
-        for key in [&b"a/b"[..], b"/abs", b"trailing/", b"/", b"../x"] {
-            assert_eq!(reason(key), KeyErrorReason::ContainsSlash, "{}", escape_key(key));
-        }
-    }
-
-    #[test]
-    fn nul_bytes_are_rejected() {
-        assert_eq!(reason(b"a\0b"), KeyErrorReason::ContainsNul);
-        assert_eq!(reason("..\u{0}".as_bytes()), KeyErrorReason::ContainsNul);
-        assert_eq!(reason(b"\0"), KeyErrorReason::ContainsNul);
-    }
-
-    #[test]
-    fn length_limit_is_255_bytes() {
-        assert!(validate_key(&[b'a'; 255]).is_ok());
-        assert_eq!(reason(&[b'a'; 256]), KeyErrorReason::TooLong { len: 256 });
-        // 85 three-byte characters = 255 bytes; one more is too long.
-        assert!(validate_key("€".repeat(85).as_bytes()).is_ok());
-        assert_eq!(reason("€".repeat(86).as_bytes()), KeyErrorReason::TooLong { len: 258 });
-    }
-
-    #[test]
-    fn reserved_prefix_is_rejected_but_similar_names_are_not() {
-        assert_eq!(reason(TEMP_PREFIX.as_bytes()), KeyErrorReason::ReservedPrefix);
-        assert_eq!(reason(b".conduit-tmp-1-2-3"), KeyErrorReason::ReservedPrefix);
-        assert!(validate_key(b".conduit-tmp").is_ok());
-        assert!(validate_key(b"x.conduit-tmp-1").is_ok());
-    }
-
-    #[test]
-    fn unicode_backslash_and_non_utf8_keys_are_accepted_unchanged() {
-        for key in ["héllo wörld ✓".as_bytes(), b"\\", b"a\\b", b"\xff\xfe", b"\x80abc", b"tab\there", b"-rf"] {
-            assert_eq!(validate_key(key).expect("accepted").as_bytes(), key);
-        }
-    }
-
-    #[test]
-    fn error_message_names_the_escaped_key_and_the_reason() {
-        let err = validate_key(b"a/\xffb\n").unwrap_err();
-        assert_eq!(err.to_string(), r#"invalid key "a/\xffb\n": it contains '/' (a key must be a single file name)"#);
-        let err = validate_key(b"a\0b").unwrap_err();
-        assert_eq!(err.to_string(), r#"invalid key "a\0b": it contains a NUL byte (not allowed in file names)"#);
-        let err = validate_key(b"").unwrap_err();
-        assert_eq!(err.to_string(), r#"invalid key "": it is empty (a key must be a non-empty file name)"#);
-        let err = validate_key(b"..").unwrap_err();
-        assert_eq!(err.to_string(), r#"invalid key "..": "." and ".." name directories, not files"#);
-        let err = validate_key(b".conduit-tmp-x").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            r#"invalid key ".conduit-tmp-x": it starts with ".conduit-tmp-", the prefix reserved for temporary files"#
-        );
-    }
-
-    #[test]
-    fn long_key_in_message_is_shortened_with_its_length() {
-        let key = vec![b'k'; 100_000];
-        let msg = validate_key(&key).unwrap_err().to_string();
-        assert_eq!(
-            msg,
-            format!(
-                "invalid key \"{}\"… (100000 bytes): it is 100000 bytes long (a file name has at most 255 bytes)",
-                "k".repeat(64)
-            )
-        );
-    }
-
-    #[test]
-    fn shortening_does_not_split_a_utf8_character() {
-        let key = format!("a{}", "€".repeat(100)); // '€' is 3 bytes; byte 64 is inside one
-        let msg = validate_key(key.as_bytes()).unwrap_err().to_string();
-        assert!(msg.starts_with(&format!("invalid key \"a{}\"…", "€".repeat(21))), "{msg}");
-        assert!(!msg.contains("\\x"), "{msg}");
-    }
-
-    #[test]
-    fn escaping_is_unambiguous() {
-        assert_eq!(escape_key(b"\\xff").to_string(), r#""\\xff""#);
-        assert_eq!(escape_key(b"\xff").to_string(), r#""\xff""#);
-        assert_eq!(escape_key(b"say \"hi\"").to_string(), r#""say \"hi\"""#);
-    }
+    (max.saturating_sub(2)..=max).rev().find(|&end| !continues(end)).unwrap_or(max.saturating_sub(3))
 }
