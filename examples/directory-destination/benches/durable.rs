@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use conduit_connector::destination::{Batch, Destination};
 use conduit_connector::middleware::RecordFormat;
 use conduit_connector::opencdc::{Change, Data, Record};
-use directory_destination::{DirectoryConfig, DirectoryDestination, Sync};
+use directory_destination::{DirectoryConfig, DirectoryDestination, SyncMode};
 use rustix::fs::{Mode, OFlags};
 
 const BATCH: usize = 100;
@@ -139,9 +139,9 @@ fn main() {
             let elapsed = match Contender::ALL.get(index) {
                 Some(Contender::Floor) => floor(&dir, count),
                 Some(Contender::Syncfs) => syncfs_per_batch(&dir, count),
-                Some(Contender::OursFile) => ours(&rt, &dir, count, Sync::File, None),
-                Some(Contender::OursBatch) => ours(&rt, &dir, count, Sync::Batch, None),
-                Some(Contender::OursFileOneThread) => ours(&rt, &dir, count, Sync::File, Some(1)),
+                Some(Contender::OursFile) => ours(&rt, &dir, count, SyncMode::File, None),
+                Some(Contender::OursBatch) => ours(&rt, &dir, count, SyncMode::Batch, None),
+                Some(Contender::OursFileOneThread) => ours(&rt, &dir, count, SyncMode::File, Some(1)),
                 None => {
                     let v = VARIANTS[index - Contender::ALL.len()];
                     raw_batch(&dir, count, v)
@@ -246,7 +246,7 @@ fn syncfs_per_batch(dir: &Path, count: usize) -> Duration {
     start.elapsed()
 }
 
-fn ours(rt: &tokio::runtime::Runtime, dir: &Path, count: usize, sync: Sync, threads: Option<usize>) -> Duration {
+fn ours(rt: &tokio::runtime::Runtime, dir: &Path, count: usize, sync: SyncMode, threads: Option<usize>) -> Duration {
     let records: Vec<Record> = (0..count)
         .map(|i| Record {
             key: Some(Data::Raw(key(i).into_bytes())),

@@ -80,6 +80,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
+pub use crate::SyncMode;
 pub use batch::{BatchOutcome, Change};
 pub use error::{EntryCause, FsError, Op};
 pub use key::{KeyError, KeyErrorReason, MAX_KEY_LEN, TEMP_PREFIX, escape_key, validate_key};
@@ -97,21 +98,6 @@ const STAGING_MODE: u32 = 0o700;
 
 /// Distinguishes the temporary names of writers (and clones) in one process.
 static NEXT_WRITER_ID: AtomicU64 = AtomicU64::new(0);
-
-/// When data is synced to stable storage; see the [module docs](self#durability).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum SyncMode {
-    /// Never sync: fastest; the operating system writes data back when it likes.
-    #[default]
-    None,
-    /// Every change is durable on its own: the file's data is synced (`fdatasync`) before the
-    /// rename, and the directory (`fsync`) after it.
-    File,
-    /// Each file's data is synced before its rename, and the directory once per
-    /// [`commit`](DirWriter::commit) (which [`write_batch`](DirWriter::write_batch) calls at
-    /// its end).
-    Batch,
-}
 
 /// How a [`DirWriter`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

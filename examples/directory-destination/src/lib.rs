@@ -17,20 +17,23 @@ use conduit_connector::opencdc::{Data, Operation};
 use conduit_connector::{Config, ConfigValue, Specification};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-use crate::fs::{BatchOutcome, Change, DirWriter, SyncMode, WriteOptions, escape_key};
+use crate::fs::{BatchOutcome, Change, DirWriter, WriteOptions, escape_key};
 
 // ---------------------------------------------------------------------------------------------
 // Config
 
-/// When written files are synced to stable storage before their records are acknowledged.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ConfigValue)]
-pub enum Sync {
+/// When written files are synced to stable storage before their records are acknowledged; see
+/// the [`fs` module's durability table](fs#durability).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, ConfigValue)]
+pub enum SyncMode {
     /// Never sync: the operating system writes data back when it likes (fastest).
     #[default]
     None,
-    /// Sync each file, and the directory after each file: every ack means "on disk".
+    /// Every change is durable on its own: the file's data is synced (`fdatasync`) before its
+    /// rename, and the directory (`fsync`) after it.
     File,
-    /// Sync each file's data, and the directory once per batch: acks mean "on disk" too.
+    /// Each file's data is synced before its rename, and the directory once per batch (per
+    /// [`DirWriter::commit`](fs::DirWriter::commit), which `write_batch` calls at its end).
     Batch,
 }
 
@@ -51,7 +54,7 @@ pub struct DirectoryConfig {
     /// (leave it to the operating system), `file` (sync each file and the directory after it) or
     /// `batch` (sync each file's data and the directory once per batch).
     #[param(default = "none")]
-    pub sync: Sync,
+    pub sync: SyncMode,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,13 +119,8 @@ impl Destination for DirectoryDestination {
     }
 
     async fn open(&mut self) -> Result<(), BoxError> {
-        let sync = match self.config.sync {
-            Sync::None => SyncMode::None,
-            Sync::File => SyncMode::File,
-            Sync::Batch => SyncMode::Batch,
-        };
         self.writer = None; // Opened again: let go of the directory (and its lock) first.
-        let options = WriteOptions { atomic: self.config.atomic, sync };
+        let options = WriteOptions { atomic: self.config.atomic, sync: self.config.sync };
         let directory = self.config.directory.clone();
         let mut writer = tokio::task::spawn_blocking(move || DirWriter::open(&directory, options)).await??;
         if writer.stale_removed() > 0 {

@@ -7,7 +7,7 @@ use std::path::Path;
 use conduit_connector::destination::{Batch, Destination, WriteResult};
 use conduit_connector::middleware::RecordFormat;
 use conduit_connector::opencdc::{Change, Data, Operation, Record};
-use directory_destination::{DirectoryConfig, DirectoryDestination, Sync};
+use directory_destination::{DirectoryConfig, DirectoryDestination, SyncMode};
 
 fn record(key: &str, value: &str) -> Record {
     Record {
@@ -33,7 +33,7 @@ fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
 }
 
 /// An open destination on `dir` with `threads` write threads.
-fn destination(dir: &Path, atomic: bool, sync: Sync, threads: usize) -> DirectoryDestination {
+fn destination(dir: &Path, atomic: bool, sync: SyncMode, threads: usize) -> DirectoryDestination {
     let config = DirectoryConfig { directory: dir.to_path_buf(), atomic, sync };
     let mut d = block_on(DirectoryDestination::configure(config)).unwrap();
     d.set_write_threads(threads);
@@ -50,7 +50,7 @@ fn names(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect()
 }
 
-const SYNCS: [Sync; 3] = [Sync::None, Sync::File, Sync::Batch];
+const SYNCS: [SyncMode; 3] = [SyncMode::None, SyncMode::File, SyncMode::Batch];
 
 #[test]
 fn two_write_threads_write_every_record_of_a_batch_in_every_sync_mode() {
@@ -148,7 +148,7 @@ fn write_threads_stop_at_a_rename_that_fails_and_publish_nothing_behind_it() {
 
 #[test]
 fn in_place_writes_use_one_thread_and_write_nothing_behind_a_failure() {
-    for (sync, threads) in [(Sync::None, 2), (Sync::File, 2), (Sync::Batch, 1)] {
+    for (sync, threads) in [(SyncMode::None, 2), (SyncMode::File, 2), (SyncMode::Batch, 1)] {
         let tmp = tempfile::tempdir().unwrap();
         let mut d = destination(tmp.path(), false, sync, threads);
         let mut records: Vec<Record> = (0..300).map(|i| record(&format!("k{i:03}"), "v")).collect();
@@ -161,7 +161,7 @@ fn in_place_writes_use_one_thread_and_write_nothing_behind_a_failure() {
 #[test]
 fn opening_again_releases_the_directory_first() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut d = destination(tmp.path(), true, Sync::None, 2);
+    let mut d = destination(tmp.path(), true, SyncMode::None, 2);
     block_on(d.open()).unwrap();
     assert!(write(&mut d, &[record("k", "v")]).is_all());
     assert_eq!(std::fs::read_to_string(tmp.path().join("k")).unwrap(), "v");
@@ -170,7 +170,7 @@ fn opening_again_releases_the_directory_first() {
 #[test]
 fn write_before_open_is_an_error_not_a_panic() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = DirectoryConfig { directory: tmp.path().to_path_buf(), atomic: true, sync: Sync::None };
+    let config = DirectoryConfig { directory: tmp.path().to_path_buf(), atomic: true, sync: SyncMode::None };
     let mut d = block_on(DirectoryDestination::configure(config)).unwrap();
     match write(&mut d, &[record("k", "v")]) {
         WriteResult::Stopped { written: 0, error } => assert!(error.to_string().contains("not open"), "{error}"),
@@ -181,7 +181,7 @@ fn write_before_open_is_an_error_not_a_panic() {
 #[test]
 fn two_write_threads_are_the_default_on_a_machine_with_two_cpus() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = DirectoryConfig { directory: tmp.path().to_path_buf(), atomic: true, sync: Sync::None };
+    let config = DirectoryConfig { directory: tmp.path().to_path_buf(), atomic: true, sync: SyncMode::None };
     let d = block_on(DirectoryDestination::configure(config)).unwrap();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     assert_eq!(d.write_threads(), cpus.min(2));
@@ -190,7 +190,7 @@ fn two_write_threads_are_the_default_on_a_machine_with_two_cpus() {
 #[test]
 fn one_thread_writes_sequentially() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut d = destination(tmp.path(), true, Sync::File, 1);
+    let mut d = destination(tmp.path(), true, SyncMode::File, 1);
     assert_eq!(d.write_threads(), 1);
     let mut records: Vec<Record> = (0..300).map(|i| record(&format!("k{i:03}"), "v")).collect();
     records[10] = record("bad/1", "v");
@@ -203,7 +203,7 @@ fn structured_keys_and_payloads_are_written_as_their_json_on_either_runtime() {
     for multi_thread in [false, true] {
         MULTI_THREAD.set(multi_thread);
         let tmp = tempfile::tempdir().unwrap();
-        let mut d = destination(tmp.path(), true, Sync::None, 2);
+        let mut d = destination(tmp.path(), true, SyncMode::None, 2);
         let structured = |pairs: &[(&str, serde_json::Value)]| {
             Data::Structured(pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect())
         };
