@@ -125,16 +125,15 @@ impl DirWriter {
 
     /// Atomic writes staged by `threads` threads and committed here in order: renames, deletes
     /// and, with [`SyncMode::File`], a directory sync after each (so that after a crash the
-    /// durable changes are a prefix of the batch). With a sync mode each thread stages its files
-    /// in its own [`StagingDir`], removed again before this returns.
+    /// durable changes are a prefix of the batch). Each thread stages its files in its own
+    /// [`StagingDir`], removed again before this returns.
     fn write_parallel(&self, changes: &[Change<'_>], threads: usize) -> (usize, Option<FsError>) {
-        let synced = self.options.sync != SyncMode::None;
         let staging: Vec<OnceLock<Result<StagingDir<'_>, rustix::io::Errno>>> =
-            (0..if synced { threads } else { 0 }).map(|_| OnceLock::new()).collect();
+            (0..threads).map(|_| OnceLock::new()).collect();
         let stage = |thread: usize, i: usize| match changes[i] {
             Change::Write { key, data } => {
                 let at = match staging.get(thread).map(|slot| slot.get_or_init(|| self.staging_dir())) {
-                    None => self.dir.as_fd(),
+                    None => self.dir.as_fd(), // Not reached: `thread` is below `threads`.
                     Some(Ok(staging)) => staging.fd.as_fd(),
                     Some(Err(errno)) => {
                         return Err(self.entry_error(Op::Write, key, io_cause("creating the temporary file", *errno)));
