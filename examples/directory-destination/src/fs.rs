@@ -69,6 +69,7 @@ mod batch;
 mod error;
 mod key;
 
+use std::collections::HashSet;
 use std::ffi::{CStr, CString};
 use std::io::{self, Write as _};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -520,18 +521,29 @@ fn remove_stale_temp_files(dir: BorrowedFd<'_>, path: &Path) -> Result<usize, Fs
     // A power loss on a file system without a journal, after a rename out of a staging
     // directory but before that directory was synced again, can leave a file named both by a
     // key and by its old temporary name with a link count of 1 (until `fsck` repairs it).
-    // Unlinking that temporary name would free the key's file, so it is left alone.
+    // Unlinking that temporary name would free the key's file, so it is left alone. To know,
+    // the directory is listed once more, keeping only the inodes the staging directories hold.
     let list_error = |errno: Errno| FsError::ListDir { path: path.to_path_buf(), error: errno.into() };
-    let mut named = std::collections::HashSet::new();
-    for entry in rustix::fs::Dir::read_from(dir).map_err(list_error)? {
-        named.insert(entry.map_err(list_error)?.ino());
-    }
+    let (mut subs, mut held) = (Vec::new(), HashSet::new());
     for name in staging {
         let Ok(sub) = open_subdir(dir, &CString::new(name.clone()).unwrap_or_default()) else {
             // Not a directory after all (a file system without entry types): remove the file.
             removed += remove_temp_files(dir, path, &[], |other, _| other != name.as_slice())?;
             continue;
         };
+        for entry in rustix::fs::Dir::read_from(&sub).map_err(list_error)? {
+            held.insert(entry.map_err(list_error)?.ino());
+        }
+        subs.push((name, sub));
+    }
+    let mut named = HashSet::new();
+    for entry in rustix::fs::Dir::read_from(dir).map_err(list_error)? {
+        let ino = entry.map_err(list_error)?.ino();
+        if held.contains(&ino) {
+            named.insert(ino);
+        }
+    }
+    for (name, sub) in subs {
         removed += remove_temp_files(sub.as_fd(), path, &name, |temp, _| {
             rustix::fs::statat(&sub, temp, AtFlags::SYMLINK_NOFOLLOW)
                 .map_or(true, |stat| stat.st_nlink < 2 && named.contains(&stat.st_ino))
