@@ -49,8 +49,9 @@
 //! | `File` | that change (the directory is synced after it) | each written change, in order: the directory is synced after each one |
 //! | `Batch`| only after [`commit`](DirWriter::commit) | every written change (one directory sync at the end) |
 //!
-//! A crash in atomic mode can leave temporary files behind, and with a sync mode hidden staging
-//! directories of them (named with [`TEMP_PREFIX`] too); [`DirWriter::open`] removes both.
+//! A crash in atomic mode can leave temporary files behind, and in batches written by several
+//! threads hidden staging directories of them (named with [`TEMP_PREFIX`] too);
+//! [`DirWriter::open`] removes both.
 //! A write that fails (a full disk, the file-size limit) leaves the key as it was in atomic
 //! mode; in non-atomic mode it removes the empty or partial file, so the key is absent.
 //! `close` errors are not reported (they carry no durable information on local file systems);
@@ -523,12 +524,22 @@ fn remove_stale_temp_files(dir: BorrowedFd<'_>, path: &Path) -> Result<usize, Fs
     // key and by its old temporary name with a link count of 1 (until `fsck` repairs it).
     // Unlinking that temporary name would free the key's file, so it is left alone. To know,
     // the directory is listed once more, keeping only the inodes the staging directories hold.
-    let list_error = |errno: Errno| FsError::ListDir { path: path.to_path_buf(), error: errno.into() };
+    let list_error = list_error(path);
     let (mut subs, mut held) = (Vec::new(), HashSet::new());
     for name in staging {
         let Ok(sub) = open_subdir(dir, &CString::new(name.clone()).unwrap_or_default()) else {
-            // Not a directory after all (a file system without entry types): remove the file.
-            removed += remove_temp_files(dir, path, &[], |other, _| other != name.as_slice())?;
+            // Not a directory after all (a file system without entry types): a stale file.
+            match rustix::fs::unlinkat(dir, name.as_slice(), AtFlags::empty()) {
+                Ok(()) => removed += 1,
+                Err(Errno::NOENT | Errno::ISDIR | Errno::PERM) => {}
+                Err(errno) => {
+                    return Err(FsError::RemoveStale {
+                        path: path.to_path_buf(),
+                        name: name.into(),
+                        error: errno.into(),
+                    });
+                }
+            }
             continue;
         };
         for entry in rustix::fs::Dir::read_from(&sub).map_err(list_error)? {
@@ -564,7 +575,7 @@ fn remove_temp_files(
     within: &[u8],
     mut keep: impl FnMut(&[u8], FileType) -> bool,
 ) -> Result<usize, FsError> {
-    let list_error = |errno: Errno| FsError::ListDir { path: path.to_path_buf(), error: errno.into() };
+    let list_error = list_error(path);
     let mut removed = 0;
     for entry in rustix::fs::Dir::read_from(dir).map_err(list_error)? {
         let entry = entry.map_err(list_error)?;
@@ -585,6 +596,11 @@ fn remove_temp_files(
         }
     }
     Ok(removed)
+}
+
+/// The error of listing the directory at `path` (or a staging directory in it).
+fn list_error(path: &Path) -> impl Fn(Errno) -> FsError + Copy + '_ {
+    |errno| FsError::ListDir { path: path.to_path_buf(), error: errno.into() }
 }
 
 /// Writes all of `data`, looping on short writes; an empty `data` makes no system call.

@@ -1,8 +1,8 @@
 //! Writing a batch of changes: committed in order, prepared in parallel where that pays.
 //!
 //! An atomic write is a temporary file (written, and synced when the sync mode asks) and a
-//! rename onto the key, the commit point. Several threads write temporary files at once while
-//! this thread renames them in batch order and applies deletes in between, so a batch that
+//! rename onto the key, the commit point. Several threads write temporary files at once (each
+//! in its own staging directory) while this thread renames them in batch order and applies deletes in between, so a batch that
 //! stops at change `i` has committed exactly the changes before `i`: the temporary files of
 //! the changes behind it, written ahead by other threads, are removed unseen. Syncs are I/O
 //! waits, not CPU work, so with a sync mode more threads than CPUs keep more of them in flight
