@@ -51,11 +51,11 @@
 //!
 //! A crash in atomic mode can leave temporary files behind, and in batches written by several
 //! threads hidden staging directories of them (named with [`TEMP_PREFIX`] too);
-//! [`DirWriter::open`] removes both.
-//! A write that fails (a full disk, the file-size limit) leaves the key as it was in atomic
-//! mode; in non-atomic mode it removes the empty or partial file, so the key is absent.
-//! `close` errors are not reported (they carry no durable information on local file systems);
-//! use a sync mode when an acknowledgement must mean "on disk".
+//! [`DirWriter::open`] removes both. A write that fails (a full disk, the file-size limit)
+//! leaves the key as it was in atomic mode; in non-atomic mode it removes the empty or partial
+//! file, so the key is absent. `close` errors are not reported (they carry no durable
+//! information on local file systems); use a sync mode when an acknowledgement must mean "on
+//! disk".
 //!
 //! # One writer per directory
 //!
@@ -72,7 +72,7 @@ mod key;
 
 use std::collections::HashSet;
 use std::ffi::{CStr, CString};
-use std::io::{self, Write as _};
+use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
@@ -118,8 +118,7 @@ impl Default for WriteOptions {
 }
 
 /// Writes files named by record keys into one directory, through a directory handle opened
-/// once. It is [`Send`] and [`Sync`]; [`write_batch`](DirWriter::write_batch) uses several
-/// threads when [`set_threads`](DirWriter::set_threads) allows it.
+/// once. It is [`Send`] and [`Sync`].
 #[derive(Debug)]
 pub struct DirWriter {
     dir: Arc<OwnedFd>,
@@ -173,32 +172,20 @@ impl DirWriter {
         lock(dir.as_fd(), path)?;
         // Only under the lock: no other writer's temporary files can be live now.
         let stale_removed = remove_stale_temp_files(dir.as_fd(), path)?;
-        let mut writer = DirWriter::with_handle(Arc::new(dir), Arc::from(path), options);
-        writer.stale_removed = stale_removed;
-        Ok(writer)
+        Ok(DirWriter { stale_removed, ..DirWriter::with_handle(Arc::new(dir), Arc::from(path), options, 1) })
     }
 
-    fn with_handle(dir: Arc<OwnedFd>, path: Arc<Path>, options: WriteOptions) -> DirWriter {
+    fn with_handle(dir: Arc<OwnedFd>, path: Arc<Path>, options: WriteOptions, threads: usize) -> DirWriter {
         let id = NEXT_WRITER_ID.fetch_add(1, Ordering::Relaxed);
-        DirWriter {
-            dir,
-            path,
-            options,
-            id,
-            next_temp: AtomicU64::new(0),
-            uncommitted: false,
-            stale_removed: 0,
-            threads: 1,
-        }
+        let next_temp = AtomicU64::new(0);
+        DirWriter { dir, path, options, id, next_temp, uncommitted: false, stale_removed: 0, threads }
     }
 
     /// Another writer on the same directory handle (no system call), with the same options and
-    /// its own temporary names, e.g. for another thread. It starts with nothing uncommitted:
-    /// each writer commits its own changes.
+    /// threads and its own temporary names, e.g. for another thread. It starts with nothing
+    /// uncommitted: each writer commits its own changes.
     pub fn try_clone(&self) -> DirWriter {
-        let mut clone = DirWriter::with_handle(Arc::clone(&self.dir), Arc::clone(&self.path), self.options);
-        clone.threads = self.threads;
-        clone
+        DirWriter::with_handle(Arc::clone(&self.dir), Arc::clone(&self.path), self.options, self.threads)
     }
 
     /// The directory path as configured (for messages; never used to reach files).
@@ -218,46 +205,6 @@ impl DirWriter {
         self.uncommitted
     }
 
-    /// Makes `data` the whole content of the file named `key` (validated by [`validate_key`]),
-    /// replacing any existing file; see the [module docs](self) for atomicity, durability and
-    /// what happens to planted symlinks, FIFOs and directories.
-    ///
-    /// # Errors
-    /// [`FsError::InvalidKey`] (nothing touched) or [`FsError::Entry`]. In atomic mode a failed
-    /// write leaves the key as it was and removes its temporary file. In non-atomic mode a write
-    /// that fails after the file was truncated or created (writing or syncing the data) removes
-    /// the file, so the key is absent, never partial; a failure before that (opening,
-    /// inspecting, truncating) leaves the key as it was.
-    pub fn write(&mut self, key: &[u8], data: &[u8]) -> Result<(), FsError> {
-        if self.options.atomic {
-            let staged = self.stage(key, data)?;
-            self.publish(staged, key)?;
-        } else {
-            validate_key(key)?;
-            self.write_in_place(key, data).map_err(|cause| self.entry_error(Op::Write, key, cause))?;
-        }
-        self.after_change(Op::Write, key)
-    }
-
-    /// Removes the file named `key`; a missing file is fine. A symlink with that name is
-    /// removed itself; a directory with that name is an error (never removed).
-    ///
-    /// # Errors
-    /// [`FsError::InvalidKey`] or [`FsError::Entry`].
-    pub fn delete(&mut self, key: &[u8]) -> Result<(), FsError> {
-        if self.unlink(key)? { self.after_change(Op::Delete, key) } else { Ok(()) }
-    }
-
-    /// Removes the file named `key` (validated); `false` when there was none.
-    fn unlink(&self, key: &[u8]) -> Result<bool, FsError> {
-        validate_key(key)?;
-        match rustix::fs::unlinkat(self.dir.as_fd(), key, AtFlags::empty()) {
-            Ok(()) => Ok(true),
-            Err(Errno::NOENT) => Ok(false),
-            Err(errno) => Err(self.entry_error(Op::Delete, key, classify(errno, ""))),
-        }
-    }
-
     /// With [`SyncMode::Batch`], syncs the directory if anything changed since the last
     /// commit, making those writes and deletes durable. Otherwise does nothing.
     ///
@@ -275,16 +222,8 @@ impl DirWriter {
         Ok(())
     }
 
-    /// Directory bookkeeping after a successful change.
-    fn after_change(&mut self, op: Op, key: &[u8]) -> Result<(), FsError> {
-        match self.options.sync {
-            SyncMode::None => Ok(()),
-            SyncMode::File => self.sync_dir(op, key),
-            SyncMode::Batch => {
-                self.uncommitted = true;
-                Ok(())
-            }
-        }
+    fn entry_error(&self, op: Op, key: &[u8], cause: EntryCause) -> FsError {
+        FsError::Entry { op, key: key.into(), dir: Arc::clone(&self.path), cause }
     }
 
     /// Syncs the directory, making the change of `key` durable.
@@ -293,31 +232,23 @@ impl DirWriter {
             .map_err(|errno| self.entry_error(op, key, io_cause("syncing the directory", errno)))
     }
 
-    fn entry_error(&self, op: Op, key: &[u8], cause: EntryCause) -> FsError {
-        FsError::Entry { op, key: key.into(), dir: Arc::clone(&self.path), cause }
-    }
-
     fn sync_data(&self, file: BorrowedFd<'_>) -> Result<(), EntryCause> {
-        match self.options.sync {
-            SyncMode::None => Ok(()),
-            SyncMode::File | SyncMode::Batch => {
-                rustix::fs::fdatasync(file).map_err(|errno| io_cause("syncing the file", errno))
-            }
+        if self.options.sync == SyncMode::None {
+            return Ok(());
         }
+        rustix::fs::fdatasync(file).map_err(|errno| io_cause("syncing the file", errno))
     }
 
-    /// The first half of an atomic write: `data` in a new temporary file for `key` (validated),
-    /// its data synced when the sync mode asks, not yet visible under the key. Takes `&self`,
-    /// so several threads can stage at once. Dropping the [`Staged`] file removes it.
-    fn stage(&self, key: &[u8], data: &[u8]) -> Result<Staged<'_>, FsError> {
-        self.stage_in(self.dir.as_fd(), key, data)
-    }
-
-    /// [`stage`](Self::stage) with the temporary file in `at`: the directory or a
-    /// [`StagingDir`] of it.
-    fn stage_in<'a>(&'a self, at: BorrowedFd<'a>, key: &[u8], data: &[u8]) -> Result<Staged<'a>, FsError> {
+    /// The first half of an atomic write: `data` in a new temporary file for `key` (validated)
+    /// in `at` (the directory or a [`StagingDir`] of it), its data synced when the sync mode
+    /// asks, not yet visible under the key. Takes `&self`, so several threads can stage at once.
+    fn stage<'a>(&'a self, at: BorrowedFd<'a>, key: &[u8], data: &[u8]) -> Result<Staged<'a>, FsError> {
         validate_key(key)?;
-        let (file, staged) = self.create_temp(at).map_err(|cause| self.entry_error(Op::Write, key, cause))?;
+        let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+        let (file, name) = self
+            .fresh_name("", |name| rustix::fs::openat(at, name, flags, Mode::from_raw_mode(FILE_MODE)))
+            .map_err(|errno| self.entry_error(Op::Write, key, io_cause("creating the temporary file", errno)))?;
+        let staged = Staged { dir: at, name };
         // On failure `staged` is dropped, which removes the temporary file.
         write_all(file.as_fd(), data)
             .and_then(|()| self.sync_data(file.as_fd()))
@@ -328,43 +259,38 @@ impl DirWriter {
     /// The second half: renames a staged file onto `key` (the commit point). On failure the
     /// staged file is removed and the key left as it was.
     fn publish(&self, staged: Staged<'_>, key: &[u8]) -> Result<(), FsError> {
-        rustix::fs::renameat(staged.dir, staged.name.as_cstr(), self.dir.as_fd(), key).map_err(|errno| {
+        rustix::fs::renameat(staged.dir, &staged.name, self.dir.as_fd(), key).map_err(|errno| {
             self.entry_error(Op::Write, key, classify(errno, "renaming the temporary file onto it"))
         })?;
         std::mem::forget(staged);
         Ok(())
     }
 
-    /// Creates a new temporary file in `at` under a fresh name.
-    fn create_temp<'a>(&'a self, at: BorrowedFd<'a>) -> Result<(OwnedFd, Staged<'a>), EntryCause> {
-        let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-        let mut attempt = 0;
-        loop {
-            let name = TempName::new("", self.id, self.next_temp.fetch_add(1, Ordering::Relaxed));
-            match rustix::fs::openat(at, name.as_cstr(), flags, Mode::from_raw_mode(FILE_MODE)) {
-                Ok(fd) => return Ok((fd, Staged { dir: at, name })),
-                Err(Errno::EXIST) if attempt + 1 < TEMP_ATTEMPTS => attempt += 1,
-                Err(Errno::INTR) => {}
-                Err(errno) => return Err(io_cause("creating the temporary file", errno)),
-            }
-        }
-    }
-
     /// Creates a new, empty [`StagingDir`] in the directory.
     fn staging_dir(&self) -> Result<StagingDir<'_>, Errno> {
+        let (fd, name) = self.fresh_name(STAGING, |name| {
+            rustix::fs::mkdirat(&*self.dir, name, Mode::from_raw_mode(STAGING_MODE))?;
+            open_subdir(self.dir.as_fd(), name)
+                .inspect_err(|_| _ = rustix::fs::unlinkat(&*self.dir, name, AtFlags::REMOVEDIR))
+        })?;
+        Ok(StagingDir { parent: self.dir.as_fd(), fd, name })
+    }
+
+    /// Calls `create` with fresh names of temporary files (`kind` "") or staging directories
+    /// ([`STAGING`]) until one is free: [`TEMP_PREFIX`], `kind`, then the process id, the writer
+    /// id and a counter in hexadecimal. Gives up after [`TEMP_ATTEMPTS`] names that exist.
+    fn fresh_name<T>(
+        &self,
+        kind: &str,
+        mut create: impl FnMut(&CStr) -> Result<T, Errno>,
+    ) -> Result<(T, CString), Errno> {
         let mut attempt = 0;
         loop {
-            let name = TempName::new(STAGING, self.id, self.next_temp.fetch_add(1, Ordering::Relaxed));
-            match rustix::fs::mkdirat(&*self.dir, name.as_cstr(), Mode::from_raw_mode(STAGING_MODE)) {
-                Ok(()) => {
-                    return match open_subdir(self.dir.as_fd(), name.as_cstr()) {
-                        Ok(fd) => Ok(StagingDir { parent: self.dir.as_fd(), fd, name }),
-                        Err(errno) => {
-                            let _ = rustix::fs::unlinkat(&*self.dir, name.as_cstr(), AtFlags::REMOVEDIR);
-                            Err(errno)
-                        }
-                    };
-                }
+            let counter = self.next_temp.fetch_add(1, Ordering::Relaxed);
+            let name = format!("{TEMP_PREFIX}{kind}{:x}-{:x}-{counter:x}", std::process::id(), self.id);
+            let name = CString::new(name).unwrap_or_default(); // Never fails: no NUL in it.
+            match create(&name) {
+                Ok(made) => return Ok((made, name)),
                 Err(Errno::EXIST) if attempt + 1 < TEMP_ATTEMPTS => attempt += 1,
                 Err(Errno::INTR) => {}
                 Err(errno) => return Err(errno),
@@ -372,8 +298,8 @@ impl DirWriter {
         }
     }
 
-    /// Open without following links or blocking, check it is a lone regular file, truncate if
-    /// needed, write, sync.
+    /// A non-atomic write: open without following links or blocking, check it is a lone
+    /// regular file, truncate if needed, write, sync.
     fn write_in_place(&self, key: &[u8], data: &[u8]) -> Result<(), EntryCause> {
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
         let file = loop {
@@ -410,26 +336,15 @@ impl DirWriter {
         }
         result
     }
-}
 
-/// A temporary file's or [`StagingDir`]'s name: [`TEMP_PREFIX`], a kind (empty, or
-/// [`STAGING`]), then the process id, the writer id and a counter in hexadecimal,
-/// NUL-terminated, without allocating.
-struct TempName {
-    buf: [u8; 80],
-}
-
-impl TempName {
-    fn new(kind: &str, writer: u64, counter: u64) -> TempName {
-        let mut buf = [0u8; 80];
-        let mut rest = &mut buf[..];
-        // At most 13 + 8 + 3 × 16 + 2 bytes: always fits, with a NUL after it.
-        let _ = write!(rest, "{TEMP_PREFIX}{kind}{:x}-{writer:x}-{counter:x}", std::process::id());
-        TempName { buf }
-    }
-
-    fn as_cstr(&self) -> &CStr {
-        CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
+    /// Removes the file named `key` (validated); `false` when there was none.
+    fn unlink(&self, key: &[u8]) -> Result<bool, FsError> {
+        validate_key(key)?;
+        match rustix::fs::unlinkat(self.dir.as_fd(), key, AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(Errno::NOENT) => Ok(false),
+            Err(errno) => Err(self.entry_error(Op::Delete, key, classify(errno, ""))),
+        }
     }
 }
 
@@ -437,19 +352,18 @@ impl TempName {
 /// Dropping it removes the file.
 struct Staged<'a> {
     dir: BorrowedFd<'a>,
-    name: TempName,
+    name: CString,
 }
 
 impl Drop for Staged<'_> {
     fn drop(&mut self) {
         // Best effort: a leftover is removed by the next `open`.
-        let _ = rustix::fs::unlinkat(self.dir, self.name.as_cstr(), AtFlags::empty());
+        let _ = rustix::fs::unlinkat(self.dir, &self.name, AtFlags::empty());
     }
 }
 
 /// A directory for one thread's temporary files during a batch written by several threads,
-/// made in the directory and removed (when empty) on drop; see
-/// [`write_batch`](DirWriter::write_batch).
+/// made in the directory and removed (when empty) on drop.
 ///
 /// Creating a file takes its directory's lock, so threads creating temporary files in the
 /// directory itself wait for each other and for the renames (a profile of the plugin at
@@ -463,16 +377,15 @@ impl Drop for Staged<'_> {
 struct StagingDir<'a> {
     parent: BorrowedFd<'a>,
     fd: OwnedFd,
-    name: TempName,
+    name: CString,
 }
 
 impl Drop for StagingDir<'_> {
     fn drop(&mut self) {
         // Best effort: a leftover is removed by the next `open`.
-        let _ = rustix::fs::unlinkat(self.parent, self.name.as_cstr(), AtFlags::REMOVEDIR);
+        let _ = rustix::fs::unlinkat(self.parent, &self.name, AtFlags::REMOVEDIR);
     }
 }
-
 /// Opens the directory `name` in `dir`, not following a symlink.
 fn open_subdir(dir: BorrowedFd<'_>, name: &CStr) -> Result<OwnedFd, Errno> {
     let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
@@ -639,83 +552,5 @@ fn describe(file_type: FileType) -> &'static str {
         FileType::CharacterDevice => "character device",
         FileType::BlockDevice => "block device",
         FileType::Unknown => "special file",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::os::unix::ffi::OsStrExt;
-
-    use super::*;
-
-    fn temp_path(dir: &Path, name: &TempName) -> std::path::PathBuf {
-        dir.join(std::ffi::OsStr::from_bytes(name.as_cstr().to_bytes()))
-    }
-
-    #[test]
-    fn dir_writer_is_send_and_sync() {
-        fn assert_send_sync<T: Send + Sync>() {}
-        assert_send_sync::<DirWriter>();
-        assert_send_sync::<FsError>();
-    }
-
-    #[test]
-    fn temporary_names_are_unique_per_writer_and_write_and_never_valid_keys() {
-        let tmp = tempfile::tempdir().unwrap();
-        let a = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap();
-        let b = a.try_clone();
-        let mut names = std::collections::HashSet::new();
-        for _ in 0..3 {
-            for w in [&a, &b] {
-                let (_file, staged) = w.create_temp(w.dir.as_fd()).unwrap();
-                let name = staged.name.as_cstr().to_bytes().to_vec();
-                assert!(name.starts_with(TEMP_PREFIX.as_bytes()));
-                assert!(validate_key(&name).is_err(), "a temporary name must never be a valid key");
-                assert!(names.insert(name));
-            }
-        }
-        let longest = TempName::new(STAGING, u64::MAX, u64::MAX);
-        assert_eq!(
-            longest.as_cstr().to_bytes().len(),
-            TEMP_PREFIX.len() + STAGING.len() + format!("{:x}", std::process::id()).len() + 34
-        );
-    }
-
-    #[test]
-    fn a_second_writer_on_the_same_directory_is_refused_until_the_first_is_gone() {
-        let tmp = tempfile::tempdir().unwrap();
-        let first = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap();
-        let clone = first.try_clone();
-        // A live temporary file of the first writer, as during a write.
-        let (file, staged) = first.create_temp(first.dir.as_fd()).unwrap();
-        let live = temp_path(tmp.path(), &staged.name);
-        std::mem::forget(staged);
-        drop(file);
-        let error = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap_err();
-        assert!(matches!(error, FsError::Locked { .. }), "{error:?}");
-        let message = error.to_string();
-        assert!(message.contains(&tmp.path().display().to_string()), "{message}");
-        assert!(message.contains("another writer holds it"), "{message}");
-        assert!(live.exists(), "the refused writer removed a live temporary file");
-        // The lock lives as long as any clone of the writer.
-        drop(first);
-        assert!(matches!(DirWriter::open(tmp.path(), WriteOptions::default()), Err(FsError::Locked { .. })));
-        drop(clone);
-        let again = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap();
-        assert_eq!(again.stale_removed(), 1, "the next writer cleans what the first left");
-        assert!(!live.exists());
-    }
-
-    #[test]
-    fn temp_creation_skips_names_that_already_exist() {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut w = DirWriter::open(tmp.path(), WriteOptions::default()).unwrap();
-        // Plant the next two names this writer would use.
-        for n in 0..2 {
-            std::fs::write(temp_path(tmp.path(), &TempName::new("", w.id, n)), b"x").unwrap();
-        }
-        w.write(b"k", b"data").unwrap();
-        assert_eq!(std::fs::read(tmp.path().join("k")).unwrap(), b"data");
-        assert_eq!(w.next_temp.load(Ordering::Relaxed), 3);
     }
 }

@@ -108,6 +108,36 @@ fn open_where_the_directory_cannot_be_created_names_the_path() {
 }
 
 #[test]
+fn dir_writer_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<DirWriter>();
+    assert_send_sync::<FsError>();
+}
+
+#[test]
+fn a_second_writer_on_the_same_directory_is_refused_until_the_first_is_gone() {
+    let (_tmp, dest) = scratch();
+    let first = open(&dest, ATOMIC);
+    let clone = first.try_clone();
+    // A live temporary file of the first writer, as during a write.
+    let live = dest.join(format!("{TEMP_PREFIX}live"));
+    fs::write(&live, b"partial").unwrap();
+    let error = DirWriter::open(&dest, ATOMIC).unwrap_err();
+    assert!(matches!(error, FsError::Locked { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains(&dest.display().to_string()), "{message}");
+    assert!(message.contains("another writer holds it"), "{message}");
+    assert!(live.exists(), "the refused writer removed a live temporary file");
+    // The lock lives as long as any clone of the writer.
+    drop(first);
+    assert!(matches!(DirWriter::open(&dest, ATOMIC), Err(FsError::Locked { .. })));
+    drop(clone);
+    let again = open(&dest, ATOMIC);
+    assert_eq!(again.stale_removed(), 1, "the next writer cleans what the first left");
+    assert!(!live.exists());
+}
+
+#[test]
 fn open_with_an_empty_path_is_an_error() {
     assert!(matches!(DirWriter::open(Path::new(""), ATOMIC), Err(FsError::EmptyPath)));
 }
@@ -498,6 +528,25 @@ fn write_batch_applies_changes_from_the_front_and_stops_at_the_first_error() {
         let outcome = writer.write_batch(&[Change::Write { key: b"c", data: b"4" }]);
         assert_eq!((outcome.written, outcome.error.is_none()), (1, true));
     }
+}
+
+#[test]
+fn batch_sync_on_threads_applies_the_front_and_leaves_no_temporary_file() {
+    let (_tmp, dest) = scratch();
+    let mut writer = open(&dest, WriteOptions { atomic: true, sync: SyncMode::Batch });
+    writer.set_threads(2);
+    let keys: Vec<String> = (0..300).map(|i| format!("k{i}")).collect();
+    let mut changes: Vec<Change<'_>> =
+        keys.iter().map(|k| Change::Write { key: k.as_bytes(), data: k.as_bytes() }).collect();
+    changes[3] = Change::Delete { key: b"k0" };
+    changes[200] = Change::Write { key: b"bad/key", data: b"x" };
+    let outcome = writer.write_batch(&changes);
+    assert_eq!(outcome.written, 200);
+    assert!(matches!(outcome.error, Some(FsError::InvalidKey(_))), "{:?}", outcome.error);
+    let mut expected: Vec<OsString> = keys[1..200].iter().filter(|k| *k != "k3").map(OsString::from).collect();
+    expected.sort();
+    assert_eq!(entries(&dest), expected, "k0 deleted, k3 never written, nothing from 200 on, no temporary file");
+    assert_eq!(fs::read(dest.join("k199")).unwrap(), b"k199");
 }
 
 #[test]

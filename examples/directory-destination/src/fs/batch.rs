@@ -1,12 +1,14 @@
-//! Writing a batch of changes: committed in order, prepared in parallel where that pays.
+//! Writing changes, one at a time or as a batch: committed in order, staged in parallel where
+//! that pays.
 //!
 //! An atomic write is a temporary file (written, and synced when the sync mode asks) and a
-//! rename onto the key, the commit point. Several threads write temporary files at once (each
-//! in its own staging directory) while this thread renames them in batch order and applies deletes in between, so a batch that
-//! stops at change `i` has committed exactly the changes before `i`: the temporary files of
-//! the changes behind it, written ahead by other threads, are removed unseen. Syncs are I/O
-//! waits, not CPU work, so with a sync mode more threads than CPUs keep more of them in flight
-//! (the file system commits concurrent syncs together).
+//! rename onto the key, its commit point; an in-place write or a delete is its own commit
+//! point. With several threads, the others write temporary files ahead (each thread in its own
+//! [`StagingDir`]) while the calling thread renames them in batch order and applies deletes in
+//! between, so a batch that stops at change `i` has committed exactly the changes before `i`:
+//! the temporary files written ahead for the changes behind it are removed unseen. Syncs are
+//! I/O waits, not CPU work, so with a sync mode more threads than CPUs keep more of them in
+//! flight (the file system commits concurrent syncs together).
 
 use std::os::fd::AsFd;
 use std::sync::OnceLock;
@@ -57,6 +59,29 @@ pub struct BatchOutcome {
 }
 
 impl DirWriter {
+    /// Makes `data` the whole content of the file named `key` (validated by [`validate_key`]),
+    /// replacing any existing file; see the [module docs](super) for atomicity, durability and
+    /// what happens to planted symlinks, FIFOs and directories.
+    ///
+    /// # Errors
+    /// [`FsError::InvalidKey`] (nothing touched) or [`FsError::Entry`]. In atomic mode a failed
+    /// write leaves the key as it was and removes its temporary file. In non-atomic mode a write
+    /// that fails after the file was truncated or created (writing or syncing the data) removes
+    /// the file, so the key is absent, never partial; a failure before that (opening,
+    /// inspecting, truncating) leaves the key as it was.
+    pub fn write(&mut self, key: &[u8], data: &[u8]) -> Result<(), FsError> {
+        self.apply(&[Change::Write { key, data }], 1).map_err(|(_, e)| e)
+    }
+
+    /// Removes the file named `key`; a missing file is fine. A symlink with that name is
+    /// removed itself; a directory with that name is an error (never removed).
+    ///
+    /// # Errors
+    /// [`FsError::InvalidKey`] or [`FsError::Entry`].
+    pub fn delete(&mut self, key: &[u8]) -> Result<(), FsError> {
+        self.apply(&[Change::Delete { key }], 1).map_err(|(_, e)| e)
+    }
+
     /// How many threads [`write_batch`](Self::write_batch) may use: 1 (the default) writes
     /// everything on the calling thread; 2 or more (values above 2 count as 2) splits atomic
     /// batches of at least 64 changes or 512 KiB across 2 threads, and with a [`SyncMode`]
@@ -75,18 +100,13 @@ impl DirWriter {
     /// Applies `changes` in order, stopping at the first error, then [`commit`](Self::commit)s.
     ///
     /// Returns how many changes from the front were applied and the error that stopped the
-    /// batch; nothing of the failed change or of the changes behind it is applied (with several
-    /// threads, their temporary files are removed unseen). If the final commit fails, `written`
-    /// is 0 and the error is the sync error: with [`SyncMode::Batch`] none of the batch is
-    /// known to be durable.
+    /// batch; nothing of the failed change or of the changes behind it is applied. If the final
+    /// commit fails, `written` is 0 and the error is the sync error: with [`SyncMode::Batch`]
+    /// none of the batch is known to be durable.
     pub fn write_batch(&mut self, changes: &[Change<'_>]) -> BatchOutcome {
-        let threads = self.threads_for(changes);
-        let (written, error) = if threads > 1 {
-            let (written, error) = self.write_parallel(changes, threads);
-            self.uncommitted |= written > 0 && self.options.sync == SyncMode::Batch;
-            (written, error)
-        } else {
-            self.write_sequential(changes)
+        let (written, error) = match self.apply(changes, self.threads_for(changes)) {
+            Ok(()) => (changes.len(), None),
+            Err((i, e)) => (i, Some(e)),
         };
         match self.commit() {
             Ok(()) => BatchOutcome { written, error },
@@ -110,55 +130,53 @@ impl DirWriter {
         if large { self.threads } else { 1 }
     }
 
-    fn write_sequential(&mut self, changes: &[Change<'_>]) -> (usize, Option<FsError>) {
-        for (i, change) in changes.iter().enumerate() {
-            let result = match *change {
-                Change::Write { key, data } => self.write(key, data),
-                Change::Delete { key } => self.delete(key),
-            };
-            if let Err(e) = result {
-                return (i, Some(e));
-            }
-        }
-        (changes.len(), None)
-    }
-
-    /// Atomic writes staged by `threads` threads and committed here in order: renames, deletes
-    /// and, with [`SyncMode::File`], a directory sync after each (so that after a crash the
-    /// durable changes are a prefix of the batch). Each thread stages its files in its own
-    /// [`StagingDir`], removed again before this returns.
-    fn write_parallel(&self, changes: &[Change<'_>], threads: usize) -> (usize, Option<FsError>) {
+    /// Applies `changes` in order until one fails (`Err((i, error))`: exactly `i` applied),
+    /// staging atomic writes on `threads` threads, and with [`SyncMode::File`] syncing the
+    /// directory after each change (so that after a crash the durable changes are a prefix).
+    fn apply(&mut self, changes: &[Change<'_>], threads: usize) -> Result<(), (usize, FsError)> {
+        // With several threads, one staging directory each, made when first needed; with one,
+        // temporary files go into the directory itself.
         let staging: Vec<OnceLock<Result<StagingDir<'_>, rustix::io::Errno>>> =
-            (0..threads).map(|_| OnceLock::new()).collect();
+            (0..threads).filter(|_| threads > 1).map(|_| OnceLock::new()).collect();
         let stage = |thread: usize, i: usize| match changes[i] {
-            Change::Write { key, data } => {
+            Change::Write { key, data } if self.options.atomic => {
                 let at = match staging.get(thread).map(|slot| slot.get_or_init(|| self.staging_dir())) {
-                    None => self.dir.as_fd(), // Not reached: `thread` is below `threads`.
+                    None => self.dir.as_fd(),
                     Some(Ok(staging)) => staging.fd.as_fd(),
                     Some(Err(errno)) => {
                         return Err(self.entry_error(Op::Write, key, io_cause("creating the temporary file", *errno)));
                     }
                 };
-                self.stage_in(at, key, data).map(Some)
+                self.stage(at, key, data).map(Some)
             }
-            Change::Delete { key } => validate_key(key).map(|_| None).map_err(FsError::from),
+            Change::Write { key, .. } | Change::Delete { key } => {
+                validate_key(key).map(|_| None).map_err(FsError::from)
+            }
         };
+        let mut changed = false;
         let commit = |i: usize, staged: Option<Staged<'_>>| {
             let (op, key) = match changes[i] {
                 Change::Write { key, .. } => (Op::Write, key),
                 Change::Delete { key } => (Op::Delete, key),
             };
-            match staged {
-                Some(staged) => self.publish(staged, key)?,
-                None => _ = self.unlink(key)?,
-            }
-            match self.options.sync {
-                SyncMode::File => self.sync_dir(op, key),
-                SyncMode::None | SyncMode::Batch => Ok(()),
-            }
+            let applied = match (changes[i], staged) {
+                (_, Some(staged)) => self.publish(staged, key).map(|()| true)?,
+                (Change::Write { data, .. }, None) => {
+                    self.write_in_place(key, data).map_err(|cause| self.entry_error(op, key, cause))?;
+                    true
+                }
+                (Change::Delete { .. }, None) => self.unlink(key)?,
+            };
+            changed |= applied;
+            if applied && self.options.sync == SyncMode::File { self.sync_dir(op, key) } else { Ok(()) }
         };
-        // The staged files behind a failure are removed inside, before the staging directories.
-        let failure = commit_in_order(changes.len(), threads, stage, commit);
+        let result = if threads > 1 {
+            // The staged files behind a failure are removed inside, before the staging directories.
+            commit_in_order(changes.len(), threads, stage, commit)
+        } else {
+            let mut commit = commit;
+            (0..changes.len()).try_for_each(|i| stage(0, i).and_then(|staged| commit(i, staged)).map_err(|e| (i, e)))
+        };
         let staged = staging.iter().any(|slot| slot.get().is_some_and(Result::is_ok));
         drop(staging);
         if staged && self.options.sync == SyncMode::File {
@@ -166,10 +184,8 @@ impl DirWriter {
             // durable too, so that after a power loss none of them names a file a key names.
             let _ = rustix::fs::fsync(&*self.dir);
         }
-        match failure {
-            Ok(()) => (changes.len(), None),
-            Err((i, e)) => (i, Some(e)),
-        }
+        self.uncommitted |= changed && self.options.sync == SyncMode::Batch;
+        result
     }
 }
 
@@ -177,52 +193,6 @@ impl DirWriter {
 mod tests {
     use super::*;
     use crate::fs::WriteOptions;
-
-    #[test]
-    fn batch_sync_on_threads_applies_the_front_and_leaves_no_temporary_file() {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut w = DirWriter::open(tmp.path(), WriteOptions { atomic: true, sync: SyncMode::Batch }).unwrap();
-        w.set_threads(2);
-        let keys: Vec<String> = (0..300).map(|i| format!("k{i}")).collect();
-        let mut changes: Vec<Change<'_>> =
-            keys.iter().map(|k| Change::Write { key: k.as_bytes(), data: k.as_bytes() }).collect();
-        changes[3] = Change::Delete { key: b"k0" };
-        changes[200] = Change::Write { key: b"bad/key", data: b"x" };
-        let outcome = w.write_batch(&changes);
-        assert_eq!(outcome.written, 200);
-        assert!(matches!(outcome.error, Some(FsError::InvalidKey(_))), "{:?}", outcome.error);
-        let mut names: Vec<String> =
-            std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        names.sort();
-        let mut expected: Vec<String> = keys[1..200].iter().filter(|k| *k != "k3").cloned().collect();
-        expected.sort();
-        assert_eq!(names, expected, "k0 deleted, k3 never written, nothing from 200 on, no temporary file");
-        assert_eq!(std::fs::read(tmp.path().join("k199")).unwrap(), b"k199");
-    }
-
-    #[test]
-    fn a_staging_directory_that_cannot_be_made_fails_the_batch_at_its_first_change() {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut w = DirWriter::open(tmp.path(), WriteOptions { atomic: true, sync: SyncMode::Batch }).unwrap();
-        w.set_threads(2);
-        // Every name the writer's staging directories could take is taken.
-        let planted: Vec<_> = (0..64)
-            .map(|n| {
-                let name = super::super::TempName::new(super::super::STAGING, w.id, n);
-                let path = tmp.path().join(std::str::from_utf8(name.as_cstr().to_bytes()).unwrap());
-                std::fs::write(&path, b"x").unwrap();
-                path
-            })
-            .collect();
-        let changes = [Change::Write { key: b"a", data: b"1" }, Change::Write { key: b"b", data: b"2" }];
-        let outcome = w.write_batch(&changes);
-        assert_eq!(outcome.written, 0);
-        let error = outcome.error.unwrap().to_string();
-        assert!(error.starts_with("writing \"a\" in "), "{error}");
-        assert!(error.ends_with("creating the temporary file: File exists (os error 17)"), "{error}");
-        let left = std::fs::read_dir(tmp.path()).unwrap().count();
-        assert_eq!(left, planted.len(), "nothing but the planted names");
-    }
 
     #[test]
     fn batches_use_threads_when_they_pay() {
