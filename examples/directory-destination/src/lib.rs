@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 
 use conduit_connector::destination::{Batch, BoxError, Destination, WriteResult};
-use conduit_connector::opencdc::{Data, Operation};
+use conduit_connector::opencdc::{Data, Operation, Record};
 use conduit_connector::{Config, ConfigValue, Specification};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
@@ -131,35 +131,22 @@ impl Destination for DirectoryDestination {
         Ok(())
     }
 
-    /// Writes the batch with [`DirWriter::write_batch`] off the async executor: in
+    /// Writes the records with [`DirWriter::write_batch`] off the async executor: in
     /// `block_in_place` on a multi-threaded runtime (as the SDK runs connectors), from the
-    /// records' own memory; on a current-thread runtime, which cannot lend its thread, over a
-    /// copy on the blocking pool.
+    /// records' own memory; on a current-thread runtime, which cannot lend its thread, from a
+    /// copy of them on the blocking pool.
     async fn write(&mut self, batch: Batch<'_>) -> WriteResult {
-        let records = batch.records();
-        let with_key = records.iter().position(|record| record.key.is_none()).unwrap_or(records.len());
-        let changes: Vec<Bytes<'_>> = records
-            .iter()
-            .take(with_key)
-            .map(|record| {
-                (bytes(&record.key), (record.operation != Operation::Delete).then(|| bytes(&record.payload.after)))
-            })
-            .collect();
+        let all = batch.records();
+        let (records, without_key) = all.split_at(all.iter().position(|r| r.key.is_none()).unwrap_or(all.len()));
         let Some(mut writer) = self.writer.take() else {
             return WriteResult::stopped(0, "the destination is not open");
         };
-        let multi_thread = Handle::try_current().is_ok_and(|rt| rt.runtime_flavor() == RuntimeFlavor::MultiThread);
-        let outcome = if multi_thread {
-            tokio::task::block_in_place(|| write_changes(&mut writer, &changes))
+        let outcome = if Handle::try_current().is_ok_and(|rt| rt.runtime_flavor() == RuntimeFlavor::MultiThread) {
+            tokio::task::block_in_place(|| write_records(&mut writer, records))
         } else {
-            let owned: Vec<Bytes<'static>> = changes
-                .into_iter()
-                .map(|(key, data)| (key.into_owned().into(), data.map(|d| d.into_owned().into())))
-                .collect();
-            let span = tracing::Span::current();
-            let task =
-                tokio::task::spawn_blocking(move || (span.in_scope(|| write_changes(&mut writer, &owned)), writer));
-            match task.await {
+            let (records, span) = (records.to_vec(), tracing::Span::current());
+            let task = move || (span.in_scope(|| write_records(&mut writer, &records)), writer);
+            match tokio::task::spawn_blocking(task).await {
                 Ok((outcome, returned)) => {
                     writer = returned;
                     outcome
@@ -170,7 +157,9 @@ impl Destination for DirectoryDestination {
         self.writer = Some(writer);
         match outcome.error {
             Some(e) => WriteResult::stopped(outcome.written, e),
-            None if with_key < records.len() => WriteResult::stopped(with_key, "invalid key: the record has no key"),
+            None if !without_key.is_empty() => {
+                WriteResult::stopped(records.len(), "invalid key: the record has no key")
+            }
             None => WriteResult::All,
         }
     }
@@ -183,17 +172,15 @@ impl Destination for DirectoryDestination {
     }
 }
 
-/// A record's key and, unless it is a delete, the file's content.
-type Bytes<'a> = (Cow<'a, [u8]>, Option<Cow<'a, [u8]>>);
-
-/// The bytes of a key or payload as Go's `Data.Bytes()` gives them: raw data as is (borrowed),
-/// structured data as its JSON (e.g. `{"id":1}`); none (no `payload.after`) is an empty file.
-fn bytes(data: &Option<Data>) -> Cow<'_, [u8]> {
-    data.as_ref().map_or(Cow::Borrowed(&[]), Data::bytes)
-}
-
-/// Writes the changes with [`DirWriter::write_batch`] and logs those applied.
-fn write_changes(writer: &mut DirWriter, bytes: &[Bytes<'_>]) -> BatchOutcome {
+/// Writes each record's payload to the file named by its key (a delete removes it) with
+/// [`DirWriter::write_batch`], and logs the changes applied.
+fn write_records(writer: &mut DirWriter, records: &[Record]) -> BatchOutcome {
+    let bytes: Vec<_> = records
+        .iter()
+        .map(|record| {
+            (bytes(&record.key), (record.operation != Operation::Delete).then(|| bytes(&record.payload.after)))
+        })
+        .collect();
     let changes: Vec<Change<'_>> = bytes
         .iter()
         .map(|(key, data)| match data {
@@ -209,4 +196,10 @@ fn write_changes(writer: &mut DirWriter, bytes: &[Bytes<'_>]) -> BatchOutcome {
         }
     }
     outcome
+}
+
+/// The bytes of a key or payload as Go's `Data.Bytes()` gives them: raw data as is (borrowed),
+/// structured data as its JSON (e.g. `{"id":1}`); none (no `payload.after`) is an empty file.
+fn bytes(data: &Option<Data>) -> Cow<'_, [u8]> {
+    data.as_ref().map_or(Cow::Borrowed(&[]), Data::bytes)
 }
