@@ -72,7 +72,8 @@ mod key;
 
 use std::collections::HashSet;
 use std::ffi::{CStr, CString};
-use std::io;
+use std::fs::File;
+use std::io::Write as _;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
@@ -232,11 +233,15 @@ impl DirWriter {
             .map_err(|errno| self.entry_error(op, key, io_cause("syncing the directory", errno)))
     }
 
-    fn sync_data(&self, file: BorrowedFd<'_>) -> Result<(), EntryCause> {
-        if self.options.sync == SyncMode::None {
-            return Ok(());
+    /// Writes all of `data` to `file` (an empty `data` makes no system call), then syncs the
+    /// file's data when the sync mode asks.
+    fn fill(&self, file: OwnedFd, data: &[u8]) -> Result<(), EntryCause> {
+        let mut file = File::from(file);
+        file.write_all(data).map_err(|error| EntryCause::Io { step: "", error })?;
+        if self.options.sync != SyncMode::None {
+            file.sync_data().map_err(|error| EntryCause::Io { step: "syncing the file", error })?;
         }
-        rustix::fs::fdatasync(file).map_err(|errno| io_cause("syncing the file", errno))
+        Ok(())
     }
 
     /// The first half of an atomic write: `data` in a new temporary file for `key` (validated)
@@ -250,9 +255,7 @@ impl DirWriter {
             .map_err(|errno| self.entry_error(Op::Write, key, io_cause("creating the temporary file", errno)))?;
         let staged = Staged { dir: at, name };
         // On failure `staged` is dropped, which removes the temporary file.
-        write_all(file.as_fd(), data)
-            .and_then(|()| self.sync_data(file.as_fd()))
-            .map_err(|cause| self.entry_error(Op::Write, key, cause))?;
+        self.fill(file, data).map_err(|cause| self.entry_error(Op::Write, key, cause))?;
         Ok(staged)
     }
 
@@ -326,12 +329,11 @@ impl DirWriter {
             // A failed truncate changed nothing: the old content stays.
             rustix::fs::ftruncate(&file, 0).map_err(|errno| io_cause("truncating", errno))?;
         }
-        let result = write_all(file.as_fd(), data).and_then(|()| self.sync_data(file.as_fd()));
+        let result = self.fill(file, data);
         if result.is_err() {
             // The file is empty or partial (or complete but not durable): remove it, so a failed
             // write never leaves part of a record under the key. The old content is gone already
             // (truncated), so an overwrite that fails leaves the key absent.
-            drop(file);
             let _ = rustix::fs::unlinkat(self.dir.as_fd(), key, AtFlags::empty());
         }
         result
@@ -387,7 +389,7 @@ impl Drop for StagingDir<'_> {
     }
 }
 /// Opens the directory `name` in `dir`, not following a symlink.
-fn open_subdir(dir: BorrowedFd<'_>, name: &CStr) -> Result<OwnedFd, Errno> {
+fn open_subdir(dir: BorrowedFd<'_>, name: impl rustix::path::Arg + Copy) -> Result<OwnedFd, Errno> {
     let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
     loop {
         match rustix::fs::openat(dir, name, flags, Mode::empty()) {
@@ -423,7 +425,13 @@ fn remove_stale_temp_files(dir: BorrowedFd<'_>, path: &Path) -> Result<usize, Fs
     let mut staging = Vec::new();
     let mut removed = remove_temp_files(dir, path, &[], |name, file_type| {
         let ours = name.get(TEMP_PREFIX.len()..).is_some_and(|rest| rest.starts_with(STAGING.as_bytes()));
-        let found = ours && matches!(file_type, FileType::Directory | FileType::Unknown);
+        let found = ours
+            && match file_type {
+                // A file system without entry types: ask for the type.
+                FileType::Unknown => rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+                    .is_ok_and(|stat| FileType::from_raw_mode(stat.st_mode) == FileType::Directory),
+                known => known == FileType::Directory,
+            };
         if found {
             staging.push(name.to_vec());
         }
@@ -440,20 +448,8 @@ fn remove_stale_temp_files(dir: BorrowedFd<'_>, path: &Path) -> Result<usize, Fs
     let list_error = list_error(path);
     let (mut subs, mut held) = (Vec::new(), HashSet::new());
     for name in staging {
-        let Ok(sub) = open_subdir(dir, &CString::new(name.clone()).unwrap_or_default()) else {
-            // Not a directory after all (a file system without entry types): a stale file.
-            match rustix::fs::unlinkat(dir, name.as_slice(), AtFlags::empty()) {
-                Ok(()) => removed += 1,
-                Err(Errno::NOENT | Errno::ISDIR | Errno::PERM) => {}
-                Err(errno) => {
-                    return Err(FsError::RemoveStale {
-                        path: path.to_path_buf(),
-                        name: name.into(),
-                        error: errno.into(),
-                    });
-                }
-            }
-            continue;
+        let Ok(sub) = open_subdir(dir, name.as_slice()) else {
+            continue; // Not a directory any more: nothing of ours.
         };
         for entry in rustix::fs::Dir::read_from(&sub).map_err(list_error)? {
             held.insert(entry.map_err(list_error)?.ino());
@@ -514,19 +510,6 @@ fn remove_temp_files(
 /// The error of listing the directory at `path` (or a staging directory in it).
 fn list_error(path: &Path) -> impl Fn(Errno) -> FsError + Copy + '_ {
     |errno| FsError::ListDir { path: path.to_path_buf(), error: errno.into() }
-}
-
-/// Writes all of `data`, looping on short writes; an empty `data` makes no system call.
-fn write_all(file: BorrowedFd<'_>, mut data: &[u8]) -> Result<(), EntryCause> {
-    while !data.is_empty() {
-        match rustix::io::write(file, data) {
-            Ok(0) => return Err(EntryCause::Io { step: "", error: io::ErrorKind::WriteZero.into() }),
-            Ok(n) => data = data.get(n..).unwrap_or_default(),
-            Err(Errno::INTR) => {}
-            Err(errno) => return Err(io_cause("", errno)),
-        }
-    }
-    Ok(())
 }
 
 fn io_cause(step: &'static str, errno: Errno) -> EntryCause {
