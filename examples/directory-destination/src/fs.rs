@@ -119,7 +119,7 @@ impl Default for WriteOptions {
 }
 
 /// Writes files named by record keys into one directory, through a directory handle opened
-/// once. It is [`Send`] and [`Sync`].
+/// once (see the [module docs](self)). It is [`Send`] and [`Sync`].
 #[derive(Debug)]
 pub struct DirWriter {
     dir: Arc<OwnedFd>,
@@ -253,7 +253,7 @@ impl DirWriter {
         let (file, name) = self
             .fresh_name("", |name| rustix::fs::openat(at, name, flags, Mode::from_raw_mode(FILE_MODE)))
             .map_err(|errno| self.entry_error(Op::Write, key, io_cause("creating the temporary file", errno)))?;
-        let staged = Staged { dir: at, name };
+        let staged = Staged { dir: at, name, renamed: false };
         // On failure `staged` is dropped, which removes the temporary file.
         self.fill(file, data).map_err(|cause| self.entry_error(Op::Write, key, cause))?;
         Ok(staged)
@@ -261,12 +261,11 @@ impl DirWriter {
 
     /// The second half: renames a staged file onto `key` (the commit point). On failure the
     /// staged file is removed and the key left as it was.
-    fn publish(&self, staged: Staged<'_>, key: &[u8]) -> Result<(), FsError> {
-        rustix::fs::renameat(staged.dir, &staged.name, self.dir.as_fd(), key).map_err(|errno| {
-            self.entry_error(Op::Write, key, classify(errno, "renaming the temporary file onto it"))
-        })?;
-        std::mem::forget(staged);
-        Ok(())
+    fn publish(&self, mut staged: Staged<'_>, key: &[u8]) -> Result<(), FsError> {
+        let renamed = rustix::fs::renameat(staged.dir, &staged.name, self.dir.as_fd(), key);
+        staged.renamed = renamed.is_ok();
+        renamed
+            .map_err(|errno| self.entry_error(Op::Write, key, classify(errno, "renaming the temporary file onto it")))
     }
 
     /// Creates a new, empty [`StagingDir`] in the directory.
@@ -351,31 +350,31 @@ impl DirWriter {
 }
 
 /// A complete temporary file waiting to be renamed onto its key by [`DirWriter::publish`].
-/// Dropping it removes the file.
+/// Dropping it before removes the file.
 struct Staged<'a> {
     dir: BorrowedFd<'a>,
     name: CString,
+    renamed: bool,
 }
 
 impl Drop for Staged<'_> {
     fn drop(&mut self) {
-        // Best effort: a leftover is removed by the next `open`.
-        let _ = rustix::fs::unlinkat(self.dir, &self.name, AtFlags::empty());
+        if !self.renamed {
+            // Best effort: a leftover is removed by the next `open`.
+            let _ = rustix::fs::unlinkat(self.dir, &self.name, AtFlags::empty());
+        }
     }
 }
 
 /// A directory for one thread's temporary files during a batch written by several threads,
-/// made in the directory and removed (when empty) on drop.
+/// made in the directory and removed (when empty) on drop; a crash's leftover is removed by
+/// [`DirWriter::open`].
 ///
 /// Creating a file takes its directory's lock, so threads creating temporary files in the
-/// directory itself wait for each other and for the renames (a profile of the plugin at
-/// batches of 100 showed 1.7 % of all samples spinning on that lock). And on a file system
-/// without a journal (ext4 without one), the first sync of a new file also writes its parent
-/// directory, so with a sync mode every file's sync would write (and wait for) the one shared
-/// directory. In a staging directory per thread each thread locks and syncs only its own small
-/// directory, and the renames onto the keys are made durable together by the batch's one sync
-/// of the directory. A crash can leave a staging directory behind; [`DirWriter::open`] empties
-/// and removes it.
+/// directory itself wait for each other and for the renames (1.7 % of the plugin's samples at
+/// batches of 100 spun on that lock); and without a journal, the first sync of a new file also
+/// writes its parent directory. In its own staging directory each thread locks and syncs only
+/// that small directory; the batch's one sync of the directory makes the renames durable.
 struct StagingDir<'a> {
     parent: BorrowedFd<'a>,
     fd: OwnedFd,

@@ -29,11 +29,9 @@ pub enum SyncMode {
     /// Never sync: the operating system writes data back when it likes (fastest).
     #[default]
     None,
-    /// Every change is durable on its own: the file's data is synced (`fdatasync`) before its
-    /// rename, and the directory (`fsync`) after it.
+    /// Sync each file's data before its rename, and the directory after each change.
     File,
-    /// Each file's data is synced before its rename, and the directory once per batch (per
-    /// [`DirWriter::commit`](fs::DirWriter::commit), which `write_batch` calls at its end).
+    /// Sync each file's data before its rename, and the directory once per batch.
     Batch,
 }
 

@@ -3,12 +3,11 @@
 //!
 //! An atomic write is a temporary file (written, and synced when the sync mode asks) and a
 //! rename onto the key, its commit point; an in-place write or a delete is its own commit
-//! point. With several threads, the others write temporary files ahead (each thread in its own
-//! [`StagingDir`]) while the calling thread renames them in batch order and applies deletes in
-//! between, so a batch that stops at change `i` has committed exactly the changes before `i`:
-//! the temporary files written ahead for the changes behind it are removed unseen. Syncs are
-//! I/O waits, not CPU work, so with a sync mode more threads than CPUs keep more of them in
-//! flight (the file system commits concurrent syncs together).
+//! point. Several threads can write temporary files ahead (each in its own [`StagingDir`])
+//! while the calling thread commits in batch order, so a batch that stops at change `i` has
+//! committed exactly the changes before `i`; the files written ahead behind it are removed
+//! unseen. Syncs are I/O waits, not CPU work, so with a sync mode more threads than CPUs keep
+//! more of them in flight (the file system commits concurrent syncs together).
 
 use std::os::fd::AsFd;
 use std::sync::OnceLock;
@@ -21,9 +20,8 @@ use super::{DirWriter, FsError, Op, Staged, StagingDir, SyncMode, io_cause, vali
 const SYNC_THREADS: usize = 8;
 /// Without a sync mode a batch is split across threads from this many changes, or
 /// [`PARALLEL_MIN_BYTES`] of data: below both, starting threads costs more than it saves.
-/// From 64 (not 128), batches of 100 — a common `sdk.batch.size` — are split: the plugin's
-/// Run stream then reached 0.90–1.01 × `run --input` instead of 0.85–0.96 × (1 KiB records,
-/// two quiet runs), for 2–5 µs more CPU per record.
+/// From 64 (not 128), batches of 100 (a common `sdk.batch.size`) are split: the plugin's Run
+/// stream then reached 0.90–1.01 × `run --input` instead of 0.85–0.96 × (1 KiB records).
 const PARALLEL_MIN_CHANGES: usize = 64;
 /// See [`PARALLEL_MIN_CHANGES`].
 const PARALLEL_MIN_BYTES: usize = 512 * 1024;
@@ -131,17 +129,16 @@ impl DirWriter {
     }
 
     /// Applies `changes` in order until one fails (`Err((i, error))`: exactly `i` applied),
-    /// staging atomic writes on `threads` threads, and with [`SyncMode::File`] syncing the
-    /// directory after each change (so that after a crash the durable changes are a prefix).
+    /// staging atomic writes on `threads` threads; with [`SyncMode::File`] the directory is
+    /// synced after each change, so after a crash the durable changes are a prefix.
     fn apply(&mut self, changes: &[Change<'_>], threads: usize) -> Result<(), (usize, FsError)> {
-        // With several threads, one staging directory each, made when first needed; with one,
-        // temporary files go into the directory itself.
+        // With several threads, a staging directory each (made when first needed).
         let staging: Vec<OnceLock<Result<StagingDir<'_>, rustix::io::Errno>>> =
             (0..threads).filter(|_| threads > 1).map(|_| OnceLock::new()).collect();
         let stage = |thread: usize, i: usize| match changes[i] {
             Change::Write { key, data } if self.options.atomic => {
                 let at = match staging.get(thread).map(|slot| slot.get_or_init(|| self.staging_dir())) {
-                    None => self.dir.as_fd(),
+                    None => self.dir.as_fd(), // One thread: in the directory itself.
                     Some(Ok(staging)) => staging.fd.as_fd(),
                     Some(Err(errno)) => {
                         return Err(self.entry_error(Op::Write, key, io_cause("creating the temporary file", *errno)));

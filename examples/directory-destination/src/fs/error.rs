@@ -116,10 +116,7 @@ pub enum Op {
 
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Op::Write => "writing",
-            Op::Delete => "deleting",
-        })
+        f.write_str(if *self == Op::Write { "writing" } else { "deleting" })
     }
 }
 
