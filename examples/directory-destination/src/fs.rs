@@ -141,8 +141,8 @@ impl DirWriter {
     /// [one writer per directory](self#one-writer-per-directory)), and removes temporary files
     /// a crash left in it (see [`stale_removed`](DirWriter::stale_removed)).
     ///
-    /// The directory is opened `O_DIRECTORY|O_RDONLY|O_CLOEXEC` once; every later operation is
-    /// relative to that handle. A symlink *at* `path` itself is followed (it is configuration).
+    /// The directory is opened (`O_DIRECTORY|O_RDONLY|O_CLOEXEC`) once; a symlink *at* `path`
+    /// itself is followed (it is configuration).
     ///
     /// # Errors
     /// [`FsError::EmptyPath`], [`FsError::Dir`] (creating or opening it), [`FsError::NotADirectory`]
