@@ -62,11 +62,10 @@ impl DirWriter {
     /// what happens to planted symlinks, FIFOs and directories.
     ///
     /// # Errors
-    /// [`FsError::InvalidKey`] (nothing touched) or [`FsError::Entry`]. In atomic mode a failed
-    /// write leaves the key as it was and removes its temporary file. In non-atomic mode a write
-    /// that fails after the file was truncated or created (writing or syncing the data) removes
-    /// the file, so the key is absent, never partial; a failure before that (opening,
-    /// inspecting, truncating) leaves the key as it was.
+    /// [`FsError::InvalidKey`] (nothing touched) or [`FsError::Entry`]. A failed atomic write
+    /// leaves the key as it was (its temporary file is removed); a failed in-place write leaves
+    /// it as it was when opening, inspecting or truncating failed, and absent (never partial)
+    /// when writing or syncing the data failed.
     pub fn write(&mut self, key: &[u8], data: &[u8]) -> Result<(), FsError> {
         self.apply(&[Change::Write { key, data }], 1).map_err(|(_, e)| e)
     }
