@@ -125,8 +125,9 @@ pub struct DirWriter {
     dir: Arc<OwnedFd>,
     path: Arc<Path>,
     options: WriteOptions,
-    /// Part of every temporary name, unique per writer in this process.
-    id: u64,
+    /// Part of every temporary name: the process id and a number unique per writer in this
+    /// process, in hexadecimal (made once: no `getpid` per file).
+    tag: String,
     /// The next temporary name's number (shared by the threads of a batch).
     next_temp: AtomicU64,
     /// Changes were made since the last directory sync (only tracked for `SyncMode::Batch`).
@@ -177,9 +178,9 @@ impl DirWriter {
     }
 
     fn with_handle(dir: Arc<OwnedFd>, path: Arc<Path>, options: WriteOptions, threads: usize) -> DirWriter {
-        let id = NEXT_WRITER_ID.fetch_add(1, Ordering::Relaxed);
+        let tag = format!("{:x}-{:x}", std::process::id(), NEXT_WRITER_ID.fetch_add(1, Ordering::Relaxed));
         let next_temp = AtomicU64::new(0);
-        DirWriter { dir, path, options, id, next_temp, uncommitted: false, stale_removed: 0, threads }
+        DirWriter { dir, path, options, tag, next_temp, uncommitted: false, stale_removed: 0, threads }
     }
 
     /// Another writer on the same directory handle (no system call), with the same options and
@@ -289,7 +290,7 @@ impl DirWriter {
         let mut attempt = 0;
         loop {
             let counter = self.next_temp.fetch_add(1, Ordering::Relaxed);
-            let name = format!("{TEMP_PREFIX}{kind}{:x}-{:x}-{counter:x}", std::process::id(), self.id);
+            let name = format!("{TEMP_PREFIX}{kind}{}-{counter:x}", self.tag);
             let name = CString::new(name).unwrap_or_default(); // Never fails: no NUL in it.
             match create(&name) {
                 Ok(made) => return Ok((made, name)),
@@ -350,7 +351,7 @@ impl DirWriter {
 }
 
 /// A complete temporary file waiting to be renamed onto its key by [`DirWriter::publish`].
-/// Dropping it before removes the file.
+/// Dropping it unrenamed removes the file.
 struct Staged<'a> {
     dir: BorrowedFd<'a>,
     name: CString,
@@ -387,6 +388,7 @@ impl Drop for StagingDir<'_> {
         let _ = rustix::fs::unlinkat(self.parent, &self.name, AtFlags::REMOVEDIR);
     }
 }
+
 /// Opens the directory `name` in `dir`, not following a symlink.
 fn open_subdir(dir: BorrowedFd<'_>, name: impl rustix::path::Arg + Copy) -> Result<OwnedFd, Errno> {
     let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
