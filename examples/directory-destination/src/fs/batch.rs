@@ -131,9 +131,11 @@ impl DirWriter {
     /// staging atomic writes on `threads` threads; with [`SyncMode::File`] the directory is
     /// synced after each change, so after a crash the durable changes are a prefix.
     fn apply(&mut self, changes: &[Change<'_>], threads: usize) -> Result<(), (usize, FsError)> {
-        // With several threads, a staging directory each (made when first needed).
+        // With several threads, a staging directory each (made when first needed); with one,
+        // none: its temporary files go in the directory itself.
+        let slots = if threads > 1 { threads } else { 0 };
         let staging: Vec<OnceLock<Result<StagingDir<'_>, rustix::io::Errno>>> =
-            (0..threads).filter(|_| threads > 1).map(|_| OnceLock::new()).collect();
+            (0..slots).map(|_| OnceLock::new()).collect();
         let stage = |thread: usize, i: usize| match changes[i] {
             Change::Write { key, data } if self.options.atomic => {
                 let at = match staging.get(thread).map(|slot| slot.get_or_init(|| self.staging_dir())) {
